@@ -1,0 +1,44 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from programmes.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
+
+from ..models import Action, ActionNote
+
+
+class ActionSerializer(BaseModelSerializer):
+    owner = VisiblePrimaryKeyRelatedField(
+        queryset=get_user_model().objects.all(), required=False, allow_null=True
+    )
+    owner_name = serializers.SerializerMethodField()
+    owner_partner_name = serializers.CharField(source="owner_partner.name", read_only=True, default=None)
+    principle = serializers.IntegerField(source="gap.principle_id", read_only=True, default=None)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+    class Meta:
+        model = Action
+        fields = [
+            "id", "programme", "gap", "principle", "title", "description", "owner", "owner_name",
+            "owner_partner", "owner_partner_name", "due_date", "status", "priority", "overdue",
+            "completed_at", "created_by", "created_at", "updated_at", "version",
+        ]
+        read_only_fields = ["completed_at", "created_by", "created_at", "updated_at"]
+
+    def get_owner_name(self, action) -> str | None:
+        if action.owner is None:
+            return None
+        return action.owner.get_full_name() or action.owner.username
+
+
+class ActionNoteSerializer(BaseModelSerializer):
+    author_name = serializers.CharField(source="author.username", read_only=True, default=None)
+
+    class Meta:
+        model = ActionNote
+        fields = ["id", "action", "author", "author_name", "text", "created_at"]
+        read_only_fields = ["author", "created_at"]
+
+
+class CalendarFeedSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Paste this address into your calendar app.")

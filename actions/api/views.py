@@ -1,0 +1,97 @@
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from programmes import access
+from programmes.api.base import HistoryMixin, ScopedViewSet, VersionedMixin
+
+from .. import access as action_access
+from .. import calendar, services
+from ..filters import ActionFilter
+from ..models import CalendarFeed
+from . import serializers as s
+
+
+class ActionViewSet(HistoryMixin, VersionedMixin, ScopedViewSet):
+    serializer_class = s.ActionSerializer
+    filterset_class = ActionFilter
+    select_related = ("owner", "owner_partner", "gap")
+    search_fields = ["title", "description"]
+    ordering_fields = ["due_date", "priority", "status", "created_at", "updated_at"]
+
+    def _require_assignable(self, programme_id, owner, owner_partner):
+        access.require(
+            action_access.can_assign(
+                self.request.user, programme_id,
+                owner_id=owner.pk if owner else None,
+                owner_partner_id=owner_partner.pk if owner_partner else None,
+            ),
+            "Only the programme's managers can give actions to other partners.",
+        )
+
+    def check_create(self, data):
+        self._require_assignable(data["programme"].pk, data.get("owner"), data.get("owner_partner"))
+
+    def check_change(self, instance):
+        access.require(action_access.can_change_action(self.request.user, instance),
+                       "You can change actions owned by you or your organisation only.")
+
+    def check_delete(self, instance):
+        access.require(action_access.can_delete_action(self.request.user, instance),
+                       "Only the programme's managers can delete actions.")
+
+    def create_object(self, data):
+        data.pop("version", None)
+        return services.action_create(created_by=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        if "owner" in data or "owner_partner" in data:
+            self._require_assignable(
+                instance.programme_id,
+                data.get("owner", instance.owner),
+                data.get("owner_partner", instance.owner_partner),
+            )
+        return services.action_update(action=instance, if_match=self.if_match(),
+                                      actor=self.request.user, **data)
+
+
+class ActionNoteViewSet(ScopedViewSet):
+    serializer_class = s.ActionNoteSerializer
+    filterset_fields = ["action"]
+    select_related = ("author",)
+    http_method_names = ["get", "post", "head", "options"]
+
+    def check_create(self, data):
+        access.require(action_access.can_change_action(self.request.user, data["action"]),
+                       "You can add notes to actions you may change only.")
+
+    def check_change(self, instance):
+        access.require(False, "Progress notes cannot be changed.")
+
+    def create_object(self, data):
+        return services.action_add_note(author=self.request.user, **data)
+
+
+class CalendarFeedView(APIView):
+    """Your calendar feed's secret address (``POST`` makes a new one, ending the old)."""
+
+    @extend_schema(responses=s.CalendarFeedSerializer)
+    def get(self, request):
+        return Response({"url": calendar.feed_url(calendar.feed_for(request.user))})
+
+    @extend_schema(request=None, responses=s.CalendarFeedSerializer)
+    def post(self, request):
+        return Response({"url": calendar.feed_url(calendar.feed_reset(request.user))})
+
+
+def calendar_feed(request, token):
+    """The feed itself: no login, the secret address is the key."""
+    feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token)
+    if not feed.user.is_active:
+        raise Http404
+    response = HttpResponse(calendar.calendar_for(feed.user), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="actions.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -1,0 +1,114 @@
+"""Writes of actions: create, change (with optimistic concurrency), notes."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.services import notify
+from programmes.errors import DomainError
+from programmes.models import Membership
+from programmes.versioning import lock_for_update
+
+from .models import Action, ActionNote
+from .reminders import action_link
+
+ASSIGNED = "action_assigned"
+
+EDITABLE = {"gap", "title", "description", "owner", "owner_partner", "due_date", "status", "priority"}
+
+
+def _check_links(action: Action) -> None:
+    """The gap, the owning partner and the owner all belong to the action's programme."""
+    programme = action.programme
+    if action.gap_id and action.gap.programme_id != programme.pk:
+        raise DomainError("This gap belongs to another programme.", field="gap")
+    if action.owner_partner_id and not programme.partners.filter(pk=action.owner_partner_id).exists():
+        raise DomainError("This partner is not in the programme.", field="owner_partner")
+    if action.owner_id:
+        membership = Membership.objects.filter(programme=programme, user_id=action.owner_id).first()
+        if membership is None and not action.owner.is_staff:
+            raise DomainError("The owner must be a member of the programme.", field="owner")
+        if membership and not action.owner_partner_id and membership.partner_id:
+            action.owner_partner_id = membership.partner_id
+
+
+def _apply_status(action: Action, status: str) -> None:
+    if status == Action.Status.DONE and action.completed_at is None:
+        action.completed_at = timezone.now()
+    elif status != Action.Status.DONE:
+        action.completed_at = None
+    action.status = status
+
+
+def _tell_new_owner(action: Action, actor) -> None:
+    """Let the owner know an action is theirs (not when they took it themselves)."""
+    if action.owner_id is None or (actor is not None and actor.pk == action.owner_id):
+        return
+    by = f" by {actor.get_full_name() or actor.username}" if actor is not None else ""
+    due = f", due {action.due_date:%-d %B %Y}" if action.due_date else ""
+    notify(
+        recipient_id=action.owner_id,
+        kind=ASSIGNED,
+        subject_type="action",
+        subject_id=action.pk,
+        occurrence=timezone.localdate(),
+        due_date=action.due_date,
+        message=f"New action for you{by}: \u201c{action.title}\u201d{due}.",
+        link=action_link(action.pk),
+    )
+
+
+def _full_save(action: Action) -> Action:
+    action.full_clean()
+    action.save()
+    return action
+
+
+@transaction.atomic
+def action_create(*, programme, created_by=None, status=Action.Status.NOT_STARTED, **fields) -> Action:
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    action = Action(programme=programme, created_by=created_by, **fields)
+    _apply_status(action, status)
+    _check_links(action)
+    _full_save(action)
+    _tell_new_owner(action, created_by)
+    return action
+
+
+@transaction.atomic
+def action_update(*, action: Action, version=None, if_match=None, actor=None, **fields) -> Action:
+    """Change an action; a stale ``version`` or ``If-Match`` changes nothing."""
+    action = lock_for_update(Action, action.pk, version=version, if_match=if_match)
+    if "programme" in fields and fields.pop("programme").pk != action.programme_id:
+        raise DomainError("An action cannot move to another programme.", field="programme")
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    status = fields.pop("status", None)
+    previous_owner_id = action.owner_id
+    for name, value in fields.items():
+        setattr(action, name, value)
+    if status is not None:
+        _apply_status(action, status)
+    _check_links(action)
+    action.version += 1
+    owner_changed = "owner" in fields and action.owner_id != previous_owner_id
+    _full_save(action)
+    if owner_changed:
+        _tell_new_owner(action, actor)
+    return action
+
+
+def action_delete(*, action: Action) -> None:
+    action.delete()
+
+
+def action_add_note(*, action: Action, author, text: str) -> ActionNote:
+    text = text.strip()
+    if not text:
+        raise DomainError("Write the progress note before saving it.", field="text")
+    note = ActionNote(action=action, author=author, text=text)
+    note.full_clean()
+    note.save()
+    return note

@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from actions.api.urls import router as actions_router
+from actions.api.views import CalendarFeedView, calendar_feed
+from learning.api.urls import router as learning_router
+from notifications.api.urls import router as notifications_router
+from programmes.api.urls import router as programmes_router
+from programmes.api.views import TokenView
+
+from . import views
+
+api_urls = [
+    path("calendar-feed/", CalendarFeedView.as_view(), name="calendar-feed"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    *programmes_router.urls,
+    *actions_router.urls,
+    *learning_router.urls,
+    *notifications_router.urls,
+]
+
+urlpatterns = [
+    path("", include("web.urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("calendar/<str:token>.ics", calendar_feed, name="calendar-feed-ics"),
+    path("api/v1/", include(api_urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

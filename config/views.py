@@ -1,0 +1,42 @@
+"""Service-level views: the health check."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+
+
+def _database_state() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"; it is reported
+        return f"down: {exc.__class__.__name__}"
+    return "ok"
+
+
+def _broker_state() -> str:
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return f"down: {exc.__class__.__name__}"
+    return "ok"
+
+
+def healthz(request):
+    """200 while the database answers; the broker's state is reported beside it.
+
+    The web side keeps working while the broker is down (work waits in the
+    outbox), so a down broker does not fail the check.
+    """
+    database = _database_state()
+    body = {
+        "status": "ok" if database == "ok" else "error",
+        "database": database,
+        "broker": _broker_state(),
+        "broker_transport": settings.CELERY_BROKER_URL.split("://", 1)[0],
+    }
+    return JsonResponse(body, status=200 if database == "ok" else 503)

@@ -1,0 +1,44 @@
+"""Who may change learning needs, offers, placements and funding (DESIGN.md)."""
+
+from programmes import access
+from programmes.models import Membership
+
+
+def can_change_need(user, programme_id, partner_id) -> bool:
+    """Managers all; partner leads their own partner's needs."""
+    return access.is_manager(user, programme_id) or access.is_partner_lead_for(
+        user, programme_id, partner_id
+    )
+
+
+def provides_for(user, provider_id) -> bool:
+    """The user is a learning provider member for this provider (in any programme)."""
+    if user.is_staff:
+        return True
+    return any(
+        m.role == Membership.Role.LEARNING_PROVIDER and m.partner_id == provider_id
+        for m in access.memberships_of(user).values()
+    )
+
+
+def can_book_placement(user, need) -> bool:
+    return can_change_need(user, need.programme_id, need.partner_id)
+
+
+def can_change_placement(user, placement) -> bool:
+    need = placement.learning_need
+    return can_change_need(user, need.programme_id, need.partner_id) or provides_for(
+        user, placement.training_offer.provider_id
+    )
+
+
+def can_only_confirm_placement(user, placement) -> bool:
+    """A provider may confirm or cancel places on their own offers, nothing else."""
+    need = placement.learning_need
+    return not can_change_need(user, need.programme_id, need.partner_id) and provides_for(
+        user, placement.training_offer.provider_id
+    )
+
+
+def can_manage_funding(user, programme_id) -> bool:
+    return access.is_manager(user, programme_id)

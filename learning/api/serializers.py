@@ -1,0 +1,87 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from programmes.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
+from programmes.models import Principle
+
+from ..models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+
+
+class LearningNeedSerializer(BaseModelSerializer):
+    partner_name = serializers.CharField(source="partner.name", read_only=True)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+    class Meta:
+        model = LearningNeed
+        fields = [
+            "id", "programme", "partner", "partner_name", "gap", "principle", "staff_group",
+            "topic", "workers_count", "needed_by", "status", "notes", "created_at", "updated_at",
+            "version",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"workers_count": {"min_value": 1, "max_value": 1_000_000}}
+
+
+class TrainingOfferSerializer(BaseModelSerializer):
+    principles = VisiblePrimaryKeyRelatedField(
+        many=True, queryset=Principle.objects.all(), required=False
+    )
+    provider_name = serializers.CharField(source="provider.name", read_only=True)
+    places_free = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = TrainingOffer
+        fields = [
+            "id", "provider", "provider_name", "title", "description", "topics", "staff_groups",
+            "format", "principles", "start_date", "end_date", "capacity", "places_booked",
+            "places_free", "cost_per_place", "location", "online", "status", "created_at",
+        ]
+        read_only_fields = ["places_booked", "created_at"]
+        extra_kwargs = {
+            "capacity": {"min_value": 1, "max_value": 1_000_000},
+            "cost_per_place": {"min_value": 0},
+        }
+
+    def validate(self, attrs):
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"end_date": "The end date must not be before the start date."})
+        return attrs
+
+
+class PlacementSerializer(BaseModelSerializer):
+    class Meta:
+        model = Placement
+        fields = ["id", "learning_need", "training_offer", "places", "status", "requested_by",
+                  "created_at"]
+        read_only_fields = ["requested_by", "created_at"]
+        extra_kwargs = {"places": {"min_value": 1, "max_value": 100_000}}
+
+
+class FundingStreamSerializer(BaseModelSerializer):
+    available = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = FundingStream
+        fields = ["id", "programme", "name", "funder", "amount", "allocated", "available",
+                  "description", "created_at"]
+        read_only_fields = ["allocated", "created_at"]
+        extra_kwargs = {"amount": {"min_value": Decimal("0.01")}}
+
+
+class FundingAllocationSerializer(BaseModelSerializer):
+    class Meta:
+        model = FundingAllocation
+        fields = ["id", "stream", "learning_need", "action", "amount", "status", "note",
+                  "created_at"]
+        read_only_fields = ["created_at"]
+        extra_kwargs = {"amount": {"min_value": Decimal("0.01")}}
+
+
+class OfferMatchSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    score = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    offer = TrainingOfferSerializer()

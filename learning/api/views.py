@@ -1,0 +1,176 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from programmes import access
+from programmes.api.base import HistoryMixin, ScopedViewSet, VersionedMixin, programme_id_of
+from programmes.api.views import ERRORS
+
+from .. import access as learning_access
+from .. import selectors, services
+from ..filters import (
+    FundingAllocationFilter,
+    FundingStreamFilter,
+    LearningNeedFilter,
+    PlacementFilter,
+    TrainingOfferFilter,
+)
+from ..models import Placement
+from . import serializers as s
+
+
+class LearningNeedViewSet(HistoryMixin, VersionedMixin, ScopedViewSet):
+    serializer_class = s.LearningNeedSerializer
+    filterset_class = LearningNeedFilter
+    select_related = ("partner",)
+    search_fields = ["topic", "staff_group", "notes"]
+    ordering_fields = ["needed_by", "workers_count", "status", "created_at"]
+
+    def _require(self, programme_id, partner_id):
+        access.require(
+            learning_access.can_change_need(self.request.user, programme_id, partner_id),
+            "Only the programme's managers and this partner's leads can change its learning needs.",
+        )
+
+    def check_create(self, data):
+        self._require(data["programme"].pk, data["partner"].pk)
+
+    def check_change(self, instance):
+        self._require(instance.programme_id, instance.partner_id)
+
+    def create_object(self, data):
+        data.pop("version", None)
+        return services.need_create(**data)
+
+    def update_object(self, instance, data):
+        if "partner" in data:
+            self._require(instance.programme_id, data["partner"].pk)
+        return services.need_update(need=instance, if_match=self.if_match(), **data)
+
+    @extend_schema(responses={200: s.OfferMatchSerializer(many=True), 404: ERRORS[404]})
+    @action(detail=True, methods=["get"], url_path="matching-offers", pagination_class=None,
+            filter_backends=[])
+    def matching_offers(self, request, pk=None):
+        """Published offers ranked for this need, with the reasons for each rank."""
+        need = self.get_object()
+        matches = selectors.matching_offers(need=need)
+        context = self.get_serializer_context()
+        return Response([
+            {"rank": rank, "score": m.score, "reasons": m.reasons,
+             "offer": s.TrainingOfferSerializer(m.offer, context=context).data}
+            for rank, m in enumerate(matches, start=1)
+        ])
+
+
+class TrainingOfferViewSet(HistoryMixin, ScopedViewSet):
+    serializer_class = s.TrainingOfferSerializer
+    filterset_class = TrainingOfferFilter
+    select_related = ("provider",)
+    prefetch_related = ("principles",)
+    search_fields = ["title", "description", "topics", "staff_groups", "location"]
+    ordering_fields = ["start_date", "cost_per_place", "capacity", "title", "created_at"]
+
+    def _require(self, provider_id):
+        access.require(learning_access.provides_for(self.request.user, provider_id),
+                       "Only the provider's own people can change its offers.")
+
+    def history_allowed(self, obj):
+        return learning_access.provides_for(self.request.user, obj.provider_id)
+
+    def check_create(self, data):
+        self._require(data["provider"].pk)
+
+    def check_change(self, instance):
+        self._require(instance.provider_id)
+
+    def create_object(self, data):
+        return services.offer_create(**data)
+
+    def update_object(self, instance, data):
+        return services.offer_update(offer=instance, **data)
+
+    def delete_object(self, instance):
+        services.offer_delete(offer=instance)
+
+
+class PlacementViewSet(HistoryMixin, ScopedViewSet):
+    serializer_class = s.PlacementSerializer
+    filterset_class = PlacementFilter
+    select_related = ("learning_need", "training_offer")
+    ordering_fields = ["created_at", "places", "status"]
+
+    def check_create(self, data):
+        access.require(learning_access.can_book_placement(self.request.user, data["learning_need"]),
+                       "Only the programme's managers and this partner's leads can book places.")
+
+    def check_change(self, instance):
+        access.require(learning_access.can_change_placement(self.request.user, instance),
+                       "You may not change this placement.")
+
+    def check_delete(self, instance):
+        access.require(learning_access.can_book_placement(self.request.user, instance.learning_need),
+                       "Only the programme's managers and this partner's leads can remove placements.")
+
+    def create_object(self, data):
+        return services.placement_book(requested_by=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        if learning_access.can_only_confirm_placement(self.request.user, instance):
+            access.require(
+                set(data) <= {"status"} and data.get("status", instance.status) in (
+                    Placement.Status.CONFIRMED, Placement.Status.CANCELLED),
+                "A provider can only confirm or cancel places on its offers.",
+            )
+        return services.placement_update(placement=instance, **data)
+
+    def delete_object(self, instance):
+        services.placement_delete(placement=instance)
+
+
+class FundingStreamViewSet(HistoryMixin, ScopedViewSet):
+    serializer_class = s.FundingStreamSerializer
+    filterset_class = FundingStreamFilter
+    ordering_fields = ["name", "amount", "allocated"]
+    search_fields = ["name", "description"]
+
+    def _require(self, programme_id):
+        access.require(learning_access.can_manage_funding(self.request.user, programme_id),
+                       "Only the programme's managers can change funding.")
+
+    def check_create(self, data):
+        self._require(data["programme"].pk)
+
+    def check_change(self, instance):
+        self._require(instance.programme_id)
+
+    def create_object(self, data):
+        return services.stream_create(**data)
+
+    def update_object(self, instance, data):
+        return services.stream_update(stream=instance, **data)
+
+
+class FundingAllocationViewSet(HistoryMixin, ScopedViewSet):
+    serializer_class = s.FundingAllocationSerializer
+    filterset_class = FundingAllocationFilter
+    select_related = ("stream",)
+    ordering_fields = ["created_at", "amount", "status"]
+
+    def _require(self, programme_id):
+        access.require(learning_access.can_manage_funding(self.request.user, programme_id),
+                       "Only the programme's managers can allocate funding.")
+
+    def check_create(self, data):
+        self._require(data["stream"].programme_id)
+
+    def check_change(self, instance):
+        self._require(programme_id_of(instance))
+
+    def create_object(self, data):
+        return services.allocation_create(**data)
+
+    def update_object(self, instance, data):
+        return services.allocation_update(allocation=instance, **data)
+
+    def delete_object(self, instance):
+        services.allocation_delete(allocation=instance)

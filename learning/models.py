@@ -1,0 +1,278 @@
+"""Learning needs, training offers, placements and funding."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from actions.models import Action
+from programmes.models import Gap, Partner, Principle, Programme
+from programmes.querysets import ProgrammeScopedQuerySet
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class LearningNeed(models.Model):
+    class Status(models.TextChoices):
+        IDENTIFIED = "identified", "Identified"
+        PLANNED = "planned", "Planned"
+        IN_TRAINING = "in_training", "In training"
+        MET = "met", "Met"
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="learning_needs"
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="learning_needs")
+    gap = models.ForeignKey(
+        Gap, on_delete=models.SET_NULL, null=True, blank=True, related_name="learning_needs"
+    )
+    principle = models.ForeignKey(
+        Principle,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="learning_needs",
+        help_text="The gap's principle; set directly for a need that has no gap.",
+    )
+    staff_group = models.CharField(max_length=200)
+    topic = models.CharField(max_length=300)
+    workers_count = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    needed_by = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IDENTIFIED)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords()
+
+    programme_path = "programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["needed_by", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(workers_count__gte=1), name="%(app_label)s_%(class)s_workers_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["programme", "status"], name="need_programme_status")]
+
+    def __str__(self):
+        return f"{self.topic} ({self.staff_group}, {self.workers_count})"
+
+
+class TrainingOfferQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Published offers for everyone; any status for the provider's own people.
+
+        Managers also see drafts of providers in their programmes, so they can
+        plan with offers that are on the way.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        from programmes.models import Membership
+
+        mine = Membership.objects.filter(
+            user_id=user.pk, role=Membership.Role.LEARNING_PROVIDER
+        ).values("partner_id")
+        managed = Programme.partners.through.objects.filter(
+            programme_id__in=Membership.objects.filter(
+                user_id=user.pk, role=Membership.Role.MANAGER
+            ).values("programme_id")
+        ).values("partner_id")
+        return self.filter(
+            Q(status=TrainingOffer.Status.PUBLISHED)
+            | Q(provider_id__in=mine)
+            | Q(provider_id__in=managed)
+        )
+
+    def published(self):
+        return self.filter(status=TrainingOffer.Status.PUBLISHED)
+
+
+class TrainingOffer(models.Model):
+    class Format(models.TextChoices):
+        IN_HOUSE = "in_house", "In-house training"
+        APPRENTICESHIP = "apprenticeship", "Apprenticeship"
+        E_LEARNING = "e_learning", "E-learning"
+        WORKSHOP = "workshop", "Workshop"
+        ACTIVE_LEARNING_GROUP = "active_learning_group", "Active learning group"
+        PRACTICE_EXCHANGE = "practice_exchange", "Practice exchange forum"
+        COACHING = "coaching", "Coaching"
+        PEER_LEARNING = "peer_learning", "Peer learning"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    provider = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="training_offers")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    topics = models.CharField(
+        max_length=500, blank=True, help_text="Key words, separated by commas."
+    )
+    staff_groups = models.CharField(
+        max_length=500, blank=True, help_text="Who it is for, separated by commas."
+    )
+    format = models.CharField(max_length=30, choices=Format.choices)
+    principles = models.ManyToManyField(Principle, related_name="training_offers", blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    places_booked = models.PositiveIntegerField(default=0, editable=False)
+    cost_per_place = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    location = models.CharField(max_length=300, blank=True)
+    online = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(m2m_fields=[principles])
+
+    objects = TrainingOfferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(places_booked__lte=F("capacity")),
+                name="%(app_label)s_%(class)s_within_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
+                name="%(app_label)s_%(class)s_end_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def places_free(self) -> int:
+        return self.capacity - self.places_booked
+
+
+class Placement(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    HOLDING = (Status.REQUESTED, Status.CONFIRMED)
+
+    learning_need = models.ForeignKey(
+        LearningNeed, on_delete=models.CASCADE, related_name="placements"
+    )
+    training_offer = models.ForeignKey(
+        TrainingOffer, on_delete=models.PROTECT, related_name="placements"
+    )
+    places = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    programme_path = "learning_need__programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(places__gte=1), name="%(app_label)s_%(class)s_places_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.places} on {self.training_offer}"
+
+
+class FundingStream(models.Model):
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="funding_streams"
+    )
+    name = models.CharField(max_length=200)
+    funder = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="funding_streams")
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    allocated = models.DecimalField(**MONEY, default=Decimal("0.00"), editable=False)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    programme_path = "programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["programme_id", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allocated__lte=F("amount")) & Q(allocated__gte=0),
+                name="%(app_label)s_%(class)s_within_amount",
+            ),
+            models.UniqueConstraint(
+                fields=["programme", "name"], name="%(app_label)s_%(class)s_unique_name"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def available(self) -> Decimal:
+        return self.amount - self.allocated
+
+
+class FundingAllocation(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        COMMITTED = "committed", "Committed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    HOLDING = (Status.PLANNED, Status.COMMITTED)
+
+    stream = models.ForeignKey(FundingStream, on_delete=models.PROTECT, related_name="allocations")
+    learning_need = models.ForeignKey(
+        LearningNeed,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="funding_allocations",
+    )
+    action = models.ForeignKey(
+        Action, on_delete=models.PROTECT, null=True, blank=True, related_name="funding_allocations"
+    )
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    programme_path = "stream__programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(learning_need__isnull=False, action__isnull=True)
+                | Q(learning_need__isnull=True, action__isnull=False),
+                name="%(app_label)s_%(class)s_one_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="%(app_label)s_%(class)s_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"£{self.amount} from {self.stream}"
+

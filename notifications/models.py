@@ -1,0 +1,144 @@
+"""Delivery of what the service has to tell people: in-app notifications, e-mails,
+preferences, and the outbox of background work. It knows nothing of actions or gaps:
+the apps above hand it a kind, a subject and a message."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class NotificationPreference(models.Model):
+    class Frequency(models.TextChoices):
+        IMMEDIATE = "immediate", "Straight away"
+        WEEKLY_DIGEST = "weekly_digest", "In a weekly digest"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email_enabled = models.BooleanField(default=True)
+    email_frequency = models.CharField(
+        max_length=20, choices=Frequency.choices, default=Frequency.IMMEDIATE
+    )
+
+    def __str__(self):
+        return f"{self.user}: {self.email_frequency if self.email_enabled else 'no e-mail'}"
+
+
+class Notification(models.Model):
+    """One message to one person, at most once per reminder key.
+
+    The unique key (recipient, kind, subject, occurrence) is what makes the reminder
+    job safe to run twice, on two workers, or after a worker died half way: the second
+    insert of the same key is refused by the database. ``occurrence`` is the day the
+    reminder fell due, computed from the due date (7 days before, the day before, the
+    day after and each week after), so a changed due date makes new reminders and an
+    unchanged one never repeats them.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    subject_type = models.CharField(max_length=40)
+    subject_id = models.BigIntegerField()
+    due_date = models.DateField(
+        null=True, blank=True, help_text="The subject's due date when the message was made."
+    )
+    occurrence = models.DateField(
+        help_text="The day this reminder fell due (for weekly overdue reminders, its week)."
+    )
+    message = models.TextField()
+    link = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject_type", "subject_id", "occurrence"],
+                name="%(app_label)s_%(class)s_once_per_key",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for {self.recipient}"
+
+
+class EmailDelivery(models.Model):
+    """The e-mail of a notification (or of a weekly digest), sent at most once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        DIGEST = "digest", "Waiting for the weekly digest"
+        SENT = "sent", "Sent"
+        DIGESTED = "digested", "Sent in a weekly digest"
+        FAILED = "failed", "Gave up"
+        SKIPPED = "skipped", "Not sent (e-mail turned off)"
+
+    notification = models.OneToOneField(
+        Notification, on_delete=models.CASCADE, null=True, blank=True, related_name="email"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_deliveries"
+    )
+    digest_week = models.DateField(
+        null=True, blank=True, help_text="Monday of the week a digest e-mail covers."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "digest_week"],
+                condition=Q(digest_week__isnull=False),
+                name="%(app_label)s_%(class)s_one_digest_a_week",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="email_pending"
+            ),
+        ]
+
+    def __str__(self):
+        return f"e-mail to {self.recipient} ({self.status})"
+
+
+class OutboxMessage(models.Model):
+    """Background work asked for by a request, kept until the broker has taken it.
+
+    Written in the request's transaction; handed to the broker after commit. When
+    the broker is down the row stays, and ``outbox_flush`` hands it over later.
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(dispatched_at__isnull=True), name="outbox_waiting"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task}{tuple(self.args)}"

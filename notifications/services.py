@@ -1,0 +1,277 @@
+"""Notify people: one in-app notification and one e-mail per reminder key, at most once.
+
+``notify_many`` is the one way in. It inserts notifications in batches, letting the
+database's unique key drop the ones that exist already, then gives each new
+notification its e-mail delivery according to the recipient's preferences, and asks
+for the e-mails to be sent after commit. Running it twice, or on two workers at
+once, creates nothing twice.
+"""
+
+import datetime
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from . import outbox
+from .models import EmailDelivery, Notification, NotificationPreference
+
+log = logging.getLogger("tracker.notifications")
+
+BATCH_SIZE = 2000
+MAX_EMAIL_ATTEMPTS = 8
+RETRY_BASE_SECONDS = 30
+RETRY_CAP_SECONDS = 600  # well below the broker's visibility timeout
+SEND_EMAILS_TASK = "notifications.tasks.send_pending_emails"
+
+
+@dataclass(frozen=True)
+class Reminder:
+    recipient_id: int
+    kind: str
+    subject_type: str
+    subject_id: int
+    occurrence: datetime.date
+    message: str
+    link: str = ""
+    due_date: datetime.date | None = None
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _email_status_by_user(user_ids: set[int]) -> dict[int, str]:
+    """The delivery status a new e-mail gets for each user, from their preferences."""
+    statuses = dict.fromkeys(user_ids, EmailDelivery.Status.PENDING)
+    preferences = NotificationPreference.objects.filter(user_id__in=user_ids).values_list(
+        "user_id", "email_enabled", "email_frequency"
+    )
+    for user_id, enabled, frequency in preferences:
+        if not enabled:
+            statuses[user_id] = EmailDelivery.Status.SKIPPED
+        elif frequency == NotificationPreference.Frequency.WEEKLY_DIGEST:
+            statuses[user_id] = EmailDelivery.Status.DIGEST
+    return statuses
+
+
+def _insert_batch(batch: list[Reminder]) -> int:
+    """Insert one batch of notifications and the e-mails of those that are new."""
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=r.recipient_id,
+                kind=r.kind,
+                subject_type=r.subject_type,
+                subject_id=r.subject_id,
+                occurrence=r.occurrence,
+                due_date=r.due_date,
+                message=r.message,
+                link=r.link,
+            )
+            for r in batch
+        ],
+        ignore_conflicts=True,
+    )
+    keys = Q()
+    for (kind, subject_type, occurrence), ids in _group_keys(batch).items():
+        keys |= Q(kind=kind, subject_type=subject_type, occurrence=occurrence, subject_id__in=ids)
+    without_email = list(
+        Notification.objects.filter(keys, email__isnull=True).values_list("pk", "recipient_id")
+    )
+    if not without_email:
+        return 0
+    statuses = _email_status_by_user({user_id for _, user_id in without_email})
+    EmailDelivery.objects.bulk_create(
+        [
+            EmailDelivery(notification_id=pk, recipient_id=user_id, status=statuses[user_id])
+            for pk, user_id in without_email
+        ],
+        ignore_conflicts=True,
+    )
+    return len(without_email)
+
+
+def _group_keys(batch: list[Reminder]) -> dict:
+    groups: dict = {}
+    for r in batch:
+        groups.setdefault((r.kind, r.subject_type, r.occurrence), set()).add(r.subject_id)
+    return groups
+
+
+def notify_many(reminders: Iterable[Reminder], *, batch_size: int = BATCH_SIZE) -> int:
+    """Create what is new among ``reminders``; returns the number of new notifications.
+
+    Each batch commits on its own, so a worker that dies half way keeps what it
+    finished and the next run does the rest.
+    """
+    created = 0
+    for batch in _batches(reminders, batch_size):
+        with transaction.atomic():
+            new = _insert_batch(batch)
+            if new:
+                outbox.enqueue(SEND_EMAILS_TASK)
+        created += new
+    return created
+
+
+def notify(**fields) -> Notification | None:
+    """One notification (e.g. "an action was assigned to you"); None when it existed."""
+    reminder = Reminder(**fields)
+    notify_many([reminder])
+    return Notification.objects.filter(
+        recipient_id=reminder.recipient_id,
+        kind=reminder.kind,
+        subject_type=reminder.subject_type,
+        subject_id=reminder.subject_id,
+        occurrence=reminder.occurrence,
+    ).first()
+
+
+# Reading --------------------------------------------------------------------
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def preference_for(user) -> NotificationPreference:
+    preference, _ = NotificationPreference.objects.get_or_create(user=user)
+    return preference
+
+
+def preference_update(*, user, **fields) -> NotificationPreference:
+    preference = preference_for(user)
+    for name, value in fields.items():
+        setattr(preference, name, value)
+    preference.full_clean()
+    preference.save()
+    return preference
+
+
+# Sending e-mail -------------------------------------------------------------
+
+
+def absolute(link: str) -> str:
+    return f"{settings.SITE_URL}{link}" if link.startswith("/") else link
+
+
+def _render(template: str, context: dict, recipient) -> EmailMultiAlternatives:
+    context = {**context, "recipient": recipient, "site_url": settings.SITE_URL}
+    subject = render_to_string(f"notifications/email/{template}_subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=render_to_string(f"notifications/email/{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient.email],
+    )
+    message.attach_alternative(render_to_string(f"notifications/email/{template}.html", context), "text/html")
+    return message
+
+
+def _email_for(delivery: EmailDelivery) -> EmailMultiAlternatives:
+    recipient = delivery.recipient
+    if delivery.digest_week:
+        items = list(
+            Notification.objects.filter(recipient=recipient, email__status=EmailDelivery.Status.DIGEST)
+            .order_by("created_at")
+        )
+        context = {"week": delivery.digest_week, "items": [(n, absolute(n.link)) for n in items]}
+        return _render("digest", context, recipient)
+    notification = delivery.notification
+    return _render(
+        "notification",
+        {"notification": notification, "url": absolute(notification.link)},
+        recipient,
+    )
+
+
+def _retry_at(attempts: int) -> datetime.datetime:
+    delay = min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_CAP_SECONDS)
+    return timezone.now() + datetime.timedelta(seconds=delay)
+
+
+def send_pending_emails(*, limit: int = 200) -> int:
+    """Send e-mails that are due, each at most once; returns how many were sent.
+
+    A delivery is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` and marked sent in
+    the same transaction as the send, so two workers never take the same e-mail. A
+    failed send is tried again later with a growing delay, then given up.
+    """
+    sent = 0
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            EmailDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient", "notification")
+            .filter(status=EmailDelivery.Status.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("id")[:limit]
+        )
+        for delivery in due:
+            if not delivery.recipient.email:
+                delivery.status = EmailDelivery.Status.SKIPPED
+                delivery.last_error = "The recipient has no e-mail address."
+                delivery.save(update_fields=["status", "last_error"])
+                continue
+            try:
+                _email_for(delivery).send()
+            except Exception as exc:  # noqa: BLE001 - recorded on the row and retried later
+                delivery.attempts += 1
+                delivery.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+                if delivery.attempts >= MAX_EMAIL_ATTEMPTS:
+                    delivery.status = EmailDelivery.Status.FAILED
+                else:
+                    delivery.next_attempt_at = _retry_at(delivery.attempts)
+                delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+                log.warning("e-mail %s failed (attempt %s): %s", delivery.pk, delivery.attempts, exc)
+                continue
+            delivery.status = EmailDelivery.Status.SENT
+            delivery.sent_at = timezone.now()
+            delivery.attempts += 1
+            delivery.save(update_fields=["status", "sent_at", "attempts"])
+            if delivery.digest_week:
+                EmailDelivery.objects.filter(
+                    recipient=delivery.recipient, status=EmailDelivery.Status.DIGEST
+                ).update(status=EmailDelivery.Status.DIGESTED, sent_at=delivery.sent_at)
+            sent += 1
+    return sent
+
+
+def emails_waiting() -> bool:
+    return EmailDelivery.objects.filter(status=EmailDelivery.Status.PENDING).exists()
+
+
+def queue_weekly_digests(*, today: datetime.date | None = None) -> int:
+    """One digest e-mail per user with notifications waiting for it, once a week."""
+    today = today or timezone.localdate()
+    monday = today - datetime.timedelta(days=today.weekday())
+    users = (
+        EmailDelivery.objects.filter(status=EmailDelivery.Status.DIGEST, digest_week__isnull=True)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    with transaction.atomic():
+        digests = [EmailDelivery(recipient_id=user_id, digest_week=monday) for user_id in users]
+        EmailDelivery.objects.bulk_create(digests, ignore_conflicts=True)
+        if digests:
+            outbox.enqueue(SEND_EMAILS_TASK)
+    return len(digests)

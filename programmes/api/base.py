@@ -1,0 +1,177 @@
+"""The viewset every programme-scoped collection is built on.
+
+A subclass names its model, serializer and filterset, and four hooks: who may
+create or change (calling ``programmes.access``) and which service writes.
+Unseen objects are 404 (``visible_to``); seen but not changeable are 403.
+"""
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .. import access
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    history_id = serializers.IntegerField()
+    date = serializers.DateTimeField()
+    type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    user = serializers.IntegerField(allow_null=True)
+    username = serializers.CharField(allow_null=True)
+    changes = HistoryChangeSerializer(many=True)
+
+
+class ScopedViewSet(viewsets.ModelViewSet):
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Roles are read once per request, never carried over from an earlier one.
+        access.forget_memberships(request.user)
+
+    def get_queryset(self):
+        model = self.serializer_class.Meta.model
+        queryset = model.objects.visible_to(self.request.user)
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        if self.prefetch_related:
+            queryset = queryset.prefetch_related(*self.prefetch_related)
+        return queryset
+
+    # Hooks for subclasses ---------------------------------------------------
+
+    def check_create(self, data: dict) -> None:
+        raise NotImplementedError
+
+    def check_change(self, instance) -> None:
+        raise NotImplementedError
+
+    def check_delete(self, instance) -> None:
+        self.check_change(instance)
+
+    def create_object(self, data: dict):
+        raise NotImplementedError
+
+    def update_object(self, instance, data: dict):
+        raise NotImplementedError
+
+    def delete_object(self, instance) -> None:
+        instance.delete()
+
+    # DRF plumbing -------------------------------------------------------------
+
+    def update(self, request, *args, **kwargs):
+        # Refuse before reading the body: a user who may not change the object
+        # learns that, whatever they sent.
+        self.check_change(self.get_object())
+        return super().update(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        self.check_create(serializer.validated_data)
+        with transaction.atomic():
+            serializer.instance = self.create_object(dict(serializer.validated_data))
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            serializer.instance = self.update_object(
+                serializer.instance, dict(serializer.validated_data)
+            )
+
+    def perform_destroy(self, instance):
+        self.check_delete(instance)
+        with transaction.atomic():
+            self.delete_object(instance)
+
+
+class ReadOnlyScopedViewSet(viewsets.ReadOnlyModelViewSet):
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self):
+        model = self.serializer_class.Meta.model
+        queryset = model.objects.all()
+        if hasattr(queryset, "visible_to"):
+            queryset = queryset.visible_to(self.request.user)
+        return queryset.select_related(*self.select_related)
+
+
+def programme_id_of(obj) -> int:
+    """Follow the model's ``programme_path`` from a row to its programme's id."""
+    path = type(obj).programme_path
+    if not path:
+        return obj.pk
+    *hops, last = path.split("__")
+    for hop in hops:
+        obj = getattr(obj, hop)
+    return getattr(obj, f"{last}_id")
+
+
+class VersionedMixin:
+    """ETag on reads and writes; ``If-Match`` and ``version`` checked by the service."""
+
+    def if_match(self):
+        from ..versioning import parse_if_match
+
+        return parse_if_match(self.request.headers.get("If-Match"))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        if (
+            response.status_code in (200, 201)
+            and isinstance(data, dict)
+            and isinstance(data.get("version"), int)
+        ):
+            response["ETag"] = f'"{data["version"]}"'
+        return response
+
+
+class HistoryMixin:
+    """``GET <collection>/{id}/history/``: every change, who made it and when (managers)."""
+
+    def history_allowed(self, obj) -> bool:
+        return access.is_manager(self.request.user, programme_id_of(obj))
+
+    @extend_schema(responses={200: HistoryEntrySerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        obj = self.get_object()
+        access.require(self.history_allowed(obj), "Only the programme's managers can read the history.")
+        return Response(history_entries(obj))
+
+
+def history_entries(obj) -> list[dict]:
+    records = list(obj.history.select_related("history_user").order_by("history_date", "history_id"))
+    fields = records[0].instance_type._meta.concrete_fields if records else []
+    tracked = [(f.name, f.attname) for f in fields if not f.primary_key]
+    entries, previous = [], None
+    for record in records:
+        if previous is None:
+            changes = [
+                {"field": name, "old": None, "new": getattr(record, attname)}
+                for name, attname in tracked
+            ]
+        else:
+            changes = [
+                {"field": c.field, "old": c.old, "new": c.new}
+                for c in record.diff_against(previous, foreign_keys_are_objs=False).changes
+            ]
+        entries.append({
+            "history_id": record.history_id,
+            "date": record.history_date,
+            "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
+            "user": record.history_user_id,
+            "username": record.history_user.username if record.history_user else None,
+            "changes": changes,
+        })
+        previous = record
+    return entries

@@ -1,0 +1,210 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from ..models import (
+    Assessment,
+    AssessmentCycle,
+    ChecklistItem,
+    Framework,
+    Gap,
+    Membership,
+    Partner,
+    Principle,
+    Programme,
+    Response,
+)
+from .fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
+
+
+class FrameworkSerializer(BaseModelSerializer):
+    class Meta:
+        model = Framework
+        fields = ["id", "slug", "title", "publisher", "version", "source"]
+
+
+class PrincipleSerializer(BaseModelSerializer):
+    class Meta:
+        model = Principle
+        fields = ["id", "framework", "number", "title", "summary"]
+
+
+class ChecklistItemSerializer(BaseModelSerializer):
+    class Meta:
+        model = ChecklistItem
+        fields = ["id", "principle", "code", "text", "order", "is_active"]
+
+
+class PartnerSerializer(BaseModelSerializer):
+    class Meta:
+        model = Partner
+        fields = ["id", "name", "sector", "provides_learning", "contact_email", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class ProgrammeSerializer(BaseModelSerializer):
+    partners = VisiblePrimaryKeyRelatedField(
+        many=True, queryset=Partner.objects.all(), required=False
+    )
+
+    class Meta:
+        model = Programme
+        fields = [
+            "id", "name", "description", "framework", "partners",
+            "start_date", "end_date", "status", "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs):
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"end_date": "The end date must not be before the start date."})
+        return attrs
+
+
+class MembershipSerializer(BaseModelSerializer):
+    user = VisiblePrimaryKeyRelatedField(queryset=get_user_model().objects.all())
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "programme", "user", "username", "role", "partner", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class CycleSerializer(BaseModelSerializer):
+    class Meta:
+        model = AssessmentCycle
+        fields = ["id", "programme", "name", "period_start", "period_end"]
+
+    def validate(self, attrs):
+        start = attrs.get("period_start", getattr(self.instance, "period_start", None))
+        end = attrs.get("period_end", getattr(self.instance, "period_end", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"period_end": "The end of the period must not be before its start."})
+        return attrs
+
+
+class AssessmentSerializer(BaseModelSerializer):
+    programme = serializers.IntegerField(source="cycle.programme_id", read_only=True)
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id", "cycle", "programme", "partner", "status", "submitted_at", "submitted_by",
+            "participants", "includes_people_supported", "created_at",
+        ]
+        read_only_fields = ["status", "submitted_at", "submitted_by", "created_at"]
+
+
+class ResponseSerializer(BaseModelSerializer):
+    class Meta:
+        model = Response
+        fields = ["id", "assessment", "checklist_item", "rating", "evidence", "notes", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+class GapSerializer(BaseModelSerializer):
+    item_code = serializers.CharField(source="checklist_item.code", read_only=True)
+    item_text = serializers.CharField(source="checklist_item.text", read_only=True)
+    partner_name = serializers.CharField(source="partner.name", read_only=True)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+    class Meta:
+        model = Gap
+        fields = [
+            "id", "programme", "partner", "partner_name", "checklist_item", "item_code",
+            "item_text", "principle", "severity", "status", "description", "opened_at",
+            "opened_by_assessment", "last_assessment", "closed_at", "closed_reason",
+            "status_note", "version",
+        ]
+        read_only_fields = [
+            "principle", "status", "opened_at", "opened_by_assessment", "last_assessment",
+            "closed_at", "closed_reason", "status_note",
+        ]
+
+
+class GapUpdateSerializer(GapSerializer):
+    class Meta(GapSerializer.Meta):
+        read_only_fields = GapSerializer.Meta.read_only_fields + [
+            "programme", "partner", "checklist_item",
+        ]
+
+
+class GapStatusSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, allow_blank=False, trim_whitespace=True)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
+class SubmitResultSerializer(serializers.Serializer):
+    assessment = AssessmentSerializer()
+    gaps_opened = serializers.ListField(child=serializers.IntegerField())
+    gaps_kept = serializers.ListField(child=serializers.IntegerField())
+    gaps_closed = serializers.ListField(child=serializers.IntegerField())
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ProgressQuerySerializer(serializers.Serializer):
+    partner = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+    def validate_partner(self, value):
+        if not self.context["programme"].partners.filter(pk=value).exists():
+            raise serializers.ValidationError("This partner is not in the programme.")
+        return value
+
+
+class ProgressFiguresSerializer(serializers.Serializer):
+    items = serializers.IntegerField()
+    assessed = serializers.IntegerField()
+    met = serializers.IntegerField()
+    partly_met = serializers.IntegerField()
+    not_met = serializers.IntegerField()
+    not_applicable = serializers.IntegerField()
+    gaps_open = serializers.IntegerField()
+    gaps_closed = serializers.IntegerField()
+    actions = serializers.IntegerField()
+    actions_done = serializers.IntegerField()
+    actions_overdue = serializers.IntegerField()
+    learning_needs = serializers.IntegerField()
+    learning_needs_met = serializers.IntegerField()
+    funding_allocated = serializers.DecimalField(max_digits=14, decimal_places=2)
+    score = serializers.FloatField(allow_null=True, help_text="0 to 100, one decimal; null when nothing applicable was assessed.")
+
+
+class PrincipleProgressSerializer(ProgressFiguresSerializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    programme = serializers.IntegerField()
+    partner = serializers.IntegerField(allow_null=True)
+    as_of = serializers.DateTimeField()
+    principles = PrincipleProgressSerializer(many=True)
+    overall = ProgressFiguresSerializer()
+
+
+class ProgressHistoryQuerySerializer(ProgressQuerySerializer):
+    partner = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                                       source="partner_id")
+    since = serializers.DateField(required=False)
+
+
+class SnapshotPrincipleSerializer(ProgressFiguresSerializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+
+
+class SnapshotDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    principles = SnapshotPrincipleSerializer(many=True)
+    overall = ProgressFiguresSerializer(allow_null=True)

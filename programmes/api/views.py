@@ -1,0 +1,333 @@
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.authtoken.models import Token
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from .. import access, progress, services, snapshots
+from ..filters import (
+    AssessmentFilter,
+    ChecklistItemFilter,
+    CycleFilter,
+    GapFilter,
+    MembershipFilter,
+    PartnerFilter,
+    PrincipleFilter,
+    ProgrammeFilter,
+    ResponseFilter,
+)
+from ..models import ChecklistItem, Framework, Principle
+from . import serializers as s
+from .base import HistoryMixin, ScopedViewSet, VersionedMixin
+
+ERRORS = {
+    400: OpenApiResponse(description="Bad input: a message per field."),
+    403: OpenApiResponse(description="You may see this but not change it."),
+    404: OpenApiResponse(description="Not found, or not in a programme you belong to."),
+    409: OpenApiResponse(description="The object's state does not allow this change."),
+}
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer, 400: ERRORS[400]})
+    def post(self, request):
+        body = s.TokenRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = authenticate(
+            request, username=body.validated_data["username"], password=body.validated_data["password"]
+        )
+        if user is None or not user.is_active:
+            raise ValidationError({"non_field_errors": ["Unable to log in with these details."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class FrameworkViewSet(viewsets.ReadOnlyModelViewSet):
+    """Frameworks are reference data, loaded from the files the project ships."""
+
+    queryset = Framework.objects.all()
+    serializer_class = s.FrameworkSerializer
+    search_fields = ["title", "slug"]
+
+
+class PrincipleViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Principle.objects.all()
+    serializer_class = s.PrincipleSerializer
+    filterset_class = PrincipleFilter
+    ordering_fields = ["number"]
+
+
+class ChecklistItemViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = ChecklistItem.objects.select_related("principle")
+    serializer_class = s.ChecklistItemSerializer
+    filterset_class = ChecklistItemFilter
+    search_fields = ["text", "code"]
+
+
+@extend_schema(responses={**ERRORS})
+class PartnerViewSet(ScopedViewSet):
+    serializer_class = s.PartnerSerializer
+    filterset_class = PartnerFilter
+    search_fields = ["name"]
+    ordering_fields = ["name", "sector"]
+
+    def check_create(self, data):
+        access.require(access.can_create_partner(self.request.user),
+                       "Only programme managers can add partners.")
+
+    def check_change(self, instance):
+        access.require(access.can_change_partner(self.request.user, instance),
+                       "Only the programme's managers can change this partner.")
+
+    def check_delete(self, instance):
+        access.require(self.request.user.is_staff, "Only administrators can delete partners.")
+
+    def create_object(self, data):
+        return services.partner_create(**data)
+
+    def update_object(self, instance, data):
+        return services.partner_update(partner=instance, **data)
+
+
+class ProgrammeViewSet(ScopedViewSet):
+    serializer_class = s.ProgrammeSerializer
+    filterset_class = ProgrammeFilter
+    prefetch_related = ("partners",)
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "start_date", "end_date"]
+
+    def check_create(self, data):
+        access.require(access.can_create_programme(self.request.user),
+                       "Only administrators can set up programmes.")
+
+    def check_change(self, instance):
+        access.require(access.can_manage_programme(self.request.user, instance.pk),
+                       "Only the programme's managers can change it.")
+
+    def check_delete(self, instance):
+        access.require(self.request.user.is_staff, "Only administrators can delete programmes.")
+
+    def create_object(self, data):
+        return services.programme_create(user=self.request.user, **data)
+
+    @extend_schema(parameters=[s.ProgressQuerySerializer],
+                   responses={200: s.ProgressSerializer, 400: ERRORS[400], 404: ERRORS[404]})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def progress(self, request, pk=None):
+        """Progress by principle, current to the last write (``?partner=`` for one partner)."""
+        programme = self.get_object()
+        query = s.ProgressQuerySerializer(data=request.query_params, context={"programme": programme})
+        query.is_valid(raise_exception=True)
+        partner = query.validated_data.get("partner")
+        figures = progress.programme_progress(programme=programme, partner_id=partner)
+        return Response(s.ProgressSerializer(figures).data)
+
+    @extend_schema(parameters=[s.ProgressHistoryQuerySerializer],
+                   responses={200: s.SnapshotDaySerializer(many=True), 400: ERRORS[400],
+                              404: ERRORS[404]})
+    @action(detail=True, methods=["get"], url_path="progress/history", pagination_class=None,
+            filter_backends=[])
+    def progress_history(self, request, pk=None):
+        """The nightly snapshots, oldest first: one entry a day with its principles and overall."""
+        programme = self.get_object()
+        query = s.ProgressHistoryQuerySerializer(data=request.query_params,
+                                                 context={"programme": programme})
+        query.is_valid(raise_exception=True)
+        days: dict = {}
+        for snap in snapshots.snapshot_history(programme=programme, **query.validated_data):
+            day = days.setdefault(snap.date, {"date": snap.date, "principles": [], "overall": None})
+            if snap.principle is None:
+                day["overall"] = snap.figures
+            else:
+                day["principles"].append(
+                    {"id": snap.principle_id, "number": snap.principle.number, **snap.figures})
+        return Response(s.SnapshotDaySerializer(list(days.values()), many=True).data)
+
+    def update_object(self, instance, data):
+        return services.programme_update(programme=instance, **data)
+
+
+class MembershipViewSet(ScopedViewSet):
+    serializer_class = s.MembershipSerializer
+    filterset_class = MembershipFilter
+    select_related = ("user",)
+    ordering_fields = ["role", "created_at"]
+
+    def _require_manager(self, programme_id):
+        access.require(access.can_manage_programme(self.request.user, programme_id),
+                       "Only the programme's managers can change its members.")
+
+    def check_create(self, data):
+        self._require_manager(data["programme"].pk)
+
+    def check_change(self, instance):
+        self._require_manager(instance.programme_id)
+
+    def create_object(self, data):
+        return services.membership_create(**data)
+
+    def update_object(self, instance, data):
+        if "programme" in data:
+            self._require_manager(data["programme"].pk)
+        return services.membership_update(membership=instance, **data)
+
+
+class CycleViewSet(ScopedViewSet):
+    serializer_class = s.CycleSerializer
+    filterset_class = CycleFilter
+    ordering_fields = ["period_start", "period_end", "name"]
+
+    def _require_manager(self, programme_id):
+        access.require(access.can_manage_programme(self.request.user, programme_id),
+                       "Only the programme's managers can change its assessment cycles.")
+
+    def check_create(self, data):
+        self._require_manager(data["programme"].pk)
+
+    def check_change(self, instance):
+        self._require_manager(instance.programme_id)
+
+    def create_object(self, data):
+        return services.cycle_create(**data)
+
+    def update_object(self, instance, data):
+        if "programme" in data:
+            self._require_manager(data["programme"].pk)
+        return services.cycle_update(cycle=instance, **data)
+
+
+class AssessmentViewSet(HistoryMixin, ScopedViewSet):
+    serializer_class = s.AssessmentSerializer
+    filterset_class = AssessmentFilter
+    select_related = ("cycle",)
+    ordering_fields = ["created_at", "submitted_at"]
+
+    def _require_answerer(self, programme_id, partner_id):
+        access.require(access.can_answer_assessment(self.request.user, programme_id, partner_id),
+                       "Only the programme's managers and this partner's leads can answer it.")
+
+    def check_create(self, data):
+        self._require_answerer(data["cycle"].programme_id, data["partner"].pk)
+
+    def check_change(self, instance):
+        self._require_answerer(instance.cycle.programme_id, instance.partner_id)
+
+    def create_object(self, data):
+        return services.assessment_create(**data)
+
+    def update_object(self, instance, data):
+        if "cycle" in data or "partner" in data:
+            cycle = data.get("cycle", instance.cycle)
+            self._require_answerer(cycle.programme_id, data.get("partner", instance.partner).pk)
+        return services.assessment_update(assessment=instance, **data)
+
+    def delete_object(self, instance):
+        services.assessment_delete(assessment=instance)
+
+    @extend_schema(request=None, responses={200: s.SubmitResultSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Submit a draft: partly or not met items open gaps, met items close them."""
+        assessment = self.get_object()
+        self.check_change(assessment)
+        result = services.assessment_submit(assessment=assessment, user=request.user)
+        return Response({
+            "assessment": s.AssessmentSerializer(result.assessment, context=self.get_serializer_context()).data,
+            "gaps_opened": [g.pk for g in result.opened],
+            "gaps_kept": [g.pk for g in result.kept],
+            "gaps_closed": [g.pk for g in result.closed],
+        })
+
+
+class ResponseViewSet(HistoryMixin, ScopedViewSet):
+    serializer_class = s.ResponseSerializer
+    filterset_class = ResponseFilter
+    select_related = ("assessment__cycle", "checklist_item")
+    ordering_fields = ["updated_at"]
+
+    def _require_answerer(self, assessment):
+        access.require(
+            access.can_answer_assessment(self.request.user, assessment.cycle.programme_id, assessment.partner_id),
+            "Only the programme's managers and this partner's leads can answer it.",
+        )
+
+    def check_create(self, data):
+        self._require_answerer(data["assessment"])
+
+    def check_change(self, instance):
+        self._require_answerer(instance.assessment)
+
+    def create_object(self, data):
+        return services.response_create(**data)
+
+    def update_object(self, instance, data):
+        return services.response_update(response=instance, **data)
+
+    def delete_object(self, instance):
+        services.response_delete(response=instance)
+
+
+class GapViewSet(HistoryMixin, VersionedMixin, ScopedViewSet):
+    serializer_class = s.GapSerializer
+    filterset_class = GapFilter
+    select_related = ("partner", "checklist_item")
+    search_fields = ["checklist_item__text", "description", "partner__name"]
+    ordering_fields = ["opened_at", "closed_at", "severity", "status"]
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return s.GapUpdateSerializer
+        return s.GapSerializer
+
+    def check_create(self, data):
+        access.require(access.can_manage_programme(self.request.user, data["programme"].pk),
+                       "Only the programme's managers can open a gap by hand.")
+
+    def check_change(self, instance):
+        access.require(access.can_change_gap(self.request.user, instance),
+                       "Only the programme's managers and this partner's leads can change this gap.")
+
+    def check_delete(self, instance):
+        access.require(access.can_set_gap_status(self.request.user, instance),
+                       "Only the programme's managers can delete a gap.")
+
+    def create_object(self, data):
+        data.pop("version", None)
+        return services.gap_create(**data)
+
+    def update_object(self, instance, data):
+        return services.gap_update(gap=instance, if_match=self.if_match(), **data)
+
+    def _set_status(self, request, change):
+        gap = self.get_object()
+        access.require(access.can_set_gap_status(request.user, gap),
+                       "Only the programme's managers can close or reopen a gap.")
+        body = s.GapStatusSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        gap = change(gap=gap, note=body.validated_data["reason"],
+                     version=body.validated_data.get("version"), if_match=self.if_match())
+        return Response(s.GapSerializer(gap, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=s.GapStatusSerializer, responses={200: s.GapSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close an open gap by hand, with a reason."""
+        return self._set_status(request, services.gap_close)
+
+    @extend_schema(request=s.GapStatusSerializer, responses={200: s.GapSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """Reopen a closed gap, with a reason."""
+        return self._set_status(request, services.gap_reopen)

@@ -1,0 +1,48 @@
+"""Domain errors, mapped to HTTP answers once, in ``config.api.exception_handler``."""
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the change; nothing was written."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidTransition(DomainError):
+    """The object is not in a state that allows this change (e.g. a submitted assessment)."""
+
+    status_code = 409
+    code = "invalid_state"
+
+
+class Conflict(DomainError):
+    """The change would clash with another object (e.g. a second open gap for one item)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class StaleVersion(DomainError):
+    """The client wrote with a ``version`` older than the stored one."""
+
+    status_code = 409
+    code = "stale_version"
+
+
+class PreconditionFailed(DomainError):
+    """An ``If-Match`` header did not match the stored ETag."""
+
+    status_code = 412
+    code = "precondition_failed"
+
+
+class LimitExceeded(DomainError):
+    """A capacity or an amount would be exceeded (places on an offer, money in a stream)."""
+
+    status_code = 409
+    code = "limit_exceeded"

@@ -1,0 +1,369 @@
+"""Frameworks, partners, programmes, memberships, assessments and gaps."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from .querysets import PartnerQuerySet, ProgrammeScopedQuerySet
+
+
+class Framework(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200, blank=True)
+    version = models.CharField(max_length=40)
+    source = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.title
+
+
+class Principle(models.Model):
+    """A section of a framework (Skills for Care calls them principles)."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="principles")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=500)
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["framework_id", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "number"], name="%(app_label)s_%(class)s_unique_number"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.title}"
+
+
+class ChecklistItem(models.Model):
+    principle = models.ForeignKey(Principle, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(max_length=20)
+    text = models.TextField()
+    order = models.PositiveSmallIntegerField()
+    is_active = models.BooleanField(
+        default=True, help_text="False when a newer framework file no longer has this item."
+    )
+
+    class Meta:
+        ordering = ["principle__framework_id", "principle__number", "order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["principle", "code"], name="%(app_label)s_%(class)s_unique_code"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.text[:60]}"
+
+
+class Partner(models.Model):
+    class Sector(models.TextChoices):
+        NHS_TRUST = "nhs_trust", "NHS trust"
+        PRIMARY_CARE = "primary_care", "Primary care"
+        LOCAL_AUTHORITY = "local_authority", "Local authority"
+        SOCIAL_CARE_PROVIDER = "social_care_provider", "Adult social care provider"
+        VOLUNTARY_COMMUNITY = "voluntary_community", "Voluntary and community organisation"
+        HOUSING = "housing", "Housing"
+        CHILDRENS_SERVICES = "childrens_services", "Children's services"
+        LEARNING_PROVIDER = "learning_provider", "Learning provider"
+        PEOPLE_SUPPORTED_GROUP = "people_supported_group", "Group of people supported"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200, unique=True)
+    sector = models.CharField(max_length=40, choices=Sector.choices)
+    provides_learning = models.BooleanField(default=False)
+    contact_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PartnerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Programme(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="programmes")
+    partners = models.ManyToManyField(Partner, related_name="programmes", blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    programme_path = ""
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="%(app_label)s_%(class)s_end_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MANAGER = "manager", "Programme manager"
+        PARTNER_LEAD = "partner_lead", "Partner lead"
+        LEARNING_PROVIDER = "learning_provider", "Learning provider"
+        REVIEWER = "reviewer", "Reviewer"
+
+    PARTNER_ROLES = (Role.PARTNER_LEAD, Role.LEARNING_PROVIDER)
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=30, choices=Role.choices)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    programme_path = "programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["programme_id", "role", "user_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "user"], name="%(app_label)s_%(class)s_one_role_per_programme"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["partner_lead", "learning_provider"], partner__isnull=False)
+                | Q(role__in=["manager", "reviewer"]),
+                name="%(app_label)s_%(class)s_partner_roles_have_partner",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.get_role_display()} – {self.programme}"
+
+    def clean(self):
+        if self.role in self.PARTNER_ROLES and not self.partner_id:
+            raise ValidationError({"partner": "A partner lead or learning provider needs a partner."})
+        if self.partner_id and self.programme_id:
+            if not self.programme.partners.filter(pk=self.partner_id).exists():
+                raise ValidationError({"partner": "This partner is not in the programme."})
+        if self.role == self.Role.LEARNING_PROVIDER and self.partner_id:
+            if not self.partner.provides_learning:
+                raise ValidationError({"partner": "This partner does not provide learning."})
+
+
+class AssessmentCycle(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="cycles")
+    name = models.CharField(max_length=200)
+    period_start = models.DateField()
+    period_end = models.DateField()
+
+    programme_path = "programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["programme_id", "period_start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "name"], name="%(app_label)s_%(class)s_unique_name"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="%(app_label)s_%(class)s_end_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.programme}: {self.name}"
+
+
+class Assessment(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    cycle = models.ForeignKey(AssessmentCycle, on_delete=models.CASCADE, related_name="assessments")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="assessments")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    participants = models.TextField(
+        blank=True, help_text="Who took part in the self-assessment (names, roles, teams)."
+    )
+    includes_people_supported = models.BooleanField(
+        default=False, help_text="People who draw on care or their carers took part."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    programme_path = "cycle__programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle_id", "partner__name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "partner"], name="%(app_label)s_%(class)s_one_per_partner"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.partner} – {self.cycle.name}"
+
+    @property
+    def is_submitted(self):
+        return self.status == self.Status.SUBMITTED
+
+
+class Rating(models.TextChoices):
+    MET = "met", "Met"
+    PARTLY_MET = "partly_met", "Partly met"
+    NOT_MET = "not_met", "Not met"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class Response(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="responses")
+    checklist_item = models.ForeignKey(
+        ChecklistItem, on_delete=models.PROTECT, related_name="responses"
+    )
+    rating = models.CharField(max_length=20, choices=Rating.choices)
+    evidence = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    programme_path = "assessment__cycle__programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["assessment_id", "checklist_item__principle__number", "checklist_item__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "checklist_item"], name="%(app_label)s_%(class)s_one_per_item"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.checklist_item.code}: {self.rating}"
+
+
+class Gap(models.Model):
+    class Severity(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    class ClosedReason(models.TextChoices):
+        REASSESSED_MET = "reassessed_met", "Rated met in a later assessment"
+        REASSESSED_NOT_APPLICABLE = (
+            "reassessed_not_applicable",
+            "Rated not applicable in a later assessment",
+        )
+        CLOSED_BY_MANAGER = "closed_by_manager", "Closed by a programme manager"
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="gaps")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="gaps")
+    checklist_item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="gaps")
+    principle = models.ForeignKey(Principle, on_delete=models.PROTECT, related_name="gaps")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    description = models.TextField(blank=True)
+    opened_at = models.DateTimeField()
+    opened_by_assessment = models.ForeignKey(
+        Assessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="gaps_opened"
+    )
+    last_assessment = models.ForeignKey(
+        Assessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=40, choices=ClosedReason.choices, blank=True)
+    status_note = models.TextField(
+        blank=True, help_text="Why a manager closed or reopened the gap by hand."
+    )
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords()
+
+    programme_path = "programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["programme_id", "partner__name", "principle__number", "checklist_item__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "partner", "checklist_item"],
+                condition=Q(status="open"),
+                name="%(app_label)s_%(class)s_one_open_per_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", closed_at__isnull=True, closed_reason="")
+                | Q(status="closed", closed_at__isnull=False) & ~Q(closed_reason=""),
+                name="%(app_label)s_%(class)s_closed_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["programme", "status"], name="gap_programme_status")]
+
+    def __str__(self):
+        return f"{self.partner} – {self.checklist_item.code} ({self.status})"
+
+
+class ProgressSnapshot(models.Model):
+    """A programme's progress figures on one day, for the whole programme or one partner.
+
+    ``principle`` is empty for the overall figures. ``scope`` ("all" or the partner id,
+    then the principle id or "overall") keys the row so a rerun replaces it.
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="snapshots")
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    principle = models.ForeignKey(
+        Principle, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    date = models.DateField()
+    scope = models.CharField(max_length=60)
+    score = models.FloatField(null=True, blank=True)
+    figures = models.JSONField()
+    taken_at = models.DateTimeField(auto_now=True)
+
+    programme_path = "programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["programme_id", "date", "scope"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "date", "scope"], name="%(app_label)s_%(class)s_one_per_day"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.programme} {self.date} {self.scope}"

@@ -1,0 +1,171 @@
+"""Progress by principle: the figures of DESIGN.md, computed by the database.
+
+A fixed number of aggregate queries whatever the size of the programme: one per
+kind of figure, each grouped by principle. Actions, learning needs and funding
+are reached through the programme's relations (``actions``, ``learning_needs``,
+``funding_streams__allocations``), so this module imports none of those apps.
+
+Decisions where DESIGN.md is silent (also in docs/decisions.md):
+- ``items`` counts checklist items × partners in scope, so ``assessed / items``
+  is how much of the checklist has answers.
+- An action belongs to the principle of its gap; for ``?partner=`` it belongs to
+  the gap's partner, or, without a gap, to its owning partner. Actions, needs and
+  funding that are not linked to a principle count in ``overall`` only.
+- Funding counts planned and committed allocations, not cancelled ones.
+"""
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import Assessment, Gap, Principle, Programme, Response
+
+RATING_FIGURES = ("met", "partly_met", "not_met", "not_applicable")
+COUNT_FIGURES = (
+    "items", "assessed", *RATING_FIGURES, "gaps_open", "gaps_closed", "actions",
+    "actions_done", "actions_overdue", "learning_needs", "learning_needs_met",
+)
+CLOSED_ACTION_STATUSES = ("done", "cancelled")
+HOLDING_ALLOCATION_STATUSES = ("planned", "committed")
+ALLOC = "funding_streams__allocations"
+
+
+def score(met: int, partly_met: int, not_met: int) -> float | None:
+    """Percentage of applicable answers rated met, partly met counting half (one decimal)."""
+    applicable = met + partly_met + not_met
+    if not applicable:
+        return None
+    value = (Decimal(met) + Decimal(partly_met) / 2) * 100 / Decimal(applicable)
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def latest_submitted_assessments(programme_id: int, partner_id: int | None = None):
+    """Each partner's latest submitted assessment in the programme (a queryset of ids)."""
+    latest_for_partner = (
+        Assessment.objects.filter(
+            cycle__programme_id=programme_id,
+            partner_id=OuterRef("partner_id"),
+            status=Assessment.Status.SUBMITTED,
+        )
+        .order_by("-cycle__period_end", "-submitted_at", "-pk")
+        .values("pk")[:1]
+    )
+    latest = Assessment.objects.filter(
+        cycle__programme_id=programme_id,
+        status=Assessment.Status.SUBMITTED,
+        pk=Subquery(latest_for_partner),
+    )
+    if partner_id is not None:
+        latest = latest.filter(partner_id=partner_id)
+    return latest.values("pk")
+
+
+def _partner_scopes(partner_id):
+    """Q objects that keep actions, needs and allocations of one partner (or all)."""
+    if partner_id is None:
+        return Q(), Q(), Q()
+    actions = Q(actions__gap__partner_id=partner_id) | Q(
+        actions__gap__isnull=True, actions__owner_partner_id=partner_id
+    )
+    needs = Q(learning_needs__partner_id=partner_id)
+    funding = (
+        Q(**{f"{ALLOC}__learning_need__partner_id": partner_id})
+        | Q(**{f"{ALLOC}__action__gap__partner_id": partner_id})
+        | Q(**{f"{ALLOC}__action__gap__isnull": True,
+               f"{ALLOC}__action__owner_partner_id": partner_id})
+    )
+    return actions, needs, funding
+
+
+def programme_progress(*, programme: Programme, partner_id: int | None = None, today=None) -> dict:
+    today = today or timezone.localdate()
+    rows: dict = defaultdict(lambda: defaultdict(int))
+    money: dict = defaultdict(Decimal)
+    in_programme = Programme.objects.filter(pk=programme.pk)
+    action_scope, need_scope, funding_scope = _partner_scopes(partner_id)
+
+    principles = list(
+        Principle.objects.filter(framework_id=programme.framework_id)
+        .annotate(item_count=Count("items", filter=Q(items__is_active=True)))
+        .order_by("number")
+    )
+    partners = 1 if partner_id is not None else programme.partners.count()
+    for p in principles:
+        rows[p.pk]["items"] = p.item_count * partners
+
+    ratings = (
+        Response.objects.filter(
+            assessment__in=latest_submitted_assessments(programme.pk, partner_id),
+            checklist_item__is_active=True,
+        )
+        .values(principle=F("checklist_item__principle_id"))
+        .annotate(
+            assessed=Count("pk"),
+            **{r: Count("pk", filter=Q(rating=r)) for r in RATING_FIGURES},
+        )
+    )
+    gaps = Gap.objects.filter(programme_id=programme.pk)
+    if partner_id is not None:
+        gaps = gaps.filter(partner_id=partner_id)
+    gaps = gaps.values("principle").annotate(
+        gaps_open=Count("pk", filter=Q(status=Gap.Status.OPEN)),
+        gaps_closed=Count("pk", filter=Q(status=Gap.Status.CLOSED)),
+    )
+    open_action = ~Q(actions__status__in=CLOSED_ACTION_STATUSES)
+    actions = in_programme.values(principle=F("actions__gap__principle_id")).annotate(
+        actions_all=Count("actions", filter=action_scope),
+        actions_done=Count("actions", filter=action_scope & Q(actions__status="done")),
+        actions_overdue=Count(
+            "actions", filter=action_scope & open_action & Q(actions__due_date__lt=today)
+        ),
+    )
+    needs = in_programme.values(principle=F("learning_needs__principle_id")).annotate(
+        learning_needs_all=Count("learning_needs", filter=need_scope),
+        learning_needs_met=Count(
+            "learning_needs", filter=need_scope & Q(learning_needs__status="met")
+        ),
+    )
+    funding = in_programme.values(
+        principle=Coalesce(
+            F(f"{ALLOC}__learning_need__principle_id"), F(f"{ALLOC}__action__gap__principle_id")
+        )
+    ).annotate(
+        funding_allocated=Sum(
+            f"{ALLOC}__amount",
+            filter=funding_scope & Q(**{f"{ALLOC}__status__in": HOLDING_ALLOCATION_STATUSES}),
+        )
+    )
+
+    # Annotations cannot share a relation's name, hence the "_all" suffix.
+    renamed = {"actions_all": "actions", "learning_needs_all": "learning_needs"}
+    for queryset in (ratings, gaps, actions, needs):
+        for row in queryset:
+            key = row.pop("principle")
+            for name, value in row.items():
+                rows[key][renamed.get(name, name)] += value
+    for row in funding:
+        money[row["principle"]] += row["funding_allocated"] or Decimal("0")
+
+    def figures(counts, amount) -> dict:
+        out = {name: counts.get(name, 0) for name in COUNT_FIGURES}
+        out["funding_allocated"] = f"{amount:.2f}"
+        out["score"] = score(out["met"], out["partly_met"], out["not_met"])
+        return out
+
+    overall_counts: dict = defaultdict(int)
+    for counts in rows.values():  # includes the row of work linked to no principle
+        for name, value in counts.items():
+            overall_counts[name] += value
+    return {
+        "programme": programme.pk,
+        "partner": partner_id,
+        "as_of": timezone.now(),
+        "principles": [
+            {"id": p.pk, "number": p.number, "title": p.title, **figures(rows[p.pk], money[p.pk])}
+            for p in principles
+        ],
+        "overall": figures(overall_counts, sum(money.values(), Decimal("0"))),
+    }

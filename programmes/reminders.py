@@ -1,0 +1,61 @@
+"""Which assessment reminders fall due on a day.
+
+The partner leads of each partner with no submitted assessment in a cycle get
+``assessment_due`` 14 days and 2 days before the cycle's ``period_end``; a missed
+day is caught up with the latest of the two that has fallen due.
+"""
+
+import datetime
+from collections.abc import Iterator
+
+from notifications.services import Reminder
+
+from .models import Assessment, AssessmentCycle, Membership
+
+ASSESSMENT_DUE = "assessment_due"
+REMINDER_DAYS_BEFORE = (14, 2)
+
+
+def latest_reminder_day(period_end: datetime.date, today: datetime.date) -> datetime.date | None:
+    days_left = (period_end - today).days
+    if days_left < 0:
+        return None
+    fallen_due = [d for d in REMINDER_DAYS_BEFORE if days_left <= d]
+    if not fallen_due:
+        return None
+    return period_end - datetime.timedelta(days=min(fallen_due))
+
+
+def due_assessment_reminders(today: datetime.date) -> Iterator[Reminder]:
+    cycles = AssessmentCycle.objects.filter(
+        period_end__gte=today,
+        period_end__lte=today + datetime.timedelta(days=max(REMINDER_DAYS_BEFORE)),
+    ).select_related("programme")
+    for cycle in cycles:
+        occurrence = latest_reminder_day(cycle.period_end, today)
+        if occurrence is None:
+            continue
+        submitted = Assessment.objects.filter(
+            cycle=cycle, status=Assessment.Status.SUBMITTED
+        ).values("partner_id")
+        leads = (
+            Membership.objects.filter(programme=cycle.programme, role=Membership.Role.PARTNER_LEAD)
+            .exclude(partner_id__in=submitted)
+            .select_related("partner")
+        )
+        days_left = (cycle.period_end - today).days
+        for lead in leads:
+            yield Reminder(
+                recipient_id=lead.user_id,
+                kind=ASSESSMENT_DUE,
+                subject_type="cycle",
+                subject_id=cycle.pk,
+                occurrence=occurrence,
+                due_date=cycle.period_end,
+                message=(
+                    f"Self-assessment due: {lead.partner.name} has not yet submitted its "
+                    f"assessment for \u201c{cycle.name}\u201d, which closes in {days_left} "
+                    f"day{'s' if days_left != 1 else ''} ({cycle.period_end:%-d %B %Y})."
+                ),
+                link=f"/programmes/{cycle.programme_id}/cycles/{cycle.pk}/",
+            )

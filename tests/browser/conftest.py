@@ -1,0 +1,110 @@
+"""Browser tests: Playwright driving the machine's Chromium against a live server.
+
+They are skipped, with the reason, where Chromium or Playwright is missing (``.ci/run``
+installs Chromium). Playwright's own browser download is never used.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which(
+    "chromium-browser")
+AXE = Path(__file__).with_name("axe.min.js")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PASSWORD = "demo-tracker-2026"
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    sync_playwright = None
+
+
+@pytest.fixture(autouse=True)
+def _allow_orm_beside_playwright(monkeypatch):
+    """Playwright's synchronous API runs an event loop in this thread; the ORM calls the
+    tests make between page actions are still synchronous and safe. Set only while a
+    browser test runs, so that no other test (or subprocess) inherits it."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = None
+    if sync_playwright is None:
+        reason = "Playwright is not installed"
+    elif CHROMIUM is None:
+        reason = "Chromium is not installed (.ci/run installs Debian's chromium)"
+    if reason:
+        for item in items:
+            if "browser" in str(item.fspath):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+
+
+class Visitor:
+    """A person using the service: logs in, visits pages, and checks each one with axe."""
+
+    def __init__(self, page, base_url):
+        self.page = page
+        self.base_url = base_url
+        self.checked = []
+
+    def goto(self, path):
+        self.page.goto(self.base_url + path)
+        self.check_accessibility()
+
+    def log_in(self, username):
+        self.goto("/login/")
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(PASSWORD)
+        self.page.get_by_role("button", name="Log in").click()
+        self.page.wait_for_load_state()
+        self.check_accessibility()
+
+    def click(self, *args, **kwargs):
+        self.page.get_by_role(*args, **kwargs).click()
+        self.page.wait_for_load_state()
+        self.check_accessibility()
+
+    def check_accessibility(self):
+        """No serious or critical WCAG 2.2 A/AA violation on the page as it stands."""
+        self.page.add_script_tag(path=str(AXE))
+        result = self.page.evaluate(
+            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+            AXE_TAGS,
+        )
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")
+        ]
+        self.checked.append(self.page.url)
+        assert not bad, f"accessibility violations on {self.page.url}:\n" + "\n".join(bad)
+
+
+@pytest.fixture
+def visitor(browser, live_server, demo):
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield Visitor(page, live_server.url)
+    context.close()

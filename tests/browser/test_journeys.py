@@ -1,0 +1,163 @@
+"""The four journeys of the web pages, in a real browser, each page checked with axe."""
+
+import re
+
+from actions.models import Action
+from learning.models import LearningNeed, TrainingOffer
+from programmes.models import Assessment, Gap, Programme
+
+
+def programme():
+    return Programme.objects.get()
+
+
+def test_manager_reads_progress_opens_a_gap_and_assigns_an_action(visitor):
+    page = visitor.page
+    # given the manager logged in
+    visitor.log_in("manager")
+
+    # when they open the programme and read progress by principle
+    visitor.click("link", name=programme().name)
+    assert page.get_by_role("heading", level=1).inner_text() == programme().name
+    rows = page.get_by_test_id("progress-table").locator("tbody tr")
+    assert rows.count() == 6
+    assert re.search(r"\d+(\.\d)?%", page.get_by_test_id("overall-score").inner_text())
+    visitor.click("link", name=re.compile(r"^2\. Workforce integration involves"))
+    assert page.get_by_test_id("heatmap").locator("tbody tr").count() == 10
+
+    # and open a gap from the register
+    visitor.goto(f"/programmes/{programme().pk}/gaps/")
+    page.get_by_label("Severity").select_option("high")
+    visitor.click("button", name="Filter gaps")
+    gap = Gap.objects.filter(programme=programme(), status="open", severity="high").order_by(
+        "principle__number", "checklist_item__order", "partner__name").first()
+    page.get_by_test_id("gap-table").get_by_role("link").first.click()
+    page.wait_for_load_state()
+    visitor.check_accessibility()
+    assert f"/gaps/{gap.pk}/" in page.url
+
+    # then they assign an action to a partner lead
+    visitor.click("link", name="Add an action")
+    page.get_by_label("Title").fill("Map the stakeholders with the housing team")
+    page.get_by_label("Owner", exact=True).select_option(label="Tom Okafor")
+    page.get_by_label("Due date").fill("2027-02-15")
+    visitor.click("button", name="Add the action")
+    assert "Map the stakeholders with the housing team" in page.get_by_test_id("gap-actions").inner_text()
+    action = Action.objects.get(title="Map the stakeholders with the housing team")
+    assert action.owner.username == "lead" and action.gap == gap
+
+
+def test_manager_sees_errors_and_keeps_what_they_typed(visitor):
+    page = visitor.page
+    visitor.log_in("manager")
+    gap = Gap.objects.filter(status="open").first()
+    visitor.goto(f"/gaps/{gap.pk}/actions/new/")
+    page.get_by_label("Description").fill("Work with the community team")
+    visitor.click("button", name="Add the action")
+    summary = page.locator(".nhsuk-error-summary")
+    assert "There is a problem" in summary.inner_text()
+    assert page.get_by_label("Description").input_value() == "Work with the community team"
+    assert page.title().endswith("– Error – Workforce integration tracker") or "Error" in page.title()
+
+
+def test_partner_lead_answers_and_submits_then_marks_an_action_done(visitor):
+    page = visitor.page
+    lead_partner = "Riverside City Council Adult Social Care"
+    visitor.log_in("lead")
+    before = Gap.objects.filter(partner__name=lead_partner, status="open").count()
+
+    # when the lead starts their review assessment (not started in the demo)
+    visitor.goto(f"/programmes/{programme().pk}/cycles/")
+    visitor.click("button", name=f"Start the assessment of {lead_partner}")
+    assessment = Assessment.objects.get(partner__name=lead_partner, status="draft")
+    assert f"/assessments/{assessment.pk}/" in page.url
+
+    # and answers principle 1: every item not met
+    visitor.click("link", name=re.compile(r"^1\. Successful workforce integration"))
+    for radio in page.get_by_label("Not met", exact=True).all():
+        radio.check()
+    visitor.click("button", name="Save and continue")
+    assert "Answers to principle 1 saved" in page.content()
+
+    # and submits after the confirmation page
+    visitor.click("link", name="Check and submit")
+    visitor.click("button", name="Submit the assessment")
+
+    # then the dashboard shows the new gaps
+    assert "Assessment submitted" in page.content()
+    after = Gap.objects.filter(partner__name=lead_partner, status="open").count()
+    assert after >= before and after >= 5
+    open_gaps = int(page.get_by_test_id("open-gaps").inner_text())
+    assert open_gaps == Gap.objects.filter(programme=programme(), status="open").count()
+
+    # and they mark one of their actions done on "My actions"
+    visitor.click("link", name="My actions")
+    action = Action.objects.filter(owner__username="lead").exclude(
+        status__in=["done", "cancelled"]).order_by("due_date", "pk").first()
+    row = page.locator(f"#action-{action.pk}")
+    row.get_by_label(f"Status of {action.title}").select_option("done")
+    row.get_by_role("button", name=f"Save status of {action.title}").click()
+    page.locator(f"#action-{action.pk}").get_by_text("Saved: done").wait_for()
+    visitor.check_accessibility()
+    action.refresh_from_db()
+    assert action.status == "done" and action.completed_at is not None
+
+
+def test_provider_publishes_an_offer_seen_in_catalogue_and_as_a_suggestion(visitor):
+    page = visitor.page
+    need = LearningNeed.objects.order_by("pk").first()
+    visitor.log_in("provider")
+
+    # when the provider adds an offer for the need's topic and publishes it
+    visitor.click("link", name="Our offers")
+    visitor.click("link", name="Add a training offer")
+    page.get_by_label("Title").fill(f"{need.topic}: a practical course")
+    page.get_by_label("Topics").fill(need.topic.lower())
+    page.get_by_label("Staff groups").fill(need.staff_group)
+    page.get_by_label("Format").select_option("workshop")
+    page.get_by_label(re.compile(rf": {need.principle.number}\. ")).first.check()
+    page.get_by_label("Capacity").fill("30")
+    page.get_by_label("Cost per place in pounds").fill("80.00")
+    visitor.click("button", name="Save as a draft")
+    offer = TrainingOffer.objects.get(title=f"{need.topic}: a practical course")
+    assert offer.status == "draft"
+    visitor.click("button", name=f"Publish {offer.title}")
+    offer.refresh_from_db()
+    assert offer.status == "published"
+
+    # then it is in the catalogue
+    visitor.click("link", name="Training catalogue")
+    assert offer.title in page.get_by_test_id("catalogue").inner_text()
+
+    # and suggested for the matching learning need
+    visitor.goto(f"/learning-needs/{need.pk}/")
+    assert offer.title in page.get_by_test_id("suggestions").inner_text()
+
+
+def test_reviewer_reads_everything_and_finds_no_button_to_change_anything(visitor):
+    page = visitor.page
+    visitor.log_in("reviewer")
+    gap = Gap.objects.filter(status="open", actions__isnull=False).first()
+    action = gap.actions.first()
+    need = LearningNeed.objects.first()
+    pages = [
+        f"/programmes/{programme().pk}/",
+        f"/programmes/{programme().pk}/principles/3/",
+        f"/programmes/{programme().pk}/gaps/",
+        f"/programmes/{programme().pk}/cycles/",
+        f"/programmes/{programme().pk}/funding/",
+        f"/gaps/{gap.pk}/",
+        f"/actions/{action.pk}/",
+        f"/learning-needs/{need.pk}/",
+    ]
+    change_words = re.compile(
+        r"^(Add|Start|Continue|Submit|Save|Publish|Withdraw|Book|Allocate|Close|Reopen)", re.I)
+    for path in pages:
+        visitor.goto(path)
+        assert page.get_by_role("heading", level=1).count() == 1
+        main = page.locator("main")
+        controls = main.get_by_role("button").all_inner_texts() + main.get_by_role(
+            "link").all_inner_texts()
+        offending = [c.strip() for c in controls if change_words.match(c.strip())]
+        assert offending == [], f"{path} offers a reviewer: {offending}"
+        assert main.locator("form[method=post]").count() == 0, path

@@ -1,0 +1,103 @@
+"""Programme pages: the list, the dashboard, a principle's heat map, the gap register."""
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+
+from programmes.filters import GapFilter
+from programmes.models import Gap, Principle, Programme, Response
+from programmes.progress import latest_submitted_assessments, programme_progress
+from programmes.snapshots import snapshot_history
+
+from .common import role_context, visible_or_404
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request):
+    programmes = Programme.objects.visible_to(request.user).select_related("framework").order_by("name")
+    return render(request, "web/home.html", {"programmes": programmes})
+
+
+def _trend(programme, partner_id=None, limit=12):
+    """The overall score of the latest snapshots, oldest first, with points for a chart."""
+    rows = [s for s in snapshot_history(programme=programme, partner_id=partner_id)
+            if s.principle_id is None][-limit:]
+    points = []
+    if len(rows) > 1:
+        step = 560 / (len(rows) - 1)
+        for index, snap in enumerate(rows):
+            score = snap.score or 0
+            points.append((round(20 + index * step), round(180 - score * 1.6)))
+    return rows, " ".join(f"{x},{y}" for x, y in points)
+
+
+@login_required
+def dashboard(request, pk):
+    programme = visible_or_404(Programme, request.user, pk=pk)
+    progress = programme_progress(programme=programme)
+    trend, trend_points = _trend(programme)
+    return render(request, "web/dashboard.html", {
+        "programme": programme,
+        "progress": progress,
+        "overall": progress["overall"],
+        "trend": trend,
+        "trend_points": trend_points,
+        **role_context(request.user, programme.pk),
+    })
+
+
+@login_required
+def principle(request, pk, number):
+    programme = visible_or_404(Programme, request.user, pk=pk)
+    principle = get_object_or_404(Principle, framework_id=programme.framework_id, number=number)
+    items = list(principle.items.filter(is_active=True).order_by("order"))
+    partners = list(programme.partners.order_by("name"))
+    ratings = {
+        (partner_id, item_id): rating
+        for partner_id, item_id, rating in Response.objects.filter(
+            assessment__in=latest_submitted_assessments(programme.pk),
+            checklist_item__principle=principle,
+        ).values_list("assessment__partner_id", "checklist_item_id", "rating")
+    }
+    rows = [
+        (partner, [(item, ratings.get((partner.pk, item.pk))) for item in items])
+        for partner in partners
+    ]
+    progress = programme_progress(programme=programme)
+    figures = next(p for p in progress["principles"] if p["number"] == principle.number)
+    return render(request, "web/principle.html", {
+        "programme": programme,
+        "principle": principle,
+        "items": items,
+        "rows": rows,
+        "figures": figures,
+        "principles": Principle.objects.filter(framework_id=programme.framework_id).order_by("number"),
+    })
+
+
+@login_required
+def gap_register(request, pk):
+    programme = visible_or_404(Programme, request.user, pk=pk)
+    data = request.GET.copy()
+    data.setdefault("status", "open")
+    gaps = Gap.objects.visible_to(request.user).filter(programme=programme).select_related(
+        "partner", "checklist_item", "principle"
+    ).order_by("principle__number", "checklist_item__order", "partner__name")
+    filterset = GapFilter(data, queryset=gaps)
+    filterset.form.fields["partner"].queryset = programme.partners.order_by("name")
+    filterset.form.fields["principle"].queryset = Principle.objects.filter(
+        framework_id=programme.framework_id)
+    page = Paginator(filterset.qs if filterset.is_valid() else gaps.none(), 50).get_page(
+        request.GET.get("page"))
+    query = data.copy()
+    query.pop("page", None)
+    return render(request, "web/gap_register.html", {
+        "programme": programme, "filter": filterset, "page": page, "query": query.urlencode(),
+        **role_context(request.user, programme.pk),
+    })
