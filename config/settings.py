@@ -266,3 +266,6 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["config.security.WriteRateThrottle
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"] = env.str(
     "WRITE_THROTTLE_RATE", default="300/min"
 )
+
+# Generated data sets (manage.py generate_dataset) for benchmarks and load tests.
+INSTALLED_APPS += ["scale"]
