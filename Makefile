@@ -71,16 +71,16 @@ bench-reminders: venv
 #   make bench                      # the table of the work users do most
 #   make load                       # regional data set, gunicorn, 50 users for 60 s
 SCALE ?= national
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_scale_bench
+SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_scale_bench
 LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_load_bench
 LOAD_PORT ?= 8089
 LOAD_ARGS ?=
 
 dataset: venv
-	DATABASE_URL='$(BENCH_DATABASE_URL)' $(BIN)/python -m benchmarks.scale --prepare $(SCALE)
+	DATABASE_URL='$(SCALE_DATABASE_URL)' $(BIN)/python -m benchmarks.scale --prepare $(SCALE)
 
 bench: venv
-	DATABASE_URL='$(BENCH_DATABASE_URL)' $(BIN)/python -m benchmarks.scale $(BENCH_ARGS)
+	DATABASE_URL='$(SCALE_DATABASE_URL)' $(BIN)/python -m benchmarks.scale $(BENCH_ARGS)
 
 load: venv
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[load]'
