@@ -23,14 +23,6 @@ except ImportError:  # pragma: no cover - the dev extra installs it
     sync_playwright = None
 
 
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
-    """Playwright's synchronous API runs an event loop in this thread; the ORM calls the
-    tests make between page actions are still synchronous and safe. Set only while a
-    browser test runs, so that no other test (or subprocess) inherits it."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def pytest_collection_modifyitems(config, items):
     reason = None
     if sync_playwright is None:
@@ -45,7 +37,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def browser():
-    with sync_playwright() as playwright:
+    # Playwright's synchronous API runs an event loop in this thread; the ORM calls the
+    # tests make between page actions are still synchronous and safe. Allowed only while
+    # the browser is open (tests that start subprocesses must not pass it on).
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
