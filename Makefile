@@ -61,9 +61,11 @@ lint: venv
 # Benchmark of the daily reminder run against its SQL floor (docs/benchmarks.md).
 # Needs PostgreSQL; empties the database it is given (its name must contain "bench").
 #   make bench-reminders BENCH_ARGS="--sizes 10000,50000,100000 --profile"
-bench-reminders: DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
+# (No target-specific DATABASE_URL here: GNU make then drops the variable from the
+# environment of every other target, and `make test` would quietly fall back to SQLite.)
+BENCH_DATABASE_URL := postgres://postgres@127.0.0.1:5432/tracker_bench
 bench-reminders: venv
-	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m benchmarks.reminders $(BENCH_ARGS)
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(BIN)/python -m benchmarks.reminders $(BENCH_ARGS)
 
 # Generated data sets and the scale benchmark (docs/benchmarks.md). Need PostgreSQL;
 # `make dataset` drops and recreates the database (its name must contain "bench").

@@ -1,5 +1,6 @@
 """Fixtures shared by every test: a small programme with one user per role."""
 
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -26,6 +27,11 @@ def pytest_collection_modifyitems(config, items):
 
     if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
         return
+    if os.environ.get("TEST_REQUIRE_POSTGRES"):
+        # CI's second pass must not pass quietly on SQLite when DATABASE_URL got lost.
+        raise pytest.UsageError(
+            "TEST_REQUIRE_POSTGRES is set but the database is "
+            f"{settings.DATABASES['default']['ENGINE']}: is DATABASE_URL reaching pytest?")
     skip = pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL + Redis pass)")
     for item in items:
         if "postgres" in item.keywords:
