@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint migrate seed clean bench-reminders
+.PHONY: venv run test lint migrate seed clean bench-reminders dataset bench load
 
 # --- environment -----------------------------------------------------------------
 
@@ -66,6 +66,27 @@ lint: venv
 BENCH_DATABASE_URL := postgres://postgres@127.0.0.1:5432/tracker_bench
 bench-reminders: venv
 	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(BIN)/python -m benchmarks.reminders $(BENCH_ARGS)
+
+# Generated data sets and the scale benchmark (docs/benchmarks.md). Need PostgreSQL;
+# `make dataset` drops and recreates the database (its name must contain "bench").
+#   make dataset SCALE=national     # about 21 s for 2.8 million rows
+#   make bench                      # the table of the work users do most
+#   make load                       # regional data set, gunicorn, 50 users for 60 s
+SCALE ?= national
+SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_scale_bench
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_load_bench
+LOAD_PORT ?= 8089
+LOAD_ARGS ?=
+
+dataset: venv
+	DATABASE_URL='$(SCALE_DATABASE_URL)' $(BIN)/python -m benchmarks.scale --prepare $(SCALE)
+
+bench: venv
+	DATABASE_URL='$(SCALE_DATABASE_URL)' $(BIN)/python -m benchmarks.scale $(BENCH_ARGS)
+
+load: venv
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[load]'
+	DATABASE_URL='$(LOAD_DATABASE_URL)' $(BIN)/python -m benchmarks.load --port $(LOAD_PORT) $(LOAD_ARGS)
 
 # --- housekeeping ----------------------------------------------------------------
 

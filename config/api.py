@@ -7,10 +7,10 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import exceptions, status
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from programmes.errors import DomainError
 
@@ -63,6 +63,16 @@ def exception_handler(exc, context):
             {"detail": "This change conflicts with another record.", "code": "conflict"},
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        # A token that does not exist, or a disabled user's token.
+        request = context.get("request")
+        logging.getLogger("tracker.security").warning(
+            "refused credentials: %s from %s %s %s",
+            exc.detail,
+            getattr(request, "META", {}).get("REMOTE_ADDR", "?"),
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+        )
     if isinstance(exc, (DjangoPermissionDenied, exceptions.PermissionDenied)):
         request = context.get("request")
         log.warning(
@@ -71,4 +81,64 @@ def exception_handler(exc, context):
             getattr(request, "method", "?"),
             getattr(request, "path", "?"),
         )
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this module)
+    # when it is first imported, so importing it at the top is circular.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     return drf_exception_handler(exc, context)
+
+
+# OpenAPI: the error answers every operation can give -------------------------------
+
+_ERROR_DESCRIPTIONS = {
+    "400": "Bad input: a message per field, or in `detail`.",
+    "401": "No credentials, or a token that is not valid.",
+    "403": "Signed in, but this role may not do this here.",
+    "404": "Not found, or not in a programme you belong to.",
+    "409": "Conflicts with the object's state or with another record.",
+    "429": "Too many requests; try again after the time in `Retry-After`.",
+}
+_ERROR_SCHEMA = {"type": "object", "additionalProperties": True}
+_WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def document_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: add the 4xx answers each operation can give.
+
+    Every operation that needs a user answers 401 and 403; one with an ``{id}`` in its
+    path, or a page number, answers 404; one with a body or query parameters answers
+    400; every write can meet a conflict (409) and the write throttle (429). Answers
+    an operation already documents are kept as they are.
+    """
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            params = operation.get("parameters", [])
+            codes = []
+            if operation.get("requestBody") or any(p.get("in") == "query" for p in params):
+                codes.append("400")
+            if operation.get("security") != [{}]:
+                codes += ["401", "403"]
+            if "{" in path or any(p.get("name") == "page" for p in params):
+                codes.append("404")  # no such object, or no such page of a list
+            if method in _WRITE_METHODS:
+                codes += ["409", "429"]
+            for code in codes:
+                responses.setdefault(code, {
+                    "description": _ERROR_DESCRIPTIONS[code],
+                    "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+                })
+    return result
+
+
+class Metadata(SimpleMetadata):
+    """OPTIONS answers; a collection-level PUT (like notifications/preferences/) has no
+    object to describe, where DRF's own class would fail looking for one."""
+
+    def determine_actions(self, request, view):
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+        if lookup and lookup not in getattr(view, "kwargs", {}) and "PUT" in view.allowed_methods:
+            return {}
+        return super().determine_actions(request, view)

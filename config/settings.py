@@ -253,3 +253,19 @@ if not DEBUG:
 
 VAR_DIR.mkdir(exist_ok=True)
 STATIC_ROOT.mkdir(exist_ok=True)
+
+# Every operation's schema lists the 4xx answers it can give (config/api.py).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "config.api.document_error_responses",
+]
+REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = "config.api.Metadata"
+
+# Writes are throttled per user (config/security.py); the token endpoint has its own rate.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["config.security.WriteRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"] = env.str(
+    "WRITE_THROTTLE_RATE", default="300/min"
+)
+
+# Generated data sets (manage.py generate_dataset) for benchmarks and load tests.
+INSTALLED_APPS += ["scale"]

@@ -40,3 +40,12 @@ def healthz(request):
         "broker_transport": settings.CELERY_BROKER_URL.split("://", 1)[0],
     }
     return JsonResponse(body, status=200 if database == "ok" else 503)
+
+
+def not_found(request, exception=None):
+    """404 page: JSON under /api/ (an address no route matches, like /api/v1/gaps/0.5/)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

@@ -5,13 +5,15 @@ import datetime
 from django.db import transaction
 
 from .models import ProgressSnapshot, Programme
-from .progress import programme_progress
+from .progress import partners_progress, programme_progress
 
 FIGURE_FIELDS = ("number", "title", "id")
 
 
-def _rows(programme: Programme, day: datetime.date, partner_id: int | None) -> list[ProgressSnapshot]:
-    figures = programme_progress(programme=programme, partner_id=partner_id, today=day)
+def _rows(programme: Programme, day: datetime.date, partner_id: int | None,
+          figures: dict | None = None) -> list[ProgressSnapshot]:
+    if figures is None:
+        figures = programme_progress(programme=programme, partner_id=partner_id, today=day)
     who = "all" if partner_id is None else str(partner_id)
     rows = []
     for principle in figures["principles"]:
@@ -32,8 +34,8 @@ def _rows(programme: Programme, day: datetime.date, partner_id: int | None) -> l
 def snapshot_take(*, programme: Programme, day: datetime.date) -> int:
     """Store (or replace) the day's snapshot for the programme and each of its partners."""
     rows = _rows(programme, day, None)
-    for partner_id in programme.partners.values_list("pk", flat=True):
-        rows.extend(_rows(programme, day, partner_id))
+    for partner_id, figures in partners_progress(programme=programme, today=day).items():
+        rows.extend(_rows(programme, day, partner_id, figures))
     ProgressSnapshot.objects.bulk_create(
         rows,
         update_conflicts=True,

@@ -108,6 +108,10 @@ class GapSerializer(BaseModelSerializer):
     item_code = serializers.CharField(source="checklist_item.code", read_only=True)
     item_text = serializers.CharField(source="checklist_item.text", read_only=True)
     partner_name = serializers.CharField(source="partner.name", read_only=True)
+    # Empty while the gap is open: the schema must allow "" beside the reasons.
+    closed_reason = serializers.ChoiceField(
+        choices=Gap.ClosedReason.choices, allow_blank=True, read_only=True
+    )
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
     class Meta:

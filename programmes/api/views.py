@@ -76,7 +76,6 @@ class ChecklistItemViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["text", "code"]
 
 
-@extend_schema(responses={**ERRORS})
 class PartnerViewSet(ScopedViewSet):
     serializer_class = s.PartnerSerializer
     filterset_class = PartnerFilter
