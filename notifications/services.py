@@ -5,6 +5,14 @@ database's unique key drop the ones that exist already, then gives each new
 notification its e-mail delivery according to the recipient's preferences, and asks
 for the e-mails to be sent after commit. Running it twice, or on two workers at
 once, creates nothing twice.
+
+Which reminders fall due is decided in Python (``actions/reminders.py``,
+``programmes/reminders.py``), and the e-mail status by ``_email_status_by_user``; only
+the writing differs by database. On PostgreSQL a batch is one statement: the columns
+go over as arrays (``unnest``), ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` gives
+exactly the notifications this batch created, and the same statement inserts their
+e-mails. Elsewhere (SQLite) ``bulk_create`` does the same in three queries. Both write
+the same rows (tests/notifications/test_fast_path.py).
 """
 
 import datetime

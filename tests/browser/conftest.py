@@ -23,12 +23,22 @@ except ImportError:  # pragma: no cover - the dev extra installs it
     sync_playwright = None
 
 
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
     """Playwright's synchronous API runs an event loop in this thread; the ORM calls the
     tests make between page actions are still synchronous and safe. Set only while a
-    browser test runs, so that no other test (or subprocess) inherits it."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    browser test runs (this conftest's hooks see only this folder's tests), from its
+    set-up to the end of its tear-down, where the test database is flushed, so that no
+    other test (or subprocess) inherits it."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def pytest_collection_modifyitems(config, items):
