@@ -229,6 +229,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
+# Reminders are written in batches of this many, each committed on its own.
+NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=5000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -23,6 +23,24 @@ except ImportError:  # pragma: no cover - the dev extra installs it
     sync_playwright = None
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Playwright's synchronous API runs an event loop in this thread; the ORM calls the
+    tests make between page actions are still synchronous and safe. Set only while a
+    browser test runs (this conftest's hooks see only this folder's tests), from its
+    set-up to the end of its tear-down, where the test database is flushed, so that no
+    other test (or subprocess) inherits it."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
 def pytest_collection_modifyitems(config, items):
     reason = None
     if sync_playwright is None:
@@ -37,11 +55,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def browser():
-    # Playwright's synchronous API runs an event loop in this thread; the ORM calls the
-    # tests make between page actions are still synchronous and safe. Allowed only while
-    # the browser is open (tests that start subprocesses must not pass it on).
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 
@@ -90,8 +91,10 @@ def test_send_reminders_twice_creates_each_notification_and_email_once(due_work,
     assert len(mail.outbox) == 4
     first = next(m for m in mail.outbox if "Overdue" in m.subject)
     assert first.to == ["lead_a@example.org"]
-    assert f"/actions/{actions['overdue'].pk}/" in first.body
-    assert first.alternatives and "text/html" in first.alternatives[0][1]
+    url = f"{settings.SITE_URL}/actions/{actions['overdue'].pk}/"
+    assert url in first.body  # plain text, linking to the action on the web
+    html, mimetype = first.alternatives[0]
+    assert mimetype == "text/html" and f'href="{url}"' in html
     assert "4 e-mail(s) sent" in capsys.readouterr().out
 
 

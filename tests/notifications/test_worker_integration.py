@@ -266,7 +266,8 @@ def worker_processes(folder: Path, *, redis_url: str, mail_dir: Path, **extra_en
 # 1. A worker killed half way ---------------------------------------------------------
 
 
-KILL_TEST_ACTIONS = 5000  # three batches of notify_many (2,000 each)
+KILL_TEST_ACTIONS = 5000  # ten batches of notify_many (the workers get NOTIFY_BATCH_SIZE=500)
+KILL_TEST_BATCH = 500
 
 
 def test_worker_killed_mid_run_then_restarted_delivers_every_reminder_once(tmp_path):
@@ -286,7 +287,8 @@ def test_worker_killed_mid_run_then_restarted_delivers_every_reminder_once(tmp_p
     purge_default_queue()
 
     with worker_processes(tmp_path, redis_url=settings.REDIS_URL, mail_dir=mail_dir,
-                          CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT) as start:
+                          CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT,
+                          NOTIFY_BATCH_SIZE=KILL_TEST_BATCH) as start:
         first = start("killtest")
         first.wait_ready()
         task = app.send_task(REMINDER_TASK, args=[DAY.isoformat()])
