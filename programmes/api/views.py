@@ -9,7 +9,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from .. import access, progress, services, snapshots
+from exchange.api import ExportMixin, FileFormatMixin, ImportMixin, file_response, requested_format
+from exchange.tabular import FORMATS
+
+from .. import access, progress, services, sheets, snapshots
 from ..filters import (
     AssessmentFilter,
     ChecklistItemFilter,
@@ -77,8 +80,10 @@ class ChecklistItemViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(responses={**ERRORS})
-class PartnerViewSet(ScopedViewSet):
+class PartnerViewSet(ImportMixin, ExportMixin, ScopedViewSet):
     serializer_class = s.PartnerSerializer
+    export_columns, export_name = sheets.PARTNER_COLUMNS, "partners"
+    import_sheet = sheets.PartnerSheet()
     filterset_class = PartnerFilter
     search_fields = ["name"]
     ordering_fields = ["name", "sector"]
@@ -101,8 +106,9 @@ class PartnerViewSet(ScopedViewSet):
         return services.partner_update(partner=instance, **data)
 
 
-class ProgrammeViewSet(ScopedViewSet):
+class ProgrammeViewSet(FileFormatMixin, ScopedViewSet):
     serializer_class = s.ProgrammeSerializer
+    file_formats = {"progress": FORMATS}
     filterset_class = ProgrammeFilter
     prefetch_related = ("partners",)
     search_fields = ["name", "description"]
@@ -132,6 +138,10 @@ class ProgrammeViewSet(ScopedViewSet):
         query.is_valid(raise_exception=True)
         partner = query.validated_data.get("partner")
         figures = progress.programme_progress(programme=programme, partner_id=partner)
+        fmt = requested_format(self, request)
+        if fmt is not None:
+            return file_response(fmt, sheets.PROGRESS_COLUMNS, sheets.progress_rows(figures),
+                                 name=f"progress-programme-{programme.pk}")
         return Response(s.ProgressSerializer(figures).data)
 
     @extend_schema(parameters=[s.ProgressHistoryQuerySerializer],
@@ -159,8 +169,11 @@ class ProgrammeViewSet(ScopedViewSet):
         return services.programme_update(programme=instance, **data)
 
 
-class MembershipViewSet(ScopedViewSet):
+class MembershipViewSet(ImportMixin, ExportMixin, ScopedViewSet):
     serializer_class = s.MembershipSerializer
+    export_columns, export_name = sheets.MEMBERSHIP_COLUMNS, "memberships"
+    export_select_related = ("user", "partner")
+    import_sheet = sheets.MembershipSheet()
     filterset_class = MembershipFilter
     select_related = ("user",)
     ordering_fields = ["role", "created_at"]
@@ -279,8 +292,10 @@ class ResponseViewSet(HistoryMixin, ScopedViewSet):
         services.response_delete(response=instance)
 
 
-class GapViewSet(HistoryMixin, VersionedMixin, ScopedViewSet):
+class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
     serializer_class = s.GapSerializer
+    export_columns, export_name = sheets.GAP_COLUMNS, "gaps"
+    export_select_related = sheets.GAP_SELECT
     filterset_class = GapFilter
     select_related = ("partner", "checklist_item")
     search_fields = ["checklist_item__text", "description", "partner__name"]
