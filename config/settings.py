@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "programmes",
     "actions",
     "learning",
+    "reports",
     "web",
     "demo",
 ]
@@ -256,6 +257,8 @@ if not DEBUG:
 EXPORT_XLSX_MAX_ROWS = env.int("EXPORT_XLSX_MAX_ROWS", default=100_000)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# Highlight reports attached to a manager's weekly digest (reports/), at most this many.
+DIGEST_MAX_REPORTS = env.int("DIGEST_MAX_REPORTS", default=5)
 
 VAR_DIR.mkdir(exist_ok=True)
 STATIC_ROOT.mkdir(exist_ok=True)
