@@ -22,7 +22,8 @@ ACTION_COLUMNS = [
     Column("Description", "description", importable=True),
     Column("Owner ID", "owner_id", importable=True),
     Column("Owner username", "owner.username", importable=True),
-    Column("Owner name", lambda a: (a.owner.get_full_name() or a.owner.username) if a.owner else None),
+    Column("Owner name",
+           lambda a: (a.owner.get_full_name() or a.owner.username) if a.owner else None),
     Column("Owner partner ID", "owner_partner_id", importable=True),
     Column("Owner partner", "owner_partner.name", importable=True),
     Column("Due date", "due_date", importable=True),
@@ -92,7 +93,8 @@ class ActionSheet(ProgrammeSheet):
             "priority": row.get("Priority", tabular.choice, Action.Priority.choices)
             or Action.Priority.MEDIUM,
         }
-        status = row.get("Status", tabular.choice, Action.Status.choices) or Action.Status.NOT_STARTED
+        status = (row.get("Status", tabular.choice, Action.Status.choices)
+                  or Action.Status.NOT_STARTED)
         owner = resolve_user(row, id_header="Owner ID", name_header="Owner username")
         partner = resolve_partner(row, context, id_header="Owner partner ID",
                                   name_header="Owner partner", required=False)

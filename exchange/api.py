@@ -31,9 +31,11 @@ FORMAT_PARAMETER = OpenApiParameter(
 )
 
 
-def requested_format(view, request) -> str | None:
+def requested_format(view, request, formats=tabular.FORMATS) -> str | None:
+    """The file format asked for with ``?format=`` (or a ``.csv`` suffix), if it is one of
+    ``formats``."""
     fmt = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) or view.kwargs.get("format")
-    return fmt if fmt in tabular.FORMATS else None
+    return fmt if fmt in formats else None
 
 
 def file_response(fmt: str, columns: list[tabular.Column], rows, *, name: str, count=None):
@@ -58,18 +60,20 @@ def file_response(fmt: str, columns: list[tabular.Column], rows, *, name: str, c
     return response
 
 
-class FileFormatMixin:
-    """Views that answer some ``?format=`` values with a file they build themselves.
+# Mixins keep their notes in comments: a docstring would become the API description of
+# every view that mixes them in.
 
-    Content negotiation settles on JSON for those formats, so errors (400, 403, 404)
-    still come back as JSON; the view returns the file itself when all is well.
-    """
+
+class FileFormatMixin:
+    # Views that answer some ``?format=`` values with a file they build themselves.
+    # Content negotiation settles on JSON for those formats, so errors (400, 403, 404)
+    # still come back as JSON; the view returns the file itself when all is well.
 
     file_formats: dict[str, tuple[str, ...]] = {}  # action name -> formats it builds
 
     def perform_content_negotiation(self, request, force=False):
-        fmt = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) or self.kwargs.get("format")
-        if fmt in self.file_formats.get(getattr(self, "action", None), ()):
+        formats = self.file_formats.get(getattr(self, "action", None), ())
+        if requested_format(self, request, formats) is not None:
             return JSONRenderer(), JSONRenderer.media_type
         return super().perform_content_negotiation(request, force)
 
@@ -108,7 +112,8 @@ class ImportRequestSerializer(serializers.Serializer):
 
 
 class ProblemSerializer(serializers.Serializer):
-    row = serializers.IntegerField(help_text="The row number in the spreadsheet (headers are row 1).")
+    row = serializers.IntegerField(
+        help_text="The row number in the spreadsheet (headers are row 1).")
     column = serializers.CharField(allow_null=True)
     message = serializers.CharField()
 
@@ -125,14 +130,13 @@ class ImportReportSerializer(serializers.Serializer):
 
 
 class ImportMixin:
-    """``POST <collection>/import/``: a dry run, or an all-or-nothing import.
-
-    ``import_sheet`` is the domain's sheet: ``prepare(user=, programme_id=)`` finds the
-    programme and checks the role (a programme the user cannot see is a 400 on the
-    ``programme`` field, a role that may not import a 403); ``import_row(context, row)``
-    writes one row through the domain's services; ``errors`` are the domain's error
-    classes; ``field_headers`` map model fields to columns.
-    """
+    # ``POST <collection>/import/``: a dry run, or an all-or-nothing import.
+    #
+    # ``import_sheet`` is the domain's sheet: ``prepare(user=, programme_id=)`` finds the
+    # programme and checks the role (a programme the user cannot see is a 400 on the
+    # ``programme`` field, a role that may not import a 403); ``import_row(context, row)``
+    # writes one row through the domain's services; ``errors`` are the domain's error
+    # classes; ``field_headers`` map model fields to columns.
 
     import_sheet = None
 

@@ -38,7 +38,8 @@ class ProgrammeSheet:
     def prepare(self, *, user, programme_id):
         programme = Programme.objects.visible_to(user).filter(pk=programme_id).first()
         if programme is None:
-            raise ValidationError({"programme": ["There is no programme with this id that you can see."]})
+            raise ValidationError(
+                {"programme": ["There is no programme with this id that you can see."]})
         access.require(access.can_manage_programme(user, programme.pk),
                        "Only the programme's managers can import into it.")
         return {"programme": programme, "user": user,
@@ -219,7 +220,8 @@ class MembershipSheet(ProgrammeSheet):
             row.error("Username", "Name the person by username or e-mail address.")
             row.check()
         if user is None:
-            row.error(column, f"No account \u201c{given}\u201d: ask an administrator to add it first.")
+            row.error(column, f"No account \u201c{given}\u201d: "
+                              "ask an administrator to add it first.")
             row.check()
         programme = context["programme"]
         existing = Membership.objects.filter(programme=programme, user=user).first()

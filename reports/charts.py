@@ -39,7 +39,8 @@ def score_chart(rows: list[dict], *, width: int = 640) -> str:
                      f'font-family="Helvetica, Arial, sans-serif" font-size="12" '
                      f'fill="{TEXT}">{value}</text>')
     legend_y = height - 12
-    parts.append(f'<rect x="{label_width}" y="{legend_y - 9}" width="12" height="10" fill="{BLUE}"/>')
+    parts.append(f'<rect x="{label_width}" y="{legend_y - 9}" width="12" height="10" '
+                 f'fill="{BLUE}"/>')
     parts.append(f'<text x="{label_width + 16}" y="{legend_y}" font-family="Helvetica, Arial, '
                  f'sans-serif" font-size="11" fill="{TEXT}">Score now</text>')
     parts.append(f'<rect x="{label_width + 100}" y="{legend_y - 6}" width="12" height="5" '

@@ -42,7 +42,8 @@ def highlight_pdf(report: dict) -> bytes:
 
 
 def highlight_filename(report: dict, extension: str) -> str:
-    return f"highlight-report-programme-{report['programme']['id']}-{report['today']:%Y-%m-%d}.{extension}"
+    programme, day = report["programme"]["id"], report["today"]
+    return f"highlight-report-programme-{programme}-{day:%Y-%m-%d}.{extension}"
 
 
 def programme_highlight_pdf(*, programme, today=None) -> tuple[str, bytes]:

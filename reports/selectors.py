@@ -15,7 +15,7 @@ from django.utils import timezone
 from actions.models import Action
 from learning.models import FundingStream, LearningNeed, Placement, TrainingOffer
 from learning.selectors import keywords
-from programmes.models import Gap, ProgressSnapshot, Programme
+from programmes.models import Gap, Programme, ProgressSnapshot
 from programmes.progress import programme_progress
 
 CHANGE_FIGURES = ("score", "met", "gaps_open", "actions_done", "actions_overdue",

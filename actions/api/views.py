@@ -4,12 +4,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from exchange.api import ExportMixin, ImportMixin
 from programmes import access
 from programmes.api.base import HistoryMixin, ScopedViewSet, VersionedMixin
 
 from .. import access as action_access
-from exchange.api import ExportMixin, ImportMixin
-
 from .. import calendar, services, sheets
 from ..filters import ActionFilter
 from ..models import CalendarFeed

@@ -45,7 +45,8 @@ def busy(world):
                                     name="Better Care Fund", amount=Decimal("12000.00"))
     need = f.LearningNeedFactory(programme=world.programme, partner=world.partner_a, gap=gap,
                                  principle=gap.principle, workers_count=8)
-    learning_services.allocation_create(stream=stream, learning_need=need, amount=Decimal("2500.50"))
+    learning_services.allocation_create(stream=stream, learning_need=need,
+                                        amount=Decimal("2500.50"))
     offer = f.TrainingOfferFactory(provider=world.provider, title="Joint induction course")
     learning_services.placement_book(learning_need=need, training_offer=offer, places=6)
     return world
@@ -57,12 +58,15 @@ def test_report_figures_follow_progress_and_the_last_snapshot(api, busy):
     report = client.get(url).json()
     progress = client.get(f"/api/v1/programmes/{busy.programme.pk}/progress/").json()
 
-    assert [p["score"] for p in report["principles"]] == [p["score"] for p in progress["principles"]]
+    scores = [p["score"] for p in report["principles"]]
+    assert scores == [p["score"] for p in progress["principles"]]
     # the snapshot of yesterday had nothing assessed: no score change to show, and 3 gaps opened
-    assert report["previous_snapshot"] == (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    assert report["previous_snapshot"] == yesterday.isoformat()
     assert report["principles"][1]["change"]["gaps_open"] == 2
     assert report["gaps"]["opened"] == 3 and report["gaps"]["closed"] == 0
-    assert [(r["partner"], r["count"], r["days_late"]) for r in report["overdue_actions"]["partners"]] == [
+    overdue = report["overdue_actions"]["partners"]
+    assert [(r["partner"], r["count"], r["days_late"]) for r in overdue] == [
         ("Alpha Council", 2, 10), ("Beta Trust", 1, 5)]
     assert report["funding"]["allocated"] == "2500.50"
     assert report["funding"]["available"] == "9499.50"
@@ -82,8 +86,9 @@ def test_pdf_shows_each_principles_figures(api, busy):
     text = pdf_text(response.content)
     assert "Highlight report" in text and busy.programme.name in text
     for p in figures["principles"]:
-        row = re.search(re.escape(f"{p['number']}. {p['title']}") + r"(.*?)(?=\d\. Principle|All principles)",
-                        text.split("Score and work by principle", 1)[1])
+        table = text.split("Score and work by principle", 1)[1]
+        row = re.search(re.escape(f"{p['number']}. {p['title']}")
+                        + r"(.*?)(?=\d\. Principle|All principles)", table)
         assert row, f"no row for principle {p['number']}"
         cells = row.group(1)
         score = "not assessed" if p["score"] is None else f"{p['score']:.1f}"

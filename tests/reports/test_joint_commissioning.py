@@ -98,4 +98,5 @@ def test_demo_data_proposes_pooling_across_partners_and_never_across_principles(
     manager = programme.memberships.get(role="manager").user
     body = api.as_user(manager).get(
         f"/api/v1/programmes/{programme.pk}/joint-commissioning/").json()
-    assert body["proposals"][0]["workers"] == sum(n["workers_count"] for n in body["proposals"][0]["needs"])
+    first = body["proposals"][0]
+    assert first["workers"] == sum(n["workers_count"] for n in first["needs"]) > 0
