@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint migrate seed clean bench-reminders
+.PHONY: venv run test lint migrate seed clean bench-reminders bench-exports
 
 # --- environment -----------------------------------------------------------------
 
@@ -64,6 +64,12 @@ lint: venv
 bench-reminders: DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
 bench-reminders: venv
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m benchmarks.reminders $(BENCH_ARGS)
+
+# Benchmark of the CSV and XLSX exports of the action list (docs/benchmarks.md).
+# Works on a temporary SQLite file unless DATABASE_URL names a "bench" database.
+#   make bench-exports BENCH_ARGS="--sizes 1000,10000,50000"
+bench-exports: venv
+	$(BIN)/python -m benchmarks.exports $(BENCH_ARGS)
 
 # --- housekeeping ----------------------------------------------------------------
 
