@@ -188,3 +188,43 @@ def test_text_that_looks_like_a_formula_is_not_run(api, world):
     header, rows = csv_rows(client.get("/api/v1/actions/", {"format": "csv"}))
     assert rows[0][header.index("Title")].startswith("'=")
     assert Action.objects.count() == 1
+
+
+@pytest.mark.parametrize("url,params", [
+    ("/api/v1/gaps/", {"severity": "high", "ordering": "-opened_at"}),
+    ("/api/v1/learning-needs/", {"partner": "A", "status": "identified"}),
+    ("/api/v1/training-offers/", {"principle": "P1", "search": "course"}),
+])
+def test_other_lists_export_the_rows_they_list(api, world, url, params):
+    for i in range(12):
+        gap = _gap(world)
+        if i % 3:
+            gap.severity = "medium"
+            gap.save()
+        f.LearningNeedFactory(programme=world.programme,
+                              partner=[world.partner_a, world.partner_b][i % 2],
+                              status=["identified", "planned", "identified"][i % 3])
+        f.TrainingOfferFactory(provider=world.provider,
+                               title=f"Course {i}" if i % 2 else f"Talk {i}",
+                               principles=[world.principles[0 if i % 3 else 1]])
+    params = {k: {"A": world.partner_a.pk, "P1": world.principles[0].pk}.get(v, v)
+              for k, v in params.items()}
+    client = api.as_user(world.manager)
+
+    listed = [row["id"] for row in all_pages(client, url, params)]
+    header, rows = sheet_rows(client.get(url, {**params, "format": "xlsx"}))
+
+    assert 0 < len(listed) < 12
+    assert header[0] == "ID" and [r[0] for r in rows] == listed
+
+
+def test_xlsx_exports_are_bounded(api, world, settings):
+    settings.EXPORT_XLSX_MAX_ROWS = 3
+    for _ in range(4):
+        f.ActionFactory(programme=world.programme)
+    client = api.as_user(world.manager)
+    response = client.get("/api/v1/actions/", {"format": "xlsx"})
+    assert response.status_code == 400
+    assert "CSV" in response.json()["format"][0]
+    _, rows = csv_rows(client.get("/api/v1/actions/", {"format": "csv"}))
+    assert len(rows) == 4

@@ -138,3 +138,29 @@ def test_weekly_digest_of_a_manager_carries_the_report(busy, settings):
     assert mimetype == "application/pdf" and filename.startswith("highlight-report-programme-")
     assert busy.programme.name in pdf_text(content)
     assert by_recipient[busy.lead_a.email].attachments == []
+
+
+def test_report_queries_do_not_grow_with_the_programme(api, busy):
+    client = api.as_user(busy.manager)
+    url = f"/api/v1/programmes/{busy.programme.pk}/highlight-report/"
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    before = count()
+    gap = Gap.objects.first()
+    stream = f.FundingStreamFactory(programme=busy.programme, funder=busy.partner_b)
+    for i in range(15):
+        partner = f.PartnerFactory()
+        busy.programme.partners.add(partner)
+        f.ActionFactory(programme=busy.programme, gap=gap, owner_partner=partner,
+                        due_date=timezone.localdate() - datetime.timedelta(days=i + 1))
+        need = f.LearningNeedFactory(programme=busy.programme, partner=partner)
+        f.PlacementFactory(learning_need=need,
+                           training_offer=f.TrainingOfferFactory(provider=busy.provider))
+        f.FundingStreamFactory(programme=busy.programme, funder=busy.partner_b)
+    assert stream and count() == before
