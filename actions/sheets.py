@@ -58,7 +58,8 @@ def resolve_user(row, *, id_header: str, name_header: str):
     username = row.get(name_header)
     user_id = row.get(id_header, tabular.whole_number)
     if username:
-        user = users.filter(username__iexact=username).first()
+        user = (users.filter(username=username).first()
+                or users.filter(username__iexact=username).first())
         if user is None:
             row.error(name_header, f"No account \u201c{username}\u201d.")
         return user

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from . import tabular
 
@@ -108,6 +108,8 @@ def _problems(exc: Exception, row: Row, headers: dict[str, str]) -> list[Problem
                 for message in error.messages
             ]
         return [Problem(row.number, None, m) for m in exc.messages]
+    if isinstance(exc, IntegrityError):
+        return [Problem(row.number, None, "This row clashes with another record.")]
     field_name = getattr(exc, "field", None)
     message = getattr(exc, "message", None) or str(exc) or "This row is not allowed."
     return [Problem(row.number, headers.get(field_name) if field_name else None, message)]
@@ -122,7 +124,7 @@ def run(table: tabular.Table, handle: Callable[[Row], Any], *, dry_run: bool,
     ``field_headers`` maps a model field's name to the column that holds it.
     """
     headers = field_headers or {}
-    caught = (RowInvalid, DjangoValidationError, PermissionDenied, *expected)
+    caught = (RowInvalid, DjangoValidationError, PermissionDenied, IntegrityError, *expected)
     report = Report(dry_run=dry_run, rows=len(table.rows))
     with transaction.atomic():
         for number, values in table.rows:

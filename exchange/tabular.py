@@ -229,7 +229,10 @@ def text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    value = str(value).strip()
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        value = value[1:]  # the quote an export put before text that looks like a formula
+    return value
 
 
 def date(value) -> datetime.date | None:

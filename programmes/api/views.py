@@ -9,7 +9,14 @@ from rest_framework.authtoken.models import Token
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from exchange.api import ExportMixin, FileFormatMixin, ImportMixin, file_response, requested_format
+from exchange.api import (
+    FORMAT_PARAMETER,
+    ExportMixin,
+    FileFormatMixin,
+    ImportMixin,
+    file_response,
+    requested_format,
+)
 from exchange.tabular import FORMATS
 
 from .. import access, progress, services, sheets, snapshots
@@ -128,7 +135,7 @@ class ProgrammeViewSet(FileFormatMixin, ScopedViewSet):
     def create_object(self, data):
         return services.programme_create(user=self.request.user, **data)
 
-    @extend_schema(parameters=[s.ProgressQuerySerializer],
+    @extend_schema(parameters=[s.ProgressQuerySerializer, FORMAT_PARAMETER],
                    responses={200: s.ProgressSerializer, 400: ERRORS[400], 404: ERRORS[404]})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def progress(self, request, pk=None):
