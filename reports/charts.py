@@ -12,7 +12,7 @@ TEXT = "#212b32"
 
 def score_chart(rows: list[dict], *, width: int = 640) -> str:
     """``rows``: ``label``, ``score`` (0-100 or None) and ``previous`` (or None)."""
-    label_width, bar_width, row_height = 230, width - 230 - 70, 34
+    label_width, bar_width, row_height = 110, width - 110 - 90, 34
     height = row_height * len(rows) + 40
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '

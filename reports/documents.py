@@ -16,7 +16,7 @@ class PdfFailed(RuntimeError):
 
 def _context(report: dict, *, for_pdf: bool) -> dict:
     svg = charts.score_chart([
-        {"label": f"{p['number']}. {p['title']}", "score": p["score"],
+        {"label": f"Principle {p['number']}", "score": p["score"],
          "previous": p["previous_score"]}
         for p in report["principles"]
     ])
