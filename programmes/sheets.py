@@ -162,7 +162,12 @@ class PartnerSheet(ProgrammeSheet):
             row.error("Name", f"\u201c{name}\u201d is named twice in this file.")
             row.check()
         context["seen"].add(name.casefold())
-        partner = Partner.objects.filter(name__iexact=name).first()
+        # As in the API, only partners the manager can see may join the programme.
+        partner = Partner.objects.visible_to(context["user"]).filter(name__iexact=name).first()
+        if partner is None and Partner.objects.filter(name__iexact=name).exists():
+            row.error("Name", f"\u201c{name}\u201d belongs to other programmes; ask an "
+                              "administrator to add it to this one.")
+            row.check()
         if partner is None:
             access.require(access.can_create_partner(context["user"]),
                            "Only programme managers can add partners.")

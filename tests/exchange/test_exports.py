@@ -95,6 +95,9 @@ def test_csv_export_has_iso_dates_and_every_page(api, world, actions):
     due = header.index("Due date")
     assert sorted(r[due] for r in rows)[0] == "2026-01-01"
     assert "Someone else's action" not in {r[header.index("Title")] for r in rows}
+    # the same file at the address with a suffix
+    suffixed = client.get("/api/v1/actions.csv", {"programme": world.programme.pk})
+    assert csv_rows(suffixed) == (header, rows)
 
 
 def test_export_shows_only_what_the_user_may_see(api, world, actions):

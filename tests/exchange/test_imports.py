@@ -222,3 +222,12 @@ def test_partner_list_and_memberships_from_csv(api, world, fresh):
 
     assert post(api.as_user(world.lead_a), "partners", world.programme, partners,
                 name="p.csv").status_code == 403
+
+    # a partner of someone else's programme is not joined through a file
+    elsewhere = f.PartnerFactory(name="Zeta Hospice")
+    f.ProgrammeFactory(partners=[elsewhere])
+    hidden = post(api.as_user(world.manager), "partners", fresh, b"Name\nZeta Hospice\n",
+                  name="p.csv")
+    assert hidden.status_code == 400
+    assert hidden.json()["errors"][0]["row"] == 2
+    assert not fresh.partners.filter(pk=elsewhere.pk).exists()
