@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint migrate seed clean bench-reminders dataset bench load
+.PHONY: venv run test lint migrate seed clean bench-reminders dataset bench load bench-exports
 
 # --- environment -----------------------------------------------------------------
 
@@ -87,6 +87,12 @@ bench: venv
 load: venv
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[load]'
 	DATABASE_URL='$(LOAD_DATABASE_URL)' $(BIN)/python -m benchmarks.load --port $(LOAD_PORT) $(LOAD_ARGS)
+
+# Benchmark of the CSV and XLSX exports of the action list (docs/benchmarks.md).
+# Works on a temporary SQLite file unless DATABASE_URL names a "bench" database.
+#   make bench-exports BENCH_ARGS="--sizes 1000,10000,50000"
+bench-exports: venv
+	$(BIN)/python -m benchmarks.exports $(BENCH_ARGS)
 
 # --- housekeeping ----------------------------------------------------------------
 

@@ -43,9 +43,11 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "notifications",
+    "exchange",
     "programmes",
     "actions",
     "learning",
+    "reports",
     "web",
     "demo",
 ]
@@ -253,6 +255,13 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Spreadsheet import and export (exchange/).
+EXPORT_XLSX_MAX_ROWS = env.int("EXPORT_XLSX_MAX_ROWS", default=100_000)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000)
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# Highlight reports attached to a manager's weekly digest (reports/), at most this many.
+DIGEST_MAX_REPORTS = env.int("DIGEST_MAX_REPORTS", default=5)
 
 VAR_DIR.mkdir(exist_ok=True)
 STATIC_ROOT.mkdir(exist_ok=True)

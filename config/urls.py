@@ -8,6 +8,7 @@ from learning.api.urls import router as learning_router
 from notifications.api.urls import router as notifications_router
 from programmes.api.urls import router as programmes_router
 from programmes.api.views import TokenView
+from reports.api.urls import urlpatterns as reports_urls
 
 from . import views
 
@@ -18,6 +19,7 @@ api_urls = [
     *actions_router.urls,
     *learning_router.urls,
     *notifications_router.urls,
+    *reports_urls,
 ]
 
 urlpatterns = [

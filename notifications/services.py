@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import outbox
+from . import digest, outbox
 from .models import EmailDelivery, Notification, NotificationPreference
 
 log = logging.getLogger("tracker.notifications")
@@ -284,7 +284,12 @@ def _email_for(delivery: EmailDelivery) -> EmailMultiAlternatives:
             .order_by("created_at")
         )
         context = {"week": delivery.digest_week, "items": [(n, absolute(n.link)) for n in items]}
-        return _render("digest", context, recipient)
+        message = _render("digest", context, recipient)
+        for filename, content, mimetype in digest.attachments_for(
+            recipient=recipient, week=delivery.digest_week
+        ):
+            message.attach(filename, content, mimetype)
+        return message
     notification = delivery.notification
     return _render(
         "notification",

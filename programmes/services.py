@@ -135,6 +135,15 @@ def partner_update(*, partner: Partner, **fields) -> Partner:
     return _save(partner, fields)
 
 
+@transaction.atomic
+def programme_partner_add(*, programme: Programme, partner: Partner) -> bool:
+    """Add a partner to the programme; False when it was already in it."""
+    if programme.partners.filter(pk=partner.pk).exists():
+        return False
+    programme.partners.add(partner)
+    return True
+
+
 def membership_create(**fields) -> Membership:
     return _save(Membership(**fields))
 

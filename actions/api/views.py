@@ -4,18 +4,22 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from exchange.api import ExportMixin, ImportMixin
 from programmes import access
 from programmes.api.base import HistoryMixin, ScopedViewSet, VersionedMixin
 
 from .. import access as action_access
-from .. import calendar, services
+from .. import calendar, services, sheets
 from ..filters import ActionFilter
 from ..models import CalendarFeed
 from . import serializers as s
 
 
-class ActionViewSet(HistoryMixin, VersionedMixin, ScopedViewSet):
+class ActionViewSet(ImportMixin, ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
     serializer_class = s.ActionSerializer
+    export_columns, export_name = sheets.ACTION_COLUMNS, "actions"
+    export_select_related = sheets.ACTION_SELECT
+    import_sheet = sheets.ActionSheet()
     filterset_class = ActionFilter
     select_related = ("owner", "owner_partner", "gap")
     search_fields = ["title", "description"]

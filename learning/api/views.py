@@ -2,12 +2,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from exchange.api import ExportMixin, ImportMixin
 from programmes import access
 from programmes.api.base import HistoryMixin, ScopedViewSet, VersionedMixin, programme_id_of
 from programmes.api.views import ERRORS
 
 from .. import access as learning_access
-from .. import selectors, services
+from .. import selectors, services, sheets
 from ..filters import (
     FundingAllocationFilter,
     FundingStreamFilter,
@@ -19,8 +20,11 @@ from ..models import Placement
 from . import serializers as s
 
 
-class LearningNeedViewSet(HistoryMixin, VersionedMixin, ScopedViewSet):
+class LearningNeedViewSet(ImportMixin, ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
     serializer_class = s.LearningNeedSerializer
+    export_columns, export_name = sheets.NEED_COLUMNS, "learning-needs"
+    export_select_related = sheets.NEED_SELECT
+    import_sheet = sheets.LearningNeedSheet()
     filterset_class = LearningNeedFilter
     select_related = ("partner",)
     search_fields = ["topic", "staff_group", "notes"]
@@ -62,8 +66,10 @@ class LearningNeedViewSet(HistoryMixin, VersionedMixin, ScopedViewSet):
         ])
 
 
-class TrainingOfferViewSet(HistoryMixin, ScopedViewSet):
+class TrainingOfferViewSet(ExportMixin, HistoryMixin, ScopedViewSet):
     serializer_class = s.TrainingOfferSerializer
+    export_columns, export_name = sheets.OFFER_COLUMNS, "training-offers"
+    export_prefetch_related = ("principles",)
     filterset_class = TrainingOfferFilter
     select_related = ("provider",)
     prefetch_related = ("principles",)

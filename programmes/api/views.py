@@ -9,7 +9,17 @@ from rest_framework.authtoken.models import Token
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from .. import access, progress, services, snapshots
+from exchange.api import (
+    FORMAT_PARAMETER,
+    ExportMixin,
+    FileFormatMixin,
+    ImportMixin,
+    file_response,
+    requested_format,
+)
+from exchange.tabular import FORMATS
+
+from .. import access, progress, services, sheets, snapshots
 from ..filters import (
     AssessmentFilter,
     ChecklistItemFilter,
@@ -76,8 +86,10 @@ class ChecklistItemViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["text", "code"]
 
 
-class PartnerViewSet(ScopedViewSet):
+class PartnerViewSet(ImportMixin, ExportMixin, ScopedViewSet):
     serializer_class = s.PartnerSerializer
+    export_columns, export_name = sheets.PARTNER_COLUMNS, "partners"
+    import_sheet = sheets.PartnerSheet()
     filterset_class = PartnerFilter
     search_fields = ["name"]
     ordering_fields = ["name", "sector"]
@@ -100,8 +112,9 @@ class PartnerViewSet(ScopedViewSet):
         return services.partner_update(partner=instance, **data)
 
 
-class ProgrammeViewSet(ScopedViewSet):
+class ProgrammeViewSet(FileFormatMixin, ScopedViewSet):
     serializer_class = s.ProgrammeSerializer
+    file_formats = {"progress": FORMATS}
     filterset_class = ProgrammeFilter
     prefetch_related = ("partners",)
     search_fields = ["name", "description"]
@@ -121,7 +134,7 @@ class ProgrammeViewSet(ScopedViewSet):
     def create_object(self, data):
         return services.programme_create(user=self.request.user, **data)
 
-    @extend_schema(parameters=[s.ProgressQuerySerializer],
+    @extend_schema(parameters=[s.ProgressQuerySerializer, FORMAT_PARAMETER],
                    responses={200: s.ProgressSerializer, 400: ERRORS[400], 404: ERRORS[404]})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def progress(self, request, pk=None):
@@ -131,6 +144,10 @@ class ProgrammeViewSet(ScopedViewSet):
         query.is_valid(raise_exception=True)
         partner = query.validated_data.get("partner")
         figures = progress.programme_progress(programme=programme, partner_id=partner)
+        fmt = requested_format(self, request)
+        if fmt is not None:
+            return file_response(fmt, sheets.PROGRESS_COLUMNS, sheets.progress_rows(figures),
+                                 name=f"progress-programme-{programme.pk}")
         return Response(s.ProgressSerializer(figures).data)
 
     @extend_schema(parameters=[s.ProgressHistoryQuerySerializer],
@@ -158,8 +175,11 @@ class ProgrammeViewSet(ScopedViewSet):
         return services.programme_update(programme=instance, **data)
 
 
-class MembershipViewSet(ScopedViewSet):
+class MembershipViewSet(ImportMixin, ExportMixin, ScopedViewSet):
     serializer_class = s.MembershipSerializer
+    export_columns, export_name = sheets.MEMBERSHIP_COLUMNS, "memberships"
+    export_select_related = ("user", "partner")
+    import_sheet = sheets.MembershipSheet()
     filterset_class = MembershipFilter
     select_related = ("user",)
     ordering_fields = ["role", "created_at"]
@@ -278,8 +298,10 @@ class ResponseViewSet(HistoryMixin, ScopedViewSet):
         services.response_delete(response=instance)
 
 
-class GapViewSet(HistoryMixin, VersionedMixin, ScopedViewSet):
+class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
     serializer_class = s.GapSerializer
+    export_columns, export_name = sheets.GAP_COLUMNS, "gaps"
+    export_select_related = sheets.GAP_SELECT
     filterset_class = GapFilter
     select_related = ("partner", "checklist_item")
     search_fields = ["checklist_item__text", "description", "partner__name"]

@@ -93,6 +93,25 @@ NEEDS = [
     ("Plain English communication", "All staff", 30),
 ]
 
+# Needs recorded separately by several partners (joint commissioning finds them):
+# partner index, topic, staff group, workers, needed in (days), principle number
+SHARED_NEEDS = [
+    (4, "Dementia awareness and care", "Home care workers", 18, 120, 3),
+    (2, "Dementia care awareness", "Home care workers and reablement staff", 9, 150, 3),
+    (1, "Dementia awareness", "Community care workers", 14, 100, 3),
+    (5, "Dementia awareness", "Volunteers", 20, 130, 1),
+]
+SHARED_OFFER = {
+    "title": "Dementia awareness and person-centred care",
+    "topics": "dementia, awareness, person-centred care",
+    "staff_groups": "home care workers, community care workers, reablement staff",
+    "format": "workshop",
+    "principles": [3, 1],
+    "capacity": 60,
+    "cost_per_place": Decimal("85.00"),
+    "location": "Riverside College, Mill Lane campus",
+}
+
 # Chance that an item is rated met, partly met, not met, not applicable.
 BASELINE_WEIGHTS = [0.55, 0.25, 0.15, 0.05]
 REVIEW_WEIGHTS = [0.7, 0.18, 0.09, 0.03]
@@ -110,6 +129,7 @@ class Command(BaseCommand):
             users = self._users(programme)
             self._cycles(programme, users)
             self._work(programme, users)
+            self._shared_needs(programme)
             snapshot_take(programme=programme, day=timezone.localdate())
         self._print_logins()
 
@@ -335,6 +355,50 @@ class Command(BaseCommand):
                     amount=Decimal(workers * 150),
                     status="committed",
                 )
+
+    def _shared_needs(self, programme):
+        """Needs that several partners recorded on their own: joint commissioning's case.
+
+        Three partners each need dementia training for their home care and community
+        staff in the same few months, under the same principle; a fourth partner's need
+        on the same topic sits under another principle, so it is not pooled with them.
+        Safe to run again: a need that exists is left alone.
+        """
+        today = timezone.localdate()
+        principles = {p.number: p for p in programme.framework.principles.all()}
+        for partner_index, topic, group, workers, days, number in SHARED_NEEDS:
+            partner = self.partners[partner_index]
+            if programme.learning_needs.filter(partner=partner, topic=topic).exists():
+                continue
+            principle = principles[number]
+            gap = (
+                Gap.objects.filter(programme=programme, partner=partner, principle=principle,
+                                   status=Gap.Status.OPEN)
+                .order_by("pk")
+                .first()
+            )
+            learning_services.need_create(
+                programme=programme,
+                partner=partner,
+                gap=gap,
+                principle=None if gap else principle,
+                staff_group=group,
+                topic=topic,
+                workers_count=workers,
+                needed_by=today + timedelta(days=days),
+                notes="Recorded by the partner's workforce lead.",
+            )
+        if not TrainingOffer.objects.filter(title=SHARED_OFFER["title"]).exists():
+            provider = self.partners[8]
+            learning_services.offer_create(
+                provider=provider,
+                principles=[principles[n] for n in SHARED_OFFER["principles"]],
+                start_date=today + timedelta(days=40),
+                end_date=today + timedelta(days=100),
+                description=f"{SHARED_OFFER['title']}, delivered by {provider.name}.",
+                status=TrainingOffer.Status.PUBLISHED,
+                **{k: v for k, v in SHARED_OFFER.items() if k != "principles"},
+            )
 
     def _print_logins(self):
         self.stdout.write("")

@@ -1,0 +1,143 @@
+"""Running an import: every row checked, then all rows written or none.
+
+The rows go through the domain's own services inside one transaction, each row in
+a savepoint, so a dry run finds exactly the errors a real run would. Unless every
+row passed and this is not a dry run, the transaction is rolled back: a file with a
+bad row changes nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+
+from . import tabular
+
+
+@dataclass
+class Problem:
+    row: int
+    column: str | None
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+class RowInvalid(Exception):
+    """The row cannot be imported; its problems say why."""
+
+
+class Row:
+    """One row of an uploaded file, read cell by cell; problems are collected, not raised."""
+
+    def __init__(self, number: int, values: dict[str, Any]):
+        self.number = number
+        self.values = values
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def has(self, header: str) -> bool:
+        return tabular._norm(header) in self.values
+
+    def raw(self, header: str):
+        return self.values.get(tabular._norm(header))
+
+    def get(self, header: str, parse: Callable = tabular.text, *args, required: bool = False):
+        try:
+            value = parse(self.raw(header), *args)
+        except ValueError as exc:
+            self.error(header, str(exc))
+            return None
+        if required and value in (None, ""):
+            self.error(header, f"{header} is needed.")
+        return value
+
+    def error(self, column: str | None, message: str) -> None:
+        self.problems.append(Problem(self.number, column, message))
+
+    def warn(self, column: str | None, message: str) -> None:
+        self.warnings.append(Problem(self.number, column, message))
+
+    def check(self) -> None:
+        """Stop here when a cell could not be read (before any service is called)."""
+        if self.problems:
+            raise RowInvalid
+
+
+@dataclass
+class Report:
+    dry_run: bool
+    rows: int = 0
+    ids: list[int] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def committed(self) -> bool:
+        return self.valid and not self.dry_run
+
+    def as_dict(self) -> dict:
+        return {
+            "dry_run": self.dry_run,
+            "valid": self.valid,
+            "committed": self.committed,
+            "rows": self.rows,
+            "imported": len(self.ids) if self.committed else 0,
+            "ids": self.ids if self.committed else [],
+            "errors": [p.as_dict() for p in self.errors],
+            "warnings": [p.as_dict() for p in self.warnings],
+        }
+
+
+def _problems(exc: Exception, row: Row, headers: dict[str, str]) -> list[Problem]:
+    """Turn an error of a domain service or a model into problems of the row."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return [
+                Problem(row.number, headers.get(name), message)
+                for name, errors in exc.error_dict.items()
+                for error in errors
+                for message in error.messages
+            ]
+        return [Problem(row.number, None, m) for m in exc.messages]
+    if isinstance(exc, IntegrityError):
+        return [Problem(row.number, None, "This row clashes with another record.")]
+    field_name = getattr(exc, "field", None)
+    message = getattr(exc, "message", None) or str(exc) or "This row is not allowed."
+    return [Problem(row.number, headers.get(field_name) if field_name else None, message)]
+
+
+def run(table: tabular.Table, handle: Callable[[Row], Any], *, dry_run: bool,
+        expected: tuple[type[Exception], ...] = (), field_headers: dict[str, str] | None = None
+        ) -> Report:
+    """Import every row with ``handle``; keep the changes only if all rows passed.
+
+    ``expected`` are the domain's error classes: they become problems of the row.
+    ``field_headers`` maps a model field's name to the column that holds it.
+    """
+    headers = field_headers or {}
+    caught = (RowInvalid, DjangoValidationError, PermissionDenied, IntegrityError, *expected)
+    report = Report(dry_run=dry_run, rows=len(table.rows))
+    with transaction.atomic():
+        for number, values in table.rows:
+            row = Row(number, values)
+            try:
+                with transaction.atomic():
+                    obj = handle(row)
+                    row.check()
+            except caught as exc:
+                report.errors.extend(row.problems or _problems(exc, row, headers))
+            else:
+                report.ids.append(obj.pk)
+            report.warnings.extend(row.warnings)
+        if not report.committed:
+            transaction.set_rollback(True)
+    return report

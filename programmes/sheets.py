@@ -1,0 +1,238 @@
+"""Spreadsheet columns of programmes, gaps, progress, partners and memberships, and
+imports of a programme's partner list and memberships (``exchange`` does the files)."""
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from rest_framework.exceptions import ValidationError
+
+from exchange import tabular
+from exchange.tabular import Column
+
+from . import access, services
+from .errors import DomainError
+from .models import Gap, Membership, Partner, Programme
+
+
+def label(choices):
+    """A source that shows a choice field's label (``In progress``), not its code."""
+    names = dict(choices)
+
+    def source(name):
+        return lambda obj: names.get(getattr(obj, name), getattr(obj, name)) or None
+
+    return source
+
+
+# Importing: what every sheet of a programme shares ------------------------------------
+
+
+class ProgrammeSheet:
+    """Import into one programme, by its managers, through the programme's services."""
+
+    columns: list[Column] = []
+    required_headers: tuple[str, ...] = ()
+    field_headers: dict[str, str] = {}
+    errors = (DomainError,)
+
+    def prepare(self, *, user, programme_id):
+        programme = Programme.objects.visible_to(user).filter(pk=programme_id).first()
+        if programme is None:
+            raise ValidationError(
+                {"programme": ["There is no programme with this id that you can see."]})
+        access.require(access.can_manage_programme(user, programme.pk),
+                       "Only the programme's managers can import into it.")
+        return {"programme": programme, "user": user,
+                "partners": list(programme.partners.all())}
+
+    def import_row(self, context, row):
+        raise NotImplementedError
+
+
+def resolve_partner(row, context, *, id_header: str, name_header: str, required: bool):
+    """A partner of the programme, by its id or else by its name (any case)."""
+    partners = context["partners"]
+    partner_id = row.get(id_header, tabular.whole_number)
+    name = row.get(name_header)
+    if partner_id is not None:
+        found = next((p for p in partners if p.pk == partner_id), None)
+        if found is not None and (not name or found.name.casefold() == name.casefold()):
+            return found
+    if name:
+        found = next((p for p in partners if p.name.casefold() == name.casefold()), None)
+        if found is not None:
+            return found
+        row.error(name_header, f"\u201c{name}\u201d is not a partner of this programme.")
+    elif partner_id is not None:
+        row.error(id_header, f"Partner {partner_id} is not in this programme.")
+    elif required:
+        row.error(name_header, f"{name_header} is needed (a partner's name or id).")
+    return None
+
+
+# Gaps and progress (export) ------------------------------------------------------------
+
+_gap = label(Gap.Severity.choices)
+_gap_status = label(Gap.Status.choices)
+_gap_reason = label(Gap.ClosedReason.choices)
+
+GAP_COLUMNS = [
+    Column("ID", "pk"),
+    Column("Programme ID", "programme_id"),
+    Column("Partner ID", "partner_id"),
+    Column("Partner", "partner.name"),
+    Column("Principle", "principle.number"),
+    Column("Item code", "checklist_item.code"),
+    Column("Checklist question", "checklist_item.text"),
+    Column("Severity", _gap("severity")),
+    Column("Status", _gap_status("status")),
+    Column("Opened on", lambda g: g.opened_at.date() if g.opened_at else None),
+    Column("Closed on", lambda g: g.closed_at.date() if g.closed_at else None),
+    Column("Closed because", _gap_reason("closed_reason")),
+    Column("Description", "description"),
+    Column("Version", "version"),
+]
+GAP_SELECT = ("partner", "principle", "checklist_item")
+
+PROGRESS_COLUMNS = [
+    Column("Programme ID", "programme"),
+    Column("Partner ID", "partner"),
+    Column("Principle", "number"),
+    Column("Title", "title"),
+    Column("Items", "items"),
+    Column("Assessed", "assessed"),
+    Column("Met", "met"),
+    Column("Partly met", "partly_met"),
+    Column("Not met", "not_met"),
+    Column("Not applicable", "not_applicable"),
+    Column("Score (%)", "score"),
+    Column("Gaps open", "gaps_open"),
+    Column("Gaps closed", "gaps_closed"),
+    Column("Actions", "actions"),
+    Column("Actions done", "actions_done"),
+    Column("Actions overdue", "actions_overdue"),
+    Column("Learning needs", "learning_needs"),
+    Column("Learning needs met", "learning_needs_met"),
+    Column("Funding allocated (£)", "funding_allocated"),
+]
+
+
+def progress_rows(figures: dict) -> list[dict]:
+    """One row per principle, then the programme's overall figures."""
+    common = {"programme": figures["programme"], "partner": figures["partner"]}
+    rows = [{**common, **p} for p in figures["principles"]]
+    rows.append({**common, "number": "Overall", "title": "All principles", **figures["overall"]})
+    for row in rows:
+        row["funding_allocated"] = Decimal(row["funding_allocated"])
+    return rows
+
+
+# Partners ------------------------------------------------------------------------------
+
+PARTNER_COLUMNS = [
+    Column("ID", "pk"),
+    Column("Name", "name", importable=True),
+    Column("Sector", label(Partner.Sector.choices)("sector"), importable=True),
+    Column("Provides learning", "provides_learning", importable=True),
+    Column("Contact email", "contact_email", importable=True),
+]
+
+
+class PartnerSheet(ProgrammeSheet):
+    """A programme's partner list: each row names a partner; one the directory does not
+    hold yet is added to it; each joins the programme."""
+
+    columns = PARTNER_COLUMNS
+    required_headers = ("Name",)
+    field_headers = {"name": "Name", "sector": "Sector", "contact_email": "Contact email",
+                     "provides_learning": "Provides learning"}
+
+    def prepare(self, *, user, programme_id):
+        context = super().prepare(user=user, programme_id=programme_id)
+        context["seen"] = set()
+        return context
+
+    def import_row(self, context, row):
+        name = row.get("Name", required=True)
+        sector = row.get("Sector", tabular.choice, Partner.Sector.choices)
+        provides = row.get("Provides learning", tabular.yes_no)
+        email = row.get("Contact email")
+        row.check()
+        if name.casefold() in context["seen"]:
+            row.error("Name", f"\u201c{name}\u201d is named twice in this file.")
+            row.check()
+        context["seen"].add(name.casefold())
+        # As in the API, only partners the manager can see may join the programme.
+        partner = Partner.objects.visible_to(context["user"]).filter(name__iexact=name).first()
+        if partner is None and Partner.objects.filter(name__iexact=name).exists():
+            row.error("Name", f"\u201c{name}\u201d belongs to other programmes; ask an "
+                              "administrator to add it to this one.")
+            row.check()
+        if partner is None:
+            access.require(access.can_create_partner(context["user"]),
+                           "Only programme managers can add partners.")
+            if not sector:
+                row.error("Sector", "Sector is needed for a partner new to the directory.")
+                row.check()
+            partner = services.partner_create(
+                name=name, sector=sector, provides_learning=bool(provides), contact_email=email)
+        elif sector and sector != partner.sector:
+            row.warn("Sector", f"\u201c{partner.name}\u201d is already in the directory as "
+                               f"{partner.get_sector_display()}; it was left as it is.")
+        services.programme_partner_add(programme=context["programme"], partner=partner)
+        context["partners"].append(partner)
+        return partner
+
+
+# Memberships ---------------------------------------------------------------------------
+
+MEMBERSHIP_COLUMNS = [
+    Column("ID", "pk"),
+    Column("Programme ID", "programme_id"),
+    Column("User ID", "user_id"),
+    Column("Username", "user.username", importable=True),
+    Column("Name", lambda m: m.user.get_full_name() or None),
+    Column("Email", "user.email", importable=True),
+    Column("Role", label(Membership.Role.choices)("role"), importable=True),
+    Column("Partner ID", "partner_id", importable=True),
+    Column("Partner", "partner.name", importable=True),
+]
+
+
+class MembershipSheet(ProgrammeSheet):
+    """Who has which role in the programme. User accounts are made in the admin; a row
+    names an existing account by username or e-mail address."""
+
+    columns = MEMBERSHIP_COLUMNS
+    required_headers = ("Role",)
+    field_headers = {"role": "Role", "partner": "Partner", "user": "Username"}
+
+    def import_row(self, context, row):
+        username = row.get("Username")
+        email = row.get("Email")
+        role = row.get("Role", tabular.choice, Membership.Role.choices, required=True)
+        partner = resolve_partner(row, context, id_header="Partner ID", name_header="Partner",
+                                  required=role in Membership.PARTNER_ROLES)
+        row.check()
+        users = get_user_model().objects.filter(is_active=True)
+        if username:
+            user = users.filter(username__iexact=username).first()
+            column, given = "Username", username
+        elif email:
+            user = users.filter(email__iexact=email).first()
+            column, given = "Email", email
+        else:
+            row.error("Username", "Name the person by username or e-mail address.")
+            row.check()
+        if user is None:
+            row.error(column, f"No account \u201c{given}\u201d: "
+                              "ask an administrator to add it first.")
+            row.check()
+        programme = context["programme"]
+        existing = Membership.objects.filter(programme=programme, user=user).first()
+        if existing is not None:
+            row.error(column, f"{user.username} is already a member of this programme "
+                              f"({existing.get_role_display()}).")
+            row.check()
+        return services.membership_create(programme=programme, user=user, role=role,
+                                          partner=partner)

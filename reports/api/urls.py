@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("programmes/<int:pk>/highlight-report/", views.HighlightReportView.as_view(),
+         name="highlight-report"),
+    path("programmes/<int:pk>/joint-commissioning/", views.JointCommissioningView.as_view(),
+         name="joint-commissioning"),
+]
