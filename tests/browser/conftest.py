@@ -23,12 +23,16 @@ except ImportError:  # pragma: no cover - the dev extra installs it
     sync_playwright = None
 
 
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
-    """Playwright's synchronous API runs an event loop in this thread; the ORM calls the
-    tests make between page actions are still synchronous and safe. Set only while a
-    browser test runs, so that no other test (or subprocess) inherits it."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@pytest.fixture(scope="module", autouse=True)
+def _allow_orm_beside_playwright():
+    """Playwright's synchronous API keeps an event loop running in this thread while a
+    browser is open, and Django then refuses synchronous ORM calls. The calls the tests
+    (and the database fixtures) make between page actions are synchronous and safe, so
+    allow them while this module runs; the browser is module-scoped too, so no loop and
+    no setting outlive the browser tests."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 def pytest_collection_modifyitems(config, items):
@@ -43,8 +47,9 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(_allow_orm_beside_playwright):
+    """One Chromium per test module (see _allow_orm_beside_playwright)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,

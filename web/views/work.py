@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -68,7 +69,8 @@ def gap(request, pk):
         LearningNeed.objects.filter(gap=gap).select_related("partner")
         .prefetch_related("placements__training_offer", "funding_allocations__stream")
     )
-    actions = list(Action.objects.filter(gap=gap).select_related("owner", "owner_partner"))
+    actions = list(Action.objects.filter(gap=gap).select_related("owner", "owner_partner")
+                   .prefetch_related("funding_allocations__stream"))
     return render(request, "web/gap.html", {
         "gap": gap,
         "programme": gap.programme,
@@ -78,6 +80,7 @@ def gap(request, pk):
         "can_add_action": access.is_manager(request.user, gap.programme_id)
         or access.is_partner_lead_for(request.user, gap.programme_id, gap.partner_id),
         "can_add_need": learning_access.can_change_need(request.user, gap.programme_id, gap.partner_id),
+        "can_fund": learning_access.can_manage_funding(request.user, gap.programme_id),
         **role_context(request.user, gap.programme_id),
     })
 
@@ -135,6 +138,8 @@ def action(request, pk):
         "action": action,
         "programme": action.programme,
         "notes": action.notes.select_related("author"),
+        "allocations": action.funding_allocations.select_related("stream"),
+        "can_fund": learning_access.can_manage_funding(request.user, action.programme_id),
         "can_change": can_change,
         "status_form": ActionStatusForm(initial={"status": action.status}),
         "note_form": NoteForm(),
@@ -180,6 +185,8 @@ def action_note(request, pk):
         return redirect("web:action", action.pk)
     return invalid(request, "web/action.html", {
         "action": action, "programme": action.programme, "notes": action.notes.select_related("author"),
+        "allocations": action.funding_allocations.select_related("stream"),
+        "can_fund": learning_access.can_manage_funding(request.user, action.programme_id),
         "can_change": True, "status_form": ActionStatusForm(initial={"status": action.status}),
         "note_form": form,
     })
@@ -264,20 +271,35 @@ def funding(request, pk):
         "programme": programme, "streams": streams, **role_context(request.user, programme.pk)})
 
 
+def _allocate(request, *, programme, target, back, **target_field):
+    """Allocate money from one of the programme's streams to a learning need or an action."""
+    require(learning_access.can_manage_funding(request.user, programme.pk),
+            "Only the programme's managers can allocate funding.")
+    form = AllocationForm(request.POST or None, programme=programme)
+    if request.method == "POST" and form.is_valid():
+        allocation = attempt(form, lambda: learning_services.allocation_create(
+            stream=form.cleaned_data["stream"], amount=form.cleaned_data["amount"], **target_field))
+        if allocation:
+            messages.success(request, f"£{allocation.amount} allocated from {allocation.stream.name}.")
+            return redirect(back)
+    context = {"form": form, "target": target, "back": back, "programme": programme}
+    return (invalid if request.method == "POST" else render)(request, "web/allocation_form.html", context)
+
+
 @login_required
 def allocation_new(request, need_pk):
     need = visible_or_404(LearningNeed, request.user, pk=need_pk)
-    require(learning_access.can_manage_funding(request.user, need.programme_id),
-            "Only the programme's managers can allocate funding.")
-    form = AllocationForm(request.POST or None, programme=need.programme)
-    if request.method == "POST" and form.is_valid():
-        allocation = attempt(form, lambda: learning_services.allocation_create(
-            stream=form.cleaned_data["stream"], learning_need=need, amount=form.cleaned_data["amount"]))
-        if allocation:
-            messages.success(request, f"£{allocation.amount} allocated from {allocation.stream.name}.")
-            return redirect("web:learning-need", need.pk)
-    context = {"form": form, "need": need, "programme": need.programme}
-    return (invalid if request.method == "POST" else render)(request, "web/allocation_form.html", context)
+    return _allocate(
+        request, programme=need.programme, learning_need=need,
+        target=f"{need.topic} ({need.workers_count} {need.staff_group.lower()}, {need.partner.name})",
+        back=reverse("web:learning-need", args=[need.pk]))
+
+
+@login_required
+def action_allocation_new(request, pk):
+    action = visible_or_404(Action, request.user, pk=pk)
+    return _allocate(request, programme=action.programme, action=action, target=action.title,
+                     back=reverse("web:action", args=[action.pk]))
 
 
 # Training offers -------------------------------------------------------------------
