@@ -1,7 +1,8 @@
 """Browser tests: Playwright driving the machine's Chromium against a live server.
 
-They are skipped, with the reason, where Chromium or Playwright is missing (``.ci/run``
-installs Chromium). Playwright's own browser download is never used.
+They are skipped, with the reason, where Chromium or Playwright is missing; with
+``BROWSER_TESTS=required`` (``.ci/run`` sets it, after installing Debian's chromium)
+the run stops with an error instead. Playwright's own browser download is never used.
 """
 
 import os
@@ -41,10 +42,13 @@ def pytest_collection_modifyitems(config, items):
         reason = "Playwright is not installed"
     elif CHROMIUM is None:
         reason = "Chromium is not installed (.ci/run installs Debian's chromium)"
+    browser_items = [item for item in items if "browser" in str(item.fspath)]
+    if reason and browser_items and os.environ.get("BROWSER_TESTS") == "required":
+        # .ci/run sets this: there the browser tests must run, never quietly skip.
+        raise pytest.UsageError(f"{reason}, and BROWSER_TESTS=required")
     if reason:
-        for item in items:
-            if "browser" in str(item.fspath):
-                item.add_marker(pytest.mark.skip(reason=reason))
+        for item in browser_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +112,8 @@ class Visitor:
 
 @pytest.fixture
 def visitor(browser, live_server, demo):
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900},
+                                  locale="en-GB", timezone_id="Europe/London")
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield Visitor(page, live_server.url)

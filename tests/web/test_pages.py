@@ -363,7 +363,7 @@ def test_funding_overview_shows_each_stream_with_allocated_and_available(site, a
     html = as_user(site.world.reviewer).get(
         reverse("web:funding", args=[site.world.programme.pk])).content.decode()
     assert "Workforce development fund" in html
-    assert "£250.00 allocated of £10000.00" in html and "£9750.00 available" in html
+    assert "£250.00 allocated of £10,000.00" in html and "£9,750.00 available" in html
 
 
 def test_manager_allocates_funding_and_an_allocation_beyond_the_stream_is_refused(site, as_user):

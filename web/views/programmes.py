@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
 
 from programmes.filters import GapFilter
@@ -33,21 +34,22 @@ def _trend(programme, partner_id=None, limit=12):
         step = 560 / (len(rows) - 1)
         for index, snap in enumerate(rows):
             score = snap.score or 0
-            points.append((round(20 + index * step), round(180 - score * 1.6)))
-    return rows, " ".join(f"{x},{y}" for x, y in points)
+            points.append((round(60 + index * step), round(180 - score * 1.6)))
+    return rows, points
 
 
 @login_required
 def dashboard(request, pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
     progress = programme_progress(programme=programme)
-    trend, trend_points = _trend(programme)
+    trend, trend_dots = _trend(programme)
     return render(request, "web/dashboard.html", {
         "programme": programme,
         "progress": progress,
         "overall": progress["overall"],
         "trend": trend,
-        "trend_points": trend_points,
+        "trend_points": " ".join(f"{x},{y}" for x, y in trend_dots),
+        "trend_dots": trend_dots,
         **role_context(request.user, programme.pk),
     })
 
@@ -88,6 +90,10 @@ def gap_register(request, pk):
     data.setdefault("status", "open")
     gaps = Gap.objects.visible_to(request.user).filter(programme=programme).select_related(
         "partner", "checklist_item", "principle"
+    ).annotate(
+        action_count=Count("actions", distinct=True),
+        actions_done=Count("actions", filter=Q(actions__status="done"), distinct=True),
+        need_count=Count("learning_needs", distinct=True),
     ).order_by("principle__number", "checklist_item__order", "partner__name")
     filterset = GapFilter(data, queryset=gaps)
     filterset.form.fields["partner"].queryset = programme.partners.order_by("name")
