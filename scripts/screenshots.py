@@ -35,7 +35,7 @@ def free_port() -> int:
 
 
 def manage(env, *args):
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,  # noqa: S603 - our own manage.py
                    stdout=subprocess.DEVNULL)
 
 
@@ -43,7 +43,7 @@ def wait_until_up(url, seconds=30):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own http://127.0.0.1
                 return
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.3)
@@ -63,7 +63,7 @@ gap = (Gap.objects.filter(programme=p, status="open", actions__isnull=False,
 need = LearningNeed.objects.filter(programme=p).order_by("pk").first()
 print(json.dumps({"programme": p.pk, "gap": gap.pk, "need": need.pk}))
 """
-    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
+    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,  # noqa: S603
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -99,7 +99,7 @@ def main() -> int:
         ids = demo_ids(env)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
+        server = subprocess.Popen(  # noqa: S603 - our own manage.py
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -59,7 +59,8 @@ def assert_well_formed(response, path):
         assert form.get("method", "get").lower() in ("get", "post"), path
     for tag, attrs in page.hx:
         assert tag == "form" and attrs.get("action") == attrs.get("hx-post"), (
-            f"{path}: {tag} is driven by htmx only")
+            f"{path}: {tag} is driven by htmx only"
+        )
     return html
 
 
@@ -78,8 +79,11 @@ def test_every_page_renders_for_each_role_with_one_h1_and_headings_in_order(site
 def test_pages_of_a_programme_are_404_for_someone_outside_it(site, as_user):
     client = as_user(site.world.outsider)
     for name, path in pages(site).items():
-        expected = 200 if name in ("programmes", "my actions", "catalogue", "notifications",
-                                   "e-mail settings") else 404
+        expected = (
+            200
+            if name in ("programmes", "my actions", "catalogue", "notifications", "e-mail settings")
+            else 404
+        )
         assert client.get(path).status_code == expected, name
 
 
@@ -89,8 +93,7 @@ def test_a_visitor_who_is_not_logged_in_is_sent_to_the_login_page(site, client):
     assert response["Location"].startswith(reverse("web:login"))
 
 
-def test_log_in_with_a_wrong_password_shows_the_error_summary_and_keeps_the_username(
-        site, client):
+def test_log_in_with_a_wrong_password_shows_the_error_summary_and_keeps_the_username(site, client):
     site.world.manager.set_password("right-password-1")
     site.world.manager.save()
     response = client.post(reverse("web:login"), {"username": "manager", "password": "wrong"})
@@ -100,8 +103,9 @@ def test_log_in_with_a_wrong_password_shows_the_error_summary_and_keeps_the_user
     assert 'value="manager"' in html
     assert "– Error –" in html
 
-    response = client.post(reverse("web:login"),
-                           {"username": "manager", "password": "right-password-1"})
+    response = client.post(
+        reverse("web:login"), {"username": "manager", "password": "right-password-1"}
+    )
     assert response.status_code == 302
     assert client.get(reverse("web:home")).status_code == 200
 
@@ -113,8 +117,7 @@ def test_log_in_with_a_wrong_password_shows_the_error_summary_and_keeps_the_user
 # The dashboard and the principle page -----------------------------------------------------
 
 
-def test_dashboard_shows_bars_with_figures_overall_score_open_gaps_overdue_and_trend(
-        site, as_user):
+def test_dashboard_shows_bars_with_figures_overall_score_open_gaps_overdue_and_trend(site, as_user):
     w = site.world
     Action.objects.filter(pk=site.action.pk).update(due_date="2020-01-01")
     html = as_user(w.reviewer).get(pages(site)["dashboard"]).content.decode()
@@ -129,8 +132,10 @@ def test_dashboard_shows_bars_with_figures_overall_score_open_gaps_overdue_and_t
 
 def test_principle_heat_map_has_a_row_per_partner_and_the_rating_in_words(site, as_user):
     w = site.world
-    html = as_user(w.reviewer).get(reverse("web:principle", args=[w.programme.pk, 2])).content.decode()
-    table = html[html.index('data-testid="heatmap"'):html.index("</table>")]
+    html = (
+        as_user(w.reviewer).get(reverse("web:principle", args=[w.programme.pk, 2])).content.decode()
+    )
+    table = html[html.index('data-testid="heatmap"') : html.index("</table>")]
     rows = re.findall(r"<tr class=\"nhsuk-table__row\">\s*<th scope=\"row\"", table)
     assert len(rows) == 3  # partners A, B and the provider
     assert re.search(r'tracker-rating--partly_met">Partly met<', table)
@@ -145,14 +150,18 @@ def test_principle_heat_map_has_a_row_per_partner_and_the_rating_in_words(site, 
 def test_lead_answers_a_principle_saves_a_draft_and_submits_after_confirming(site, as_user):
     w = site.world
     client = as_user(w.lead_b)
-    response = client.post(reverse("web:assessment-start",
-                                   args=[w.programme.pk, w.cycle.pk, w.partner_b.pk]))
+    response = client.post(
+        reverse("web:assessment-start", args=[w.programme.pk, w.cycle.pk, w.partner_b.pk])
+    )
     assessment = Assessment.objects.get(partner=w.partner_b)
     assert response["Location"] == reverse("web:assessment", args=[assessment.pk])
     section = reverse("web:assessment-section", args=[assessment.pk, 1])
-    data = {f"item-{w.items[0].pk}-rating": "not_met", f"item-{w.items[0].pk}-evidence": "",
-            f"item-{w.items[1].pk}-rating": "met",
-            f"item-{w.items[1].pk}-evidence": "Joint induction since May"}
+    data = {
+        f"item-{w.items[0].pk}-rating": "not_met",
+        f"item-{w.items[0].pk}-evidence": "",
+        f"item-{w.items[1].pk}-rating": "met",
+        f"item-{w.items[1].pk}-evidence": "Joint induction since May",
+    }
     assert client.post(section, data).status_code == 302
     assert assessment.responses.count() == 2 and assessment.status == "draft"
     html = client.get(section).content.decode()
@@ -175,10 +184,14 @@ def test_a_bad_rating_shows_the_error_summary_and_keeps_the_other_answers(site, 
     w = site.world
     assessment = f.AssessmentFactory(cycle=w.cycle, partner=w.partner_b)
     section = reverse("web:assessment-section", args=[assessment.pk, 1])
-    response = as_user(w.lead_b).post(section, {
-        f"item-{w.items[0].pk}-rating": "excellent",
-        f"item-{w.items[1].pk}-rating": "met",
-        f"item-{w.items[1].pk}-evidence": "Typed by the lead"})
+    response = as_user(w.lead_b).post(
+        section,
+        {
+            f"item-{w.items[0].pk}-rating": "excellent",
+            f"item-{w.items[1].pk}-rating": "met",
+            f"item-{w.items[1].pk}-evidence": "Typed by the lead",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "There is a problem" in html and f'href="#id_item-{w.items[0].pk}-rating' in html
@@ -191,7 +204,7 @@ def test_a_submitted_assessment_is_read_only_and_cannot_be_changed(site, as_user
     section = reverse("web:assessment-section", args=[site.assessment.pk, 1])
     client = as_user(w.lead_a)
     html = client.get(section).content.decode()
-    assert "<form method=\"post\"" not in html.split('id="maincontent"')[1]
+    assert '<form method="post"' not in html.split('id="maincontent"')[1]
     client.post(section, {f"item-{w.items[0].pk}-rating": "met"})
     assert site.assessment.responses.get(checklist_item=w.items[0]).rating == "not_met"
 
@@ -213,8 +226,7 @@ def test_gap_register_filters_by_severity_partner_and_status(site, as_user):
     assert response.status_code == 200 and "No gaps match" in response.content.decode()
 
 
-def test_gap_page_links_actions_needs_placements_and_funding_with_a_way_to_add_each(
-        site, as_user):
+def test_gap_page_links_actions_needs_placements_and_funding_with_a_way_to_add_each(site, as_user):
     w = site.world
     f.PlacementFactory(learning_need=site.need, training_offer=site.offer, places=2)
     html = as_user(w.manager).get(reverse("web:gap", args=[site.gap.pk])).content.decode()
@@ -230,9 +242,15 @@ def test_gap_page_links_actions_needs_placements_and_funding_with_a_way_to_add_e
 
 def test_manager_adds_an_action_for_a_partner_lead(site, as_user):
     w = site.world
-    response = as_user(w.manager).post(reverse("web:action-new", args=[site.gap.pk]), {
-        "title": "Run a joint team day", "owner": w.lead_a.pk, "due_date": "2027-01-20",
-        "priority": "high"})
+    response = as_user(w.manager).post(
+        reverse("web:action-new", args=[site.gap.pk]),
+        {
+            "title": "Run a joint team day",
+            "owner": w.lead_a.pk,
+            "due_date": "2027-01-20",
+            "priority": "high",
+        },
+    )
     assert response.status_code == 302
     action = Action.objects.get(title="Run a joint team day")
     assert action.owner == w.lead_a and action.owner_partner == w.partner_a
@@ -241,9 +259,15 @@ def test_manager_adds_an_action_for_a_partner_lead(site, as_user):
 
 def test_bad_input_on_a_form_shows_the_error_summary_and_keeps_what_was_typed(site, as_user):
     w = site.world
-    response = as_user(w.manager).post(reverse("web:action-new", args=[site.gap.pk]), {
-        "title": "", "description": "Work with the community team", "due_date": "31/02/2027",
-        "priority": "high"})
+    response = as_user(w.manager).post(
+        reverse("web:action-new", args=[site.gap.pk]),
+        {
+            "title": "",
+            "description": "Work with the community team",
+            "due_date": "31/02/2027",
+            "priority": "high",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "There is a problem" in html
@@ -252,8 +276,10 @@ def test_bad_input_on_a_form_shows_the_error_summary_and_keeps_what_was_typed(si
     assert 'aria-invalid="true"' in html
     assert Action.objects.filter(gap=site.gap).count() == 1
 
-    response = as_user(w.lead_a).post(reverse("web:learning-need-new", args=[site.gap.pk]), {
-        "staff_group": "Care workers", "topic": "Moving and handling", "workers_count": "lots"})
+    response = as_user(w.lead_a).post(
+        reverse("web:learning-need-new", args=[site.gap.pk]),
+        {"staff_group": "Care workers", "topic": "Moving and handling", "workers_count": "lots"},
+    )
     html = response.content.decode()
     assert response.status_code == 400 and 'value="lots"' in html and "Care workers" in html
     assert not LearningNeed.objects.filter(topic="Moving and handling").exists()
@@ -267,8 +293,10 @@ def test_lead_changes_an_action_status_without_javascript(site, as_user):
     client = as_user(w.lead_a)
     html = client.get(reverse("web:my-actions")).content.decode()
     assert f'id="action-{site.action.pk}"' in html
-    response = client.post(reverse("web:action-status", args=[site.action.pk]),
-                           {"status": "in_progress", "next": reverse("web:my-actions")})
+    response = client.post(
+        reverse("web:action-status", args=[site.action.pk]),
+        {"status": "in_progress", "next": reverse("web:my-actions")},
+    )
     assert response.status_code == 302 and response["Location"] == reverse("web:my-actions")
     site.action.refresh_from_db()
     assert site.action.status == "in_progress"
@@ -277,8 +305,10 @@ def test_lead_changes_an_action_status_without_javascript(site, as_user):
 def test_with_htmx_the_status_change_returns_only_the_updated_row(site, as_user):
     w = site.world
     response = as_user(w.lead_a).post(
-        reverse("web:action-status", args=[site.action.pk]), {"status": "done"},
-        HTTP_HX_REQUEST="true")
+        reverse("web:action-status", args=[site.action.pk]),
+        {"status": "done"},
+        HTTP_HX_REQUEST="true",
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith(f'<tr class="nhsuk-table__row" id="action-{site.action.pk}"')
@@ -287,8 +317,10 @@ def test_with_htmx_the_status_change_returns_only_the_updated_row(site, as_user)
     assert site.action.status == "done" and site.action.completed_at is not None
 
     response = as_user(w.lead_a).post(
-        reverse("web:action-status", args=[site.action.pk]), {"status": "finished"},
-        HTTP_HX_REQUEST="true")
+        reverse("web:action-status", args=[site.action.pk]),
+        {"status": "finished"},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 400 and "nhsuk-error-message" in response.content.decode()
 
 
@@ -297,8 +329,10 @@ def test_lead_adds_a_progress_note_and_an_empty_note_is_refused(site, as_user):
     client = as_user(w.lead_a)
     url = reverse("web:action-note", args=[site.action.pk])
     assert client.post(url, {"text": "Met the housing team"}).status_code == 302
-    assert "Met the housing team" in client.get(
-        reverse("web:action", args=[site.action.pk])).content.decode()
+    assert (
+        "Met the housing team"
+        in client.get(reverse("web:action", args=[site.action.pk])).content.decode()
+    )
     response = client.post(url, {"text": "  "})
     assert response.status_code == 400 and "There is a problem" in response.content.decode()
     assert site.action.notes.count() == 1
@@ -309,10 +343,11 @@ def test_lead_adds_a_progress_note_and_an_empty_note_is_refused(site, as_user):
 
 def test_learning_need_page_suggests_the_matching_published_offer(site, as_user):
     w = site.world
-    f.TrainingOfferFactory(provider=w.provider, title="A draft course", status="draft",
-                           topics="strengths-based")
+    f.TrainingOfferFactory(
+        provider=w.provider, title="A draft course", status="draft", topics="strengths-based"
+    )
     html = as_user(w.lead_a).get(reverse("web:learning-need", args=[site.need.pk])).content.decode()
-    suggestions = html[html.index('id="suggestions"'):]
+    suggestions = html[html.index('id="suggestions"') :]
     assert "Strengths-based practice day" in suggestions
     assert "A draft course" not in suggestions
     assert reverse("web:placement-new", args=[site.need.pk, site.offer.pk]) in suggestions
@@ -321,9 +356,17 @@ def test_learning_need_page_suggests_the_matching_published_offer(site, as_user)
 def test_provider_creates_publishes_and_withdraws_an_offer(site, as_user):
     w = site.world
     client = as_user(w.provider_user)
-    response = client.post(reverse("web:offer-new"), {
-        "title": "Trauma-informed care", "topics": "trauma", "format": "workshop",
-        "principles": [w.principles[0].pk], "capacity": "12", "cost_per_place": "40.00"})
+    response = client.post(
+        reverse("web:offer-new"),
+        {
+            "title": "Trauma-informed care",
+            "topics": "trauma",
+            "format": "workshop",
+            "principles": [w.principles[0].pk],
+            "capacity": "12",
+            "cost_per_place": "40.00",
+        },
+    )
     assert response.status_code == 302
     offer = TrainingOffer.objects.get(title="Trauma-informed care")
     assert offer.status == "draft" and offer.provider == w.provider
@@ -342,9 +385,15 @@ def test_provider_creates_publishes_and_withdraws_an_offer(site, as_user):
 
 
 def test_an_offer_with_bad_figures_is_refused_and_keeps_what_was_typed(site, as_user):
-    response = as_user(site.world.provider_user).post(reverse("web:offer-new"), {
-        "title": "Dementia awareness", "format": "workshop", "capacity": "-3",
-        "cost_per_place": "ten pounds"})
+    response = as_user(site.world.provider_user).post(
+        reverse("web:offer-new"),
+        {
+            "title": "Dementia awareness",
+            "format": "workshop",
+            "capacity": "-3",
+            "cost_per_place": "ten pounds",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 400 and "There is a problem" in html
     assert 'value="Dementia awareness"' in html and 'value="ten pounds"' in html
@@ -360,8 +409,11 @@ def test_only_the_providers_own_people_publish_its_offers(site, as_user):
 
 
 def test_funding_overview_shows_each_stream_with_allocated_and_available(site, as_user):
-    html = as_user(site.world.reviewer).get(
-        reverse("web:funding", args=[site.world.programme.pk])).content.decode()
+    html = (
+        as_user(site.world.reviewer)
+        .get(reverse("web:funding", args=[site.world.programme.pk]))
+        .content.decode()
+    )
     assert "Workforce development fund" in html
     assert "£250.00 allocated of £10,000.00" in html and "£9,750.00 available" in html
 
@@ -387,8 +439,12 @@ def test_notifications_inbox_lists_marks_read_and_follows_the_link(site, as_user
     assert site.notification.read_at is not None
     assert "(1 unread)" not in client.get(reverse("web:notifications")).content.decode()
     # someone else's notification is not found
-    assert as_user(site.world.lead_a).post(
-        reverse("web:notification-read", args=[site.notification.pk])).status_code == 404
+    assert (
+        as_user(site.world.lead_a)
+        .post(reverse("web:notification-read", args=[site.notification.pk]))
+        .status_code
+        == 404
+    )
 
 
 # Tags say their status in words ---------------------------------------------------------------
