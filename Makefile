@@ -61,9 +61,11 @@ lint: venv
 # Benchmark of the daily reminder run against its SQL floor (docs/benchmarks.md).
 # Needs PostgreSQL; empties the database it is given (its name must contain "bench").
 #   make bench-reminders BENCH_ARGS="--sizes 10000,50000,100000 --profile"
-bench-reminders: DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
+# (Not a target-specific `DATABASE_URL ?=`: with GNU make 4.3 that hides the environment's
+# DATABASE_URL from every other target, so `make test` ran on SQLite.)
+BENCH_DATABASE_URL = $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/tracker_bench)
 bench-reminders: venv
-	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m benchmarks.reminders $(BENCH_ARGS)
+	DATABASE_URL='$(BENCH_DATABASE_URL)' $(BIN)/python -m benchmarks.reminders $(BENCH_ARGS)
 
 # --- housekeeping ----------------------------------------------------------------
 
