@@ -98,3 +98,9 @@ bench-exports: venv
 
 clean:
 	rm -rf var $(VENV)
+
+# A PNG of each main page on the demo data, into docs/screenshots/ (needs Chromium:
+# apt-get install chromium, or CHROMIUM_PATH). Uses a scratch SQLite database.
+.PHONY: screenshots
+screenshots: venv
+	$(BIN)/python scripts/screenshots.py

@@ -28,12 +28,18 @@ class NHSFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             widget = field.widget
+            if field.required and field.label:
+                # Say what to do, in the field's own words ("Enter the title").
+                verb = "Select" if isinstance(field, forms.ChoiceField) else "Enter"
+                label = field.label[0].lower() + field.label[1:]
+                field.error_messages["required"] = f"{verb} the {label}"
             if isinstance(widget, (forms.RadioSelect, forms.CheckboxInput,
                                    forms.CheckboxSelectMultiple)):
                 continue
-            css = next((c for w, c in WIDGET_CLASSES.items() if isinstance(widget, w)), "nhsuk-input")
+            css = next((c for w, c in WIDGET_CLASSES.items() if isinstance(widget, w)),
+                       "nhsuk-input")
             widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
             if isinstance(widget, forms.DateInput):
                 widget.input_type = "date"
@@ -75,6 +81,8 @@ class ActionForm(ModelForm):
         self.fields["owner"].queryset = get_user_model().objects.filter(pk__in=members).order_by(
             "first_name", "username")
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["owner"].empty_label = "No owner yet"
+        self.fields["owner_partner"].empty_label = "The owner's organisation"
         self.fields["owner_partner"].queryset = programme.partners.order_by("name")
         self.fields["priority"].widget = forms.RadioSelect(choices=Action.Priority.choices)
         self.fields["priority"].inline = True
@@ -111,8 +119,9 @@ class AllocationForm(Form):
     def __init__(self, *args, programme, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["stream"].queryset = programme.funding_streams.order_by("name")
+        self.fields["stream"].empty_label = "Choose a funding stream"
         self.fields["stream"].label_from_instance = (
-            lambda s: f"{s.name} (£{s.available} of £{s.amount} available)")
+            lambda s: f"{s.name} (£{s.available:,.2f} of £{s.amount:,.2f} available)")
 
 
 class TrainingOfferForm(ModelForm):

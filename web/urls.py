@@ -29,6 +29,7 @@ urlpatterns = [
     path("actions/<int:pk>/", work.action, name="action"),
     path("actions/<int:pk>/status/", work.action_status, name="action-status"),
     path("actions/<int:pk>/notes/", work.action_note, name="action-note"),
+    path("actions/<int:pk>/funding/new/", work.action_allocation_new, name="action-allocation-new"),
     path("learning-needs/<int:pk>/", work.learning_need, name="learning-need"),
     path("learning-needs/<int:need_pk>/offers/<int:offer_pk>/book/", work.placement_new,
          name="placement-new"),

@@ -1,7 +1,8 @@
 """Browser tests: Playwright driving the machine's Chromium against a live server.
 
-They are skipped, with the reason, where Chromium or Playwright is missing (``.ci/run``
-installs Chromium). Playwright's own browser download is never used.
+They are skipped, with the reason, where Chromium or Playwright is missing; with
+``BROWSER_TESTS=required`` (``.ci/run`` sets it, after installing Debian's chromium)
+the run stops with an error instead. Playwright's own browser download is never used.
 """
 
 import os
@@ -23,22 +24,16 @@ except ImportError:  # pragma: no cover - the dev extra installs it
     sync_playwright = None
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    """Playwright's synchronous API runs an event loop in this thread; the ORM calls the
-    tests make between page actions are still synchronous and safe. Set only while a
-    browser test runs (this conftest's hooks see only this folder's tests), from its
-    set-up to the end of its tear-down, where the test database is flushed, so that no
-    other test (or subprocess) inherits it."""
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
+@pytest.fixture(scope="module", autouse=True)
+def _allow_orm_beside_playwright():
+    """Playwright's synchronous API keeps an event loop running in this thread while a
+    browser is open, and Django then refuses synchronous ORM calls. The calls the tests
+    (and the database fixtures) make between page actions are synchronous and safe, so
+    allow them while this module runs; the browser is module-scoped too, so no loop and
+    no setting outlive the browser tests."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield
-    finally:
-        if before is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def pytest_collection_modifyitems(config, items):
@@ -47,14 +42,18 @@ def pytest_collection_modifyitems(config, items):
         reason = "Playwright is not installed"
     elif CHROMIUM is None:
         reason = "Chromium is not installed (.ci/run installs Debian's chromium)"
+    browser_items = [item for item in items if "browser" in str(item.fspath)]
+    if reason and browser_items and os.environ.get("BROWSER_TESTS") == "required":
+        # .ci/run sets this: there the browser tests must run, never quietly skip.
+        raise pytest.UsageError(f"{reason}, and BROWSER_TESTS=required")
     if reason:
-        for item in items:
-            if "browser" in str(item.fspath):
-                item.add_marker(pytest.mark.skip(reason=reason))
+        for item in browser_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(_allow_orm_beside_playwright):
+    """One Chromium per test module (see _allow_orm_beside_playwright)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -113,7 +112,8 @@ class Visitor:
 
 @pytest.fixture
 def visitor(browser, live_server, demo):
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900},
+                                  locale="en-GB", timezone_id="Europe/London")
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield Visitor(page, live_server.url)

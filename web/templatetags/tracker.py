@@ -1,5 +1,7 @@
 """Small template helpers for the pages: tag colours and figures."""
 
+from decimal import Decimal, InvalidOperation
+
 from django import template
 
 register = template.Library()
@@ -42,3 +44,14 @@ def percent(part, whole):
         return round(100 * part / whole) if whole else 0
     except (TypeError, ZeroDivisionError):
         return 0
+
+
+@register.filter
+def money(value):
+    """Pounds with thousands separators and two decimals: £12,500.00."""
+    if value in (None, ""):
+        return "£0.00"
+    try:
+        return f"£{Decimal(value):,.2f}"
+    except (InvalidOperation, TypeError, ValueError):
+        return value

@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
 
 from programmes.filters import GapFilter
@@ -20,36 +21,46 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
-    programmes = Programme.objects.visible_to(request.user).select_related("framework").order_by("name")
+    programmes = (
+        Programme.objects.visible_to(request.user).select_related("framework").order_by("name")
+    )
     return render(request, "web/home.html", {"programmes": programmes})
 
 
 def _trend(programme, partner_id=None, limit=12):
     """The overall score of the latest snapshots, oldest first, with points for a chart."""
-    rows = [s for s in snapshot_history(programme=programme, partner_id=partner_id)
-            if s.principle_id is None][-limit:]
+    rows = [
+        s
+        for s in snapshot_history(programme=programme, partner_id=partner_id)
+        if s.principle_id is None
+    ][-limit:]
     points = []
     if len(rows) > 1:
         step = 560 / (len(rows) - 1)
         for index, snap in enumerate(rows):
             score = snap.score or 0
-            points.append((round(20 + index * step), round(180 - score * 1.6)))
-    return rows, " ".join(f"{x},{y}" for x, y in points)
+            points.append((round(60 + index * step), round(180 - score * 1.6)))
+    return rows, points
 
 
 @login_required
 def dashboard(request, pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
     progress = programme_progress(programme=programme)
-    trend, trend_points = _trend(programme)
-    return render(request, "web/dashboard.html", {
-        "programme": programme,
-        "progress": progress,
-        "overall": progress["overall"],
-        "trend": trend,
-        "trend_points": trend_points,
-        **role_context(request.user, programme.pk),
-    })
+    trend, trend_dots = _trend(programme)
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "programme": programme,
+            "progress": progress,
+            "overall": progress["overall"],
+            "trend": trend,
+            "trend_points": " ".join(f"{x},{y}" for x, y in trend_dots),
+            "trend_dots": trend_dots,
+            **role_context(request.user, programme.pk),
+        },
+    )
 
 
 @login_required
@@ -71,14 +82,20 @@ def principle(request, pk, number):
     ]
     progress = programme_progress(programme=programme)
     figures = next(p for p in progress["principles"] if p["number"] == principle.number)
-    return render(request, "web/principle.html", {
-        "programme": programme,
-        "principle": principle,
-        "items": items,
-        "rows": rows,
-        "figures": figures,
-        "principles": Principle.objects.filter(framework_id=programme.framework_id).order_by("number"),
-    })
+    return render(
+        request,
+        "web/principle.html",
+        {
+            "programme": programme,
+            "principle": principle,
+            "items": items,
+            "rows": rows,
+            "figures": figures,
+            "principles": Principle.objects.filter(framework_id=programme.framework_id).order_by(
+                "number"
+            ),
+        },
+    )
 
 
 @login_required
@@ -86,18 +103,35 @@ def gap_register(request, pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
     data = request.GET.copy()
     data.setdefault("status", "open")
-    gaps = Gap.objects.visible_to(request.user).filter(programme=programme).select_related(
-        "partner", "checklist_item", "principle"
-    ).order_by("principle__number", "checklist_item__order", "partner__name")
+    gaps = (
+        Gap.objects.visible_to(request.user)
+        .filter(programme=programme)
+        .select_related("partner", "checklist_item", "principle")
+        .annotate(
+            action_count=Count("actions", distinct=True),
+            actions_done=Count("actions", filter=Q(actions__status="done"), distinct=True),
+            need_count=Count("learning_needs", distinct=True),
+        )
+        .order_by("principle__number", "checklist_item__order", "partner__name")
+    )
     filterset = GapFilter(data, queryset=gaps)
     filterset.form.fields["partner"].queryset = programme.partners.order_by("name")
     filterset.form.fields["principle"].queryset = Principle.objects.filter(
-        framework_id=programme.framework_id)
+        framework_id=programme.framework_id
+    )
     page = Paginator(filterset.qs if filterset.is_valid() else gaps.none(), 50).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     query = data.copy()
     query.pop("page", None)
-    return render(request, "web/gap_register.html", {
-        "programme": programme, "filter": filterset, "page": page, "query": query.urlencode(),
-        **role_context(request.user, programme.pk),
-    })
+    return render(
+        request,
+        "web/gap_register.html",
+        {
+            "programme": programme,
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            **role_context(request.user, programme.pk),
+        },
+    )

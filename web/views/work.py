@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -65,37 +66,63 @@ def invalid(request, template, context):
 def gap(request, pk):
     gap = visible_or_404(Gap, request.user, pk=pk)
     needs = list(
-        LearningNeed.objects.filter(gap=gap).select_related("partner")
+        LearningNeed.objects.filter(gap=gap)
+        .select_related("partner")
         .prefetch_related("placements__training_offer", "funding_allocations__stream")
     )
-    actions = list(Action.objects.filter(gap=gap).select_related("owner", "owner_partner"))
-    return render(request, "web/gap.html", {
-        "gap": gap,
-        "programme": gap.programme,
-        "actions": actions,
-        "needs": needs,
-        "action_allocations": [a for action in actions for a in action.funding_allocations.all()],
-        "can_add_action": access.is_manager(request.user, gap.programme_id)
-        or access.is_partner_lead_for(request.user, gap.programme_id, gap.partner_id),
-        "can_add_need": learning_access.can_change_need(request.user, gap.programme_id, gap.partner_id),
-        **role_context(request.user, gap.programme_id),
-    })
+    actions = list(
+        Action.objects.filter(gap=gap)
+        .select_related("owner", "owner_partner")
+        .prefetch_related("funding_allocations__stream")
+    )
+    return render(
+        request,
+        "web/gap.html",
+        {
+            "gap": gap,
+            "programme": gap.programme,
+            "actions": actions,
+            "needs": needs,
+            "action_allocations": [
+                a for action in actions for a in action.funding_allocations.all()
+            ],
+            "can_add_action": access.is_manager(request.user, gap.programme_id)
+            or access.is_partner_lead_for(request.user, gap.programme_id, gap.partner_id),
+            "can_add_need": learning_access.can_change_need(
+                request.user, gap.programme_id, gap.partner_id
+            ),
+            "can_fund": learning_access.can_manage_funding(request.user, gap.programme_id),
+            **role_context(request.user, gap.programme_id),
+        },
+    )
 
 
 @login_required
 def action_new(request, gap_pk):
     gap = visible_or_404(Gap, request.user, pk=gap_pk)
     programme = gap.programme
-    form = ActionForm(request.POST or None, programme=programme,
-                      initial={"owner_partner": gap.partner_id, "priority": "medium"})
+    form = ActionForm(
+        request.POST or None,
+        programme=programme,
+        initial={"owner_partner": gap.partner_id, "priority": "medium"},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        require(action_access.can_assign(
-            request.user, programme.pk, owner_id=data["owner"].pk if data["owner"] else None,
-            owner_partner_id=(data["owner_partner"] or gap.partner).pk),
-            "Only the programme's managers can give actions to other partners.")
-        action = attempt(form, lambda: action_services.action_create(
-            programme=programme, gap=gap, created_by=request.user, **data))
+        require(
+            action_access.can_assign(
+                request.user,
+                programme.pk,
+                owner_id=data["owner"].pk if data["owner"] else None,
+                owner_partner_id=(data["owner_partner"] or gap.partner).pk,
+            ),
+            "Only the programme's managers can give actions to other partners.",
+        )
+        action = attempt(
+            form,
+            lambda: action_services.action_create(
+                programme=programme, gap=gap, created_by=request.user, **data
+            ),
+        )
         if action:
             messages.success(request, f"Action “{action.title}” added.")
             return redirect("web:gap", gap.pk)
@@ -120,45 +147,77 @@ def my_actions(request):
     done = (
         Action.objects.visible_to(request.user)
         .filter(owner=request.user, status="done")
-        .select_related("programme").order_by("-completed_at")[:10]
+        .select_related("programme")
+        .order_by("-completed_at")[:10]
     )
-    return render(request, "web/my_actions.html", {
-        "actions": actions, "done": done, "statuses": Action.Status.choices,
-    })
+    return render(
+        request,
+        "web/my_actions.html",
+        {
+            "actions": actions,
+            "done": done,
+            "statuses": Action.Status.choices,
+        },
+    )
 
 
 @login_required
 def action(request, pk):
     action = visible_or_404(Action, request.user, pk=pk)
     can_change = action_access.can_change_action(request.user, action)
-    return render(request, "web/action.html", {
-        "action": action,
-        "programme": action.programme,
-        "notes": action.notes.select_related("author"),
-        "can_change": can_change,
-        "status_form": ActionStatusForm(initial={"status": action.status}),
-        "note_form": NoteForm(),
-    })
+    return render(
+        request,
+        "web/action.html",
+        {
+            "action": action,
+            "programme": action.programme,
+            "notes": action.notes.select_related("author"),
+            "allocations": action.funding_allocations.select_related("stream"),
+            "can_fund": learning_access.can_manage_funding(request.user, action.programme_id),
+            "can_change": can_change,
+            "status_form": ActionStatusForm(initial={"status": action.status}),
+            "note_form": NoteForm(),
+        },
+    )
 
 
 @login_required
 @require_POST
 def action_status(request, pk):
     action = visible_or_404(Action, request.user, pk=pk)
-    require(action_access.can_change_action(request.user, action),
-            "You can change actions owned by you or your organisation only.")
+    require(
+        action_access.can_change_action(request.user, action),
+        "You can change actions owned by you or your organisation only.",
+    )
     form = ActionStatusForm(request.POST)
     if form.is_valid():
-        action = attempt(form, lambda: action_services.action_update(
-            action=action, actor=request.user, status=form.cleaned_data["status"])) or action
+        action = (
+            attempt(
+                form,
+                lambda: action_services.action_update(
+                    action=action, actor=request.user, status=form.cleaned_data["status"]
+                ),
+            )
+            or action
+        )
     if request.headers.get("HX-Request"):
-        return render(request, "web/_action_row.html", {
-            "action": action, "statuses": Action.Status.choices,
-            "saved": not form.errors, "errors": form.errors,
-        }, status=200 if not form.errors else 400)
+        return render(
+            request,
+            "web/_action_row.html",
+            {
+                "action": action,
+                "statuses": Action.Status.choices,
+                "saved": not form.errors,
+                "errors": form.errors,
+            },
+            status=200 if not form.errors else 400,
+        )
     if form.errors:
-        messages.error(request, "The status could not be changed: " + "; ".join(
-            e for errors in form.errors.values() for e in errors))
+        messages.error(
+            request,
+            "The status could not be changed: "
+            + "; ".join(e for errors in form.errors.values() for e in errors),
+        )
     else:
         messages.success(request, f"“{action.title}” is now {action.get_status_display().lower()}.")
     next_url = request.POST.get("next", "")
@@ -171,18 +230,33 @@ def action_status(request, pk):
 @require_POST
 def action_note(request, pk):
     action = visible_or_404(Action, request.user, pk=pk)
-    require(action_access.can_change_action(request.user, action),
-            "You can add notes to actions you may change only.")
+    require(
+        action_access.can_change_action(request.user, action),
+        "You can add notes to actions you may change only.",
+    )
     form = NoteForm(request.POST)
-    if form.is_valid() and attempt(form, lambda: action_services.action_add_note(
-            action=action, author=request.user, text=form.cleaned_data["text"])):
+    if form.is_valid() and attempt(
+        form,
+        lambda: action_services.action_add_note(
+            action=action, author=request.user, text=form.cleaned_data["text"]
+        ),
+    ):
         messages.success(request, "Progress note added.")
         return redirect("web:action", action.pk)
-    return invalid(request, "web/action.html", {
-        "action": action, "programme": action.programme, "notes": action.notes.select_related("author"),
-        "can_change": True, "status_form": ActionStatusForm(initial={"status": action.status}),
-        "note_form": form,
-    })
+    return invalid(
+        request,
+        "web/action.html",
+        {
+            "action": action,
+            "programme": action.programme,
+            "notes": action.notes.select_related("author"),
+            "allocations": action.funding_allocations.select_related("stream"),
+            "can_fund": learning_access.can_manage_funding(request.user, action.programme_id),
+            "can_change": True,
+            "status_form": ActionStatusForm(initial={"status": action.status}),
+            "note_form": form,
+        },
+    )
 
 
 # Learning needs -------------------------------------------------------------------
@@ -192,61 +266,92 @@ def action_note(request, pk):
 def learning_needs(request, pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
     needs = (
-        LearningNeed.objects.visible_to(request.user).filter(programme=programme)
-        .select_related("partner", "principle").order_by("needed_by", "pk")
+        LearningNeed.objects.visible_to(request.user)
+        .filter(programme=programme)
+        .select_related("partner", "principle")
+        .order_by("needed_by", "pk")
     )
-    return render(request, "web/learning_needs.html", {
-        "programme": programme, "needs": needs, **role_context(request.user, programme.pk)})
+    return render(
+        request,
+        "web/learning_needs.html",
+        {"programme": programme, "needs": needs, **role_context(request.user, programme.pk)},
+    )
 
 
 @login_required
 def learning_need_new(request, gap_pk):
     gap = visible_or_404(Gap, request.user, pk=gap_pk)
-    require(learning_access.can_change_need(request.user, gap.programme_id, gap.partner_id),
-            "Only the programme's managers and this partner's leads can record its learning needs.")
+    require(
+        learning_access.can_change_need(request.user, gap.programme_id, gap.partner_id),
+        "Only the programme's managers and this partner's leads can record its learning needs.",
+    )
     form = LearningNeedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        need = attempt(form, lambda: learning_services.need_create(
-            programme=gap.programme, partner=gap.partner, gap=gap, **form.cleaned_data))
+        need = attempt(
+            form,
+            lambda: learning_services.need_create(
+                programme=gap.programme, partner=gap.partner, gap=gap, **form.cleaned_data
+            ),
+        )
         if need:
             messages.success(request, f"Learning need “{need.topic}” recorded.")
             return redirect("web:learning-need", need.pk)
     context = {"form": form, "gap": gap, "programme": gap.programme}
-    return (invalid if request.method == "POST" else render)(request, "web/learning_need_form.html", context)
+    return (invalid if request.method == "POST" else render)(
+        request, "web/learning_need_form.html", context
+    )
 
 
 @login_required
 def learning_need(request, pk):
     need = visible_or_404(LearningNeed, request.user, pk=pk)
-    return render(request, "web/learning_need.html", {
-        "need": need,
-        "programme": need.programme,
-        "matches": matching_offers(need=need),
-        "placements": need.placements.select_related("training_offer__provider"),
-        "allocations": need.funding_allocations.select_related("stream"),
-        "can_book": learning_access.can_book_placement(request.user, need),
-        "can_fund": learning_access.can_manage_funding(request.user, need.programme_id),
-    })
+    return render(
+        request,
+        "web/learning_need.html",
+        {
+            "need": need,
+            "programme": need.programme,
+            "matches": matching_offers(need=need),
+            "placements": need.placements.select_related("training_offer__provider"),
+            "allocations": need.funding_allocations.select_related("stream"),
+            "can_book": learning_access.can_book_placement(request.user, need),
+            "can_fund": learning_access.can_manage_funding(request.user, need.programme_id),
+        },
+    )
 
 
 @login_required
 def placement_new(request, need_pk, offer_pk):
     need = visible_or_404(LearningNeed, request.user, pk=need_pk)
     offer = get_object_or_404(TrainingOffer.objects.visible_to(request.user), pk=offer_pk)
-    require(learning_access.can_book_placement(request.user, need),
-            "Only the programme's managers and this partner's leads can book places.")
-    form = PlacementForm(request.POST or None,
-                         initial={"places": min(need.workers_count, offer.places_free) or 1})
+    require(
+        learning_access.can_book_placement(request.user, need),
+        "Only the programme's managers and this partner's leads can book places.",
+    )
+    form = PlacementForm(
+        request.POST or None, initial={"places": min(need.workers_count, offer.places_free) or 1}
+    )
     if request.method == "POST" and form.is_valid():
-        placement = attempt(form, lambda: learning_services.placement_book(
-            learning_need=need, training_offer=offer, places=form.cleaned_data["places"],
-            requested_by=request.user))
+        placement = attempt(
+            form,
+            lambda: learning_services.placement_book(
+                learning_need=need,
+                training_offer=offer,
+                places=form.cleaned_data["places"],
+                requested_by=request.user,
+            ),
+        )
         if placement:
-            messages.success(request, f"{placement.places} place{'s' if placement.places != 1 else ''} "
-                                      f"requested on “{offer.title}”.")
+            messages.success(
+                request,
+                f"{placement.places} place{'s' if placement.places != 1 else ''} "
+                f"requested on “{offer.title}”.",
+            )
             return redirect("web:learning-need", need.pk)
     context = {"form": form, "need": need, "offer": offer, "programme": need.programme}
-    return (invalid if request.method == "POST" else render)(request, "web/placement_form.html", context)
+    return (invalid if request.method == "POST" else render)(
+        request, "web/placement_form.html", context
+    )
 
 
 # Funding ---------------------------------------------------------------------------
@@ -256,28 +361,68 @@ def placement_new(request, need_pk, offer_pk):
 def funding(request, pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
     streams = (
-        FundingStream.objects.visible_to(request.user).filter(programme=programme)
+        FundingStream.objects.visible_to(request.user)
+        .filter(programme=programme)
         .select_related("funder")
         .prefetch_related("allocations__learning_need", "allocations__action")
     )
-    return render(request, "web/funding.html", {
-        "programme": programme, "streams": streams, **role_context(request.user, programme.pk)})
+    return render(
+        request,
+        "web/funding.html",
+        {"programme": programme, "streams": streams, **role_context(request.user, programme.pk)},
+    )
+
+
+def _allocate(request, *, programme, target, back, **target_field):
+    """Allocate money from one of the programme's streams to a learning need or an action."""
+    require(
+        learning_access.can_manage_funding(request.user, programme.pk),
+        "Only the programme's managers can allocate funding.",
+    )
+    form = AllocationForm(request.POST or None, programme=programme)
+    if request.method == "POST" and form.is_valid():
+        allocation = attempt(
+            form,
+            lambda: learning_services.allocation_create(
+                stream=form.cleaned_data["stream"],
+                amount=form.cleaned_data["amount"],
+                **target_field,
+            ),
+        )
+        if allocation:
+            messages.success(
+                request, f"£{allocation.amount} allocated from {allocation.stream.name}."
+            )
+            return redirect(back)
+    context = {"form": form, "target": target, "back": back, "programme": programme}
+    return (invalid if request.method == "POST" else render)(
+        request, "web/allocation_form.html", context
+    )
 
 
 @login_required
 def allocation_new(request, need_pk):
     need = visible_or_404(LearningNeed, request.user, pk=need_pk)
-    require(learning_access.can_manage_funding(request.user, need.programme_id),
-            "Only the programme's managers can allocate funding.")
-    form = AllocationForm(request.POST or None, programme=need.programme)
-    if request.method == "POST" and form.is_valid():
-        allocation = attempt(form, lambda: learning_services.allocation_create(
-            stream=form.cleaned_data["stream"], learning_need=need, amount=form.cleaned_data["amount"]))
-        if allocation:
-            messages.success(request, f"£{allocation.amount} allocated from {allocation.stream.name}.")
-            return redirect("web:learning-need", need.pk)
-    context = {"form": form, "need": need, "programme": need.programme}
-    return (invalid if request.method == "POST" else render)(request, "web/allocation_form.html", context)
+    return _allocate(
+        request,
+        programme=need.programme,
+        learning_need=need,
+        target=f"{need.topic} ({need.workers_count} {need.staff_group.lower()}, "
+        f"{need.partner.name})",
+        back=reverse("web:learning-need", args=[need.pk]),
+    )
+
+
+@login_required
+def action_allocation_new(request, pk):
+    action = visible_or_404(Action, request.user, pk=pk)
+    return _allocate(
+        request,
+        programme=action.programme,
+        action=action,
+        target=action.title,
+        back=reverse("web:action", args=[action.pk]),
+    )
 
 
 # Training offers -------------------------------------------------------------------
@@ -285,17 +430,28 @@ def allocation_new(request, need_pk):
 
 @login_required
 def catalogue(request):
-    offers = TrainingOffer.objects.published().select_related("provider").prefetch_related(
-        "principles").order_by("start_date", "pk")
+    offers = (
+        TrainingOffer.objects.published()
+        .select_related("provider")
+        .prefetch_related("principles")
+        .order_by("start_date", "pk")
+    )
     filterset = TrainingOfferFilter(request.GET, queryset=offers)
     page = Paginator(filterset.qs if filterset.is_valid() else offers.none(), 25).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "web/catalogue.html", {
-        "page": page, "filter": filterset, "query": query.urlencode(),
-        "formats": TrainingOffer.Format.choices,
-    })
+    return render(
+        request,
+        "web/catalogue.html",
+        {
+            "page": page,
+            "filter": filterset,
+            "query": query.urlencode(),
+            "formats": TrainingOffer.Format.choices,
+        },
+    )
 
 
 def _provider_partners(user):
@@ -304,15 +460,19 @@ def _provider_partners(user):
     if user.is_staff:
         return Partner.objects.filter(provides_learning=True)
     return Partner.objects.filter(
-        pk__in=Membership.objects.filter(user=user, role="learning_provider").values("partner_id"))
+        pk__in=Membership.objects.filter(user=user, role="learning_provider").values("partner_id")
+    )
 
 
 @login_required
 def my_offers(request):
     providers = list(_provider_partners(request.user))
     require(bool(providers), "Only learning providers publish training offers.")
-    offers = TrainingOffer.objects.filter(provider__in=providers).select_related("provider").order_by(
-        "status", "start_date")
+    offers = (
+        TrainingOffer.objects.filter(provider__in=providers)
+        .select_related("provider")
+        .order_by("status", "start_date")
+    )
     return render(request, "web/my_offers.html", {"offers": offers, "providers": providers})
 
 
@@ -322,16 +482,23 @@ def offer_new(request):
     require(bool(providers), "Only learning providers publish training offers.")
     form = TrainingOfferForm(request.POST or None)
     form.fields["principles"].queryset = Principle.objects.select_related("framework").order_by(
-        "framework__slug", "number")
-    form.fields["principles"].label_from_instance = lambda p: f"{p.framework.title}: {p.number}. {p.title}"
+        "framework__slug", "number"
+    )
+    form.fields["principles"].label_from_instance = lambda p: (
+        f"{p.framework.title}: {p.number}. {p.title}"
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         offer = attempt(form, lambda: learning_services.offer_create(provider=providers[0], **data))
         if offer:
-            messages.success(request, f"“{offer.title}” saved as a draft. Publish it when it is ready.")
+            messages.success(
+                request, f"“{offer.title}” saved as a draft. Publish it when it is ready."
+            )
             return redirect("web:my-offers")
     context = {"form": form, "provider": providers[0]}
-    return (invalid if request.method == "POST" else render)(request, "web/offer_form.html", context)
+    return (invalid if request.method == "POST" else render)(
+        request, "web/offer_form.html", context
+    )
 
 
 @login_required
@@ -340,9 +507,14 @@ def offer_status(request, pk, change):
     if change not in ("publish", "withdraw"):
         raise Http404
     offer = get_object_or_404(TrainingOffer.objects.visible_to(request.user), pk=pk)
-    require(learning_access.provides_for(request.user, offer.provider_id),
-            "Only the provider's own people can change its offers.")
-    write = {"publish": learning_services.offer_publish, "withdraw": learning_services.offer_withdraw}
+    require(
+        learning_access.provides_for(request.user, offer.provider_id),
+        "Only the provider's own people can change its offers.",
+    )
+    write = {
+        "publish": learning_services.offer_publish,
+        "withdraw": learning_services.offer_withdraw,
+    }
     try:
         offer = write[change](offer=offer)
     except DomainError as exc:
