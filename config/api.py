@@ -6,11 +6,14 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status
 from rest_framework.metadata import SimpleMetadata
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from programmes.errors import DomainError
 
@@ -21,6 +24,49 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+def _has_format_filter(view) -> bool:
+    filterset = getattr(view, "filterset_class", None)
+    return filterset is not None and "format" in filterset.base_filters
+
+
+class Negotiation(DefaultContentNegotiation):
+    """DRF's negotiation, except where a list has a filter named ``format``.
+
+    DESIGN names a training offer filter ``format`` (``?format=workshop``), the word DRF
+    reads to choose a renderer; DRF would answer 404 to a value no renderer has. On such
+    a view that value chooses no renderer (the ``Accept`` header does) and is left to the
+    filterset, which refuses a value it does not know with a 400. Elsewhere, and for a
+    ``.json`` style suffix in the path, an unknown format is still a 404.
+    """
+
+    # One instance per request (DRF's APIView makes it), so the flag is not shared.
+    _lenient = False
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        self._lenient = not format_suffix and _has_format_filter(view)
+        return super().select_renderer(request, renderers, format_suffix)
+
+    def filter_renderers(self, renderers, format):
+        if self._lenient and not any(r.format == format for r in renderers):
+            return renderers
+        return super().filter_renderers(renderers, format)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend; a ``?format=`` that chose a renderer is not a filter value."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        data = kwargs["data"]
+        fmt = data.get(api_settings.URL_FORMAT_OVERRIDE)
+        if fmt is not None and any(r.format == fmt for r in view.get_renderers()):
+            data = data.copy()
+            data.pop(api_settings.URL_FORMAT_OVERRIDE)
+            kwargs["data"] = data
+        return kwargs
 
 
 class SafeJSONParser(JSONParser):

@@ -147,11 +147,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "config.api.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.Negotiation",
     "DEFAULT_PARSER_CLASSES": [
         "config.api.SafeJSONParser",
         "rest_framework.parsers.FormParser",
