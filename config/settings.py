@@ -271,6 +271,7 @@ STATIC_ROOT.mkdir(exist_ok=True)
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "config.api.document_error_responses",
+    "exchange.api.document_file_responses",
 ]
 REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = "config.api.Metadata"
 

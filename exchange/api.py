@@ -14,7 +14,12 @@ from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -129,6 +134,43 @@ class ImportReportSerializer(serializers.Serializer):
     warnings = ProblemSerializer(many=True)
 
 
+class ImportRequestErrorsSerializer(serializers.Serializer):
+    """A 400 before any row is read: a message per field of the request."""
+
+    file = serializers.ListField(child=serializers.CharField(), required=False)
+    programme = serializers.ListField(child=serializers.CharField(), required=False)
+    dry_run = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+IMPORT_REFUSAL = PolymorphicProxySerializer(
+    component_name="ImportRefusal",
+    serializers=[ImportReportSerializer, ImportRequestErrorsSerializer],
+    resource_type_field_name=None,
+)
+
+
+def document_file_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a list that takes ``?format=csv|xlsx`` also
+    answers 200 with that file, so its schema says so beside the JSON."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method != "get":
+                continue
+            formats = next((p.get("schema", {}).get("enum", []) for p in
+                            operation.get("parameters", []) if p.get("name") == "format"
+                            and p.get("in") == "query"), [])
+            content = operation.get("responses", {}).get("200", {}).get("content")
+            if content is None:
+                continue
+            file_schemas = {tabular.CSV: {"type": "string"},
+                            tabular.XLSX: {"type": "string", "format": "binary"}}
+            for fmt, schema in file_schemas.items():
+                if fmt in formats:
+                    media_type = tabular.CONTENT_TYPES[fmt].split(";")[0]
+                    content.setdefault(media_type, {"schema": schema})
+    return result
+
+
 class ImportMixin:
     # ``POST <collection>/import/``: a dry run, or an all-or-nothing import.
     #
@@ -144,7 +186,7 @@ class ImportMixin:
         request={"multipart/form-data": ImportRequestSerializer},
         responses={
             200: ImportReportSerializer, 201: ImportReportSerializer,
-            400: OpenApiResponse(ImportReportSerializer,
+            400: OpenApiResponse(IMPORT_REFUSAL,
                                  description="Bad file, or rows with errors: nothing changed."),
             403: OpenApiResponse(description="Only the programme's managers import."),
         },
