@@ -98,6 +98,29 @@ def principle(request, pk, number):
     )
 
 
+def _count_work(gaps) -> list:
+    """Each gap's actions (done of all) and learning needs, in one grouped query over the
+    gaps of the page only: counted over the whole register, they would make the page (and
+    its paginator's count) as slow as the programme is big."""
+    gaps = list(gaps)
+    counts = {
+        row["pk"]: row
+        for row in Gap.objects.filter(pk__in=[g.pk for g in gaps])
+        .annotate(
+            action_count=Count("actions", distinct=True),
+            actions_done=Count("actions", filter=Q(actions__status="done"), distinct=True),
+            need_count=Count("learning_needs", distinct=True),
+        )
+        .values("pk", "action_count", "actions_done", "need_count")
+    }
+    for gap in gaps:
+        row = counts.get(gap.pk, {})
+        gap.action_count = row.get("action_count", 0)
+        gap.actions_done = row.get("actions_done", 0)
+        gap.need_count = row.get("need_count", 0)
+    return gaps
+
+
 @login_required
 def gap_register(request, pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
@@ -107,11 +130,6 @@ def gap_register(request, pk):
         Gap.objects.visible_to(request.user)
         .filter(programme=programme)
         .select_related("partner", "checklist_item", "principle")
-        .annotate(
-            action_count=Count("actions", distinct=True),
-            actions_done=Count("actions", filter=Q(actions__status="done"), distinct=True),
-            need_count=Count("learning_needs", distinct=True),
-        )
         .order_by("principle__number", "checklist_item__order", "partner__name")
     )
     filterset = GapFilter(data, queryset=gaps)
@@ -122,6 +140,7 @@ def gap_register(request, pk):
     page = Paginator(filterset.qs if filterset.is_valid() else gaps.none(), 50).get_page(
         request.GET.get("page")
     )
+    page.object_list = _count_work(page.object_list)
     query = data.copy()
     query.pop("page", None)
     return render(
