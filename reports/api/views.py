@@ -2,17 +2,24 @@
 
 from decimal import Decimal
 
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers as drf_serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from actions.api import serializers as action_serializers
+from actions.models import Action
 from exchange.api import FileFormatMixin
+from learning.api import serializers as learning_serializers
+from learning.models import FundingAllocation, LearningNeed, Placement
 from programmes import access
-from programmes.models import Programme
+from programmes.api import serializers as programme_serializers
+from programmes.models import Gap, Programme
 
 from .. import documents, selectors
 from . import serializers as s
@@ -74,3 +81,35 @@ class JointCommissioningView(APIView):
         proposals = selectors.joint_commissioning(programme=programme)
         return Response(s.JointCommissioningSerializer(
             {"programme": programme.pk, "proposals": proposals}).data)
+
+
+class GapLinksSerializer(drf_serializers.Serializer):
+    gap = programme_serializers.GapSerializer()
+    actions = action_serializers.ActionSerializer(many=True)
+    learning_needs = learning_serializers.LearningNeedSerializer(many=True)
+    placements = learning_serializers.PlacementSerializer(many=True)
+    funding_allocations = learning_serializers.FundingAllocationSerializer(many=True)
+
+
+class GapLinksView(APIView):
+    """A gap with everything that works it off: its actions, its learning needs, their
+    placements, and the funding allocated to either, as far as the user may see them."""
+
+    @extend_schema(responses={200: GapLinksSerializer, 404: NOT_FOUND})
+    def get(self, request, pk):
+        user = request.user
+        gap = get_object_or_404(
+            Gap.objects.visible_to(user).select_related("partner", "checklist_item"), pk=pk)
+        links = {
+            "gap": gap,
+            "actions": Action.objects.visible_to(user).filter(gap=gap)
+            .select_related("owner", "owner_partner", "gap").order_by("due_date", "pk"),
+            "learning_needs": LearningNeed.objects.visible_to(user).filter(gap=gap)
+            .select_related("partner").order_by("needed_by", "pk"),
+            "placements": Placement.objects.visible_to(user).filter(learning_need__gap=gap)
+            .select_related("learning_need", "training_offer").order_by("pk"),
+            "funding_allocations": FundingAllocation.objects.visible_to(user)
+            .filter(Q(learning_need__gap=gap) | Q(action__gap=gap))
+            .select_related("stream").order_by("pk"),
+        }
+        return Response(GapLinksSerializer(links, context={"request": request}).data)

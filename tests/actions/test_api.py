@@ -67,9 +67,19 @@ def test_manager_links_a_gap_to_actions_needs_placements_and_funding(api, world,
         format="json")
     assert allocation.status_code == 201, allocation.content
 
-    # then the gap's links are listed and progress for its principle shows them
+    # then the gap's page of links lists them all
+    links = client.get(f"/api/v1/gaps/{gap.pk}/links/")
+    assert links.status_code == 200, links.content
+    body = links.json()
+    assert body["gap"]["id"] == gap.pk
+    assert sorted((a["title"], a["owner_partner"]) for a in body["actions"]) == [
+        ("Map the stakeholders", world.partner_a.pk), ("Run a joint workshop", world.partner_b.pk)]
+    assert [n["id"] for n in body["learning_needs"]] == [need.json()["id"]]
+    assert [(p["training_offer"], p["places"]) for p in body["placements"]] == [(offer.pk, 6)]
+    assert [a["amount"] for a in body["funding_allocations"]] == ["720.00"]
     assert client.get("/api/v1/actions/", {"gap": gap.pk}).json()["count"] == 2
     assert client.get("/api/v1/learning-needs/", {"gap": gap.pk}).json()["count"] == 1
+    # and progress for its principle shows them
     row, overall = progress_row(client, world)
     assert (row["gaps_open"], row["actions"], row["actions_done"]) == (1, 2, 0)
     assert (row["learning_needs"], row["funding_allocated"]) == (1, "720.00")
@@ -80,6 +90,33 @@ def test_manager_links_a_gap_to_actions_needs_placements_and_funding(api, world,
     assert done.status_code == 200 and done.json()["completed_at"]
     row, _ = progress_row(client, world)
     assert row["actions_done"] == 1
+
+
+def test_gap_links_are_hidden_from_outsiders_and_read_in_fixed_queries(
+        api, world, gap, django_assert_max_num_queries):
+    # given a gap with one action, need, placement and allocation
+    def add_work():
+        action = f.ActionFactory(programme=world.programme, gap=gap, owner=world.lead_a)
+        need = f.LearningNeedFactory(programme=world.programme, partner=world.partner_a, gap=gap)
+        f.PlacementFactory(learning_need=need, training_offer=f.TrainingOfferFactory(
+            provider=world.provider), places=1)
+        return action
+
+    add_work()
+    url = f"/api/v1/gaps/{gap.pk}/links/"
+
+    # then an outsider gets 404
+    assert api.as_user(world.outsider).get(url).status_code == 404
+    # and the manager's read costs the same with ten times the work
+    client = api.as_user(world.manager)
+    with django_assert_max_num_queries(12) as few:
+        assert len(client.get(url).json()["actions"]) == 1
+    for _ in range(9):
+        add_work()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = client.get(url).json()
+    assert (len(body["actions"]), len(body["learning_needs"]), len(body["placements"])) == (
+        10, 10, 10)
 
 
 def test_overdue_filter_returns_open_actions_due_before_today_in_london(api, world):
