@@ -1,8 +1,12 @@
 """Helpers shared by the page views: access in the same terms as the API."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from rest_framework.exceptions import ValidationError
 
+from exchange import tabular
+from exchange.api import file_response
 from programmes import access
 
 
@@ -23,3 +27,35 @@ def role_context(user, programme_id) -> dict:
         "is_manager": access.is_manager(user, programme_id),
         "my_partner_id": access.partner_in(user, programme_id),
     }
+
+
+# Downloads: the rows of a list page as a CSV or XLSX file -------------------------------
+
+DOWNLOAD_PARAMETER = "download"
+
+
+def download_format(request) -> str | None:
+    """``csv`` or ``xlsx`` when the page is asked for as a file (``?download=csv``)."""
+    fmt = request.GET.get(DOWNLOAD_PARAMETER)
+    return fmt if fmt in tabular.FORMATS else None
+
+
+def page_query(request, **defaults) -> str:
+    """The page's filters as a query string, without the page number or the download."""
+    query = request.GET.copy()
+    for name, value in defaults.items():
+        query.setdefault(name, value)
+    query.pop("page", None)
+    query.pop(DOWNLOAD_PARAMETER, None)
+    return query.urlencode()
+
+
+def download(fmt: str, *, columns, rows, name: str, count=None):
+    """The file of ``rows`` through the API's own export code (``exchange``); an XLSX
+    too large to build is a 400 page that says to filter or take CSV."""
+    try:
+        return file_response(fmt, columns, rows, name=name, count=count)
+    except ValidationError as exc:
+        messages = [str(m) for values in exc.detail.values() for m in values]
+        return HttpResponse(" ".join(messages), status=400,
+                            content_type="text/plain; charset=utf-8")

@@ -6,12 +6,13 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
 
+from programmes import sheets
 from programmes.filters import GapFilter
 from programmes.models import Gap, Principle, Programme, Response
 from programmes.progress import latest_submitted_assessments, programme_progress
 from programmes.snapshots import snapshot_history
 
-from .common import role_context, visible_or_404
+from .common import download, download_format, page_query, role_context, visible_or_404
 
 
 class LoginView(auth_views.LoginView):
@@ -47,6 +48,10 @@ def _trend(programme, partner_id=None, limit=12):
 def dashboard(request, pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
     progress = programme_progress(programme=programme)
+    fmt = download_format(request)
+    if fmt is not None:
+        return download(fmt, columns=sheets.PROGRESS_COLUMNS, rows=sheets.progress_rows(progress),
+                        name=f"progress-programme-{programme.pk}")
     trend, trend_dots = _trend(programme)
     return render(
         request,
@@ -119,11 +124,15 @@ def gap_register(request, pk):
     filterset.form.fields["principle"].queryset = Principle.objects.filter(
         framework_id=programme.framework_id
     )
+    fmt = download_format(request)
+    if fmt is not None:
+        rows = filterset.qs if filterset.is_valid() else gaps.none()
+        return download(fmt, columns=sheets.GAP_COLUMNS,
+                        rows=rows.select_related(*sheets.GAP_SELECT).iterator(chunk_size=1000),
+                        name="gaps", count=rows.count)
     page = Paginator(filterset.qs if filterset.is_valid() else gaps.none(), 50).get_page(
         request.GET.get("page")
     )
-    query = data.copy()
-    query.pop("page", None)
     return render(
         request,
         "web/gap_register.html",
@@ -131,7 +140,7 @@ def gap_register(request, pk):
             "programme": programme,
             "filter": filterset,
             "page": page,
-            "query": query.urlencode(),
+            "query": page_query(request, status="open"),
             **role_context(request.user, programme.pk),
         },
     )
