@@ -3,6 +3,8 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -55,3 +57,28 @@ def money(value):
         return f"£{Decimal(value):,.2f}"
     except (InvalidOperation, TypeError, ValueError):
         return value
+
+
+@register.simple_tag
+def select_options(field):
+    """The ``<option>`` elements of a filter's drop-down, built in one pass.
+
+    A filter form's partner drop-down can hold hundreds of partners; a template per
+    option (Django's widget renderer, or a template loop) costs tens of milliseconds
+    a page. The empty choice reads "Any <label>"; the current value is selected.
+    """
+    current = field.value()
+    if isinstance(current, (list, tuple)):
+        chosen = {str(v) for v in current}
+    else:
+        chosen = {"" if current is None else str(current)}
+    any_label = escape(f"Any {str(field.label).lower()}")
+    parts = []
+    # A view may give plain (value, label) pairs read in one query (``partner_choices``).
+    choices = getattr(field.field, "option_pairs", None) or field.field.choices
+    for value, label in choices:
+        value = "" if value is None else str(value)
+        text = any_label if value == "" else escape(label)
+        selected = " selected" if value in chosen else ""
+        parts.append(f'<option value="{escape(value)}"{selected}>{text}</option>')
+    return mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above

@@ -12,7 +12,14 @@ from programmes.models import Gap, Principle, Programme, Response
 from programmes.progress import latest_submitted_assessments, programme_progress
 from programmes.snapshots import snapshot_history
 
-from .common import download, download_format, page_query, role_context, visible_or_404
+from .common import (
+    download,
+    download_format,
+    page_query,
+    partner_choices,
+    role_context,
+    visible_or_404,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -120,7 +127,7 @@ def gap_register(request, pk):
         .order_by("principle__number", "checklist_item__order", "partner__name")
     )
     filterset = GapFilter(data, queryset=gaps)
-    filterset.form.fields["partner"].queryset = programme.partners.order_by("name")
+    partner_choices(filterset.form.fields["partner"], programme)
     filterset.form.fields["principle"].queryset = Principle.objects.filter(
         framework_id=programme.framework_id
     )

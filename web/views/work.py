@@ -42,6 +42,7 @@ from .common import (
     download,
     download_format,
     page_query,
+    partner_choices,
     require,
     role_context,
     visible_or_404,
@@ -287,7 +288,7 @@ def learning_needs(request, pk):
         .order_by("needed_by", "pk")
     )
     filterset = LearningNeedFilter(request.GET, queryset=needs)
-    filterset.form.fields["partner"].queryset = programme.partners.order_by("name")
+    partner_choices(filterset.form.fields["partner"], programme)
     filterset.form.fields["principle"].queryset = Principle.objects.filter(
         framework_id=programme.framework_id
     ).order_by("number")
