@@ -162,3 +162,11 @@ class ImportForm(Form):
         label="Spreadsheet file",
         help_text="A CSV or Excel (.xlsx) file with the columns of this list's download. "
                   "The first row holds the column headers.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].error_messages["required"] = "Select what you are importing"
+        self.fields["file"].error_messages.update({
+            "required": "Choose a CSV or Excel file to import",
+            "empty": "The chosen file is empty",
+        })

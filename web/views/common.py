@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from exchange import tabular
 from exchange.api import file_response
 from programmes import access
+from programmes.models import Principle
 
 
 def visible_or_404(model, user, **lookup):
@@ -29,6 +30,17 @@ def partner_choices(field, programme) -> None:
     field.queryset = programme.partners.order_by("name")
     # Read by the ``select_options`` template tag in place of the field's own choices.
     field.option_pairs = [("", ""), *field.queryset.values_list("pk", "name")]
+
+
+def principle_choices(field, programme) -> None:
+    """A filter's principle drop-down: the programme's framework's principles, in order,
+    labelled "1. Title" like ``Principle.__str__``, read as plain pairs."""
+    field.queryset = Principle.objects.filter(framework_id=programme.framework_id)
+    field.option_pairs = [("", "")] + [
+        (pk, f"{number}. {title}")
+        for pk, number, title in field.queryset.order_by("number").values_list(
+            "pk", "number", "title")
+    ]
 
 
 def role_context(user, programme_id) -> dict:

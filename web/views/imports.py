@@ -26,6 +26,7 @@ from ..forms import ImportForm
 from .common import require, visible_or_404
 
 SHEETS = {"actions": ActionSheet(), "learning_needs": LearningNeedSheet()}
+NAMES = {"actions": ("action", "actions"), "learning_needs": ("learning need", "learning needs")}
 LIST_PAGES = {"actions": "web:dashboard", "learning_needs": "web:learning-needs"}
 PENDING = "pending_import"
 
@@ -79,7 +80,7 @@ def import_file(request, pk):
                 request.session.pop(PENDING, None)
             return render(request, "web/import_report.html", {
                 "programme": programme, "report": report, "kind": kind,
-                "kind_label": dict(ImportForm.KINDS)[kind].lower(), "file_name": upload.name,
+                "kind_label": NAMES[kind][report.rows != 1], "file_name": upload.name,
                 "token": token,
             }, status=200 if report.valid else 400)
     return render(request, "web/import_form.html", {"programme": programme, "form": form},
@@ -105,8 +106,7 @@ def _commit(request, programme):
         messages.error(request, "The file no longer passes its checks, so nothing was "
                                 "imported. Upload it again to see why.")
         return redirect("web:import", programme.pk)
-    label = dict(ImportForm.KINDS)[kind].lower()
     count = len(report.ids)
-    messages.success(request, f"{count} {label if count != 1 else label.rstrip('s')} imported "
+    messages.success(request, f"{count} {NAMES[kind][count != 1]} imported "
                               f"from {pending['name']}.")
     return redirect(LIST_PAGES[kind], programme.pk)

@@ -43,6 +43,7 @@ from .common import (
     download_format,
     page_query,
     partner_choices,
+    principle_choices,
     require,
     role_context,
     visible_or_404,
@@ -289,9 +290,7 @@ def learning_needs(request, pk):
     )
     filterset = LearningNeedFilter(request.GET, queryset=needs)
     partner_choices(filterset.form.fields["partner"], programme)
-    filterset.form.fields["principle"].queryset = Principle.objects.filter(
-        framework_id=programme.framework_id
-    ).order_by("number")
+    principle_choices(filterset.form.fields["principle"], programme)
     needs = filterset.qs if filterset.is_valid() else needs.none()
     fmt = download_format(request)
     if fmt is not None:
