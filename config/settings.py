@@ -281,3 +281,5 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"] = env.str(
 
 # Generated data sets (manage.py generate_dataset) for benchmarks and load tests.
 INSTALLED_APPS += ["scale"]
+# The CSV, XLSX, HTML and PDF answers of ``?format=`` in the schema (exchange/schema.py).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("exchange.schema.document_file_formats")

@@ -172,8 +172,10 @@ class ImportMixin:
         request={"multipart/form-data": ImportRequestSerializer},
         responses={
             200: ImportReportSerializer, 201: ImportReportSerializer,
-            400: OpenApiResponse(ImportReportSerializer,
-                                 description="Bad file, or rows with errors: nothing changed."),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Nothing changed: a bad request or file (a message per field), "
+                            "or rows with errors (an import report, as for 200)."),
             403: OpenApiResponse(description="Only the programme's managers import."),
         },
     )
