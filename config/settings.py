@@ -271,7 +271,6 @@ STATIC_ROOT.mkdir(exist_ok=True)
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "config.api.document_error_responses",
-    "exchange.api.document_file_responses",
 ]
 REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = "config.api.Metadata"
 
@@ -283,3 +282,5 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"] = env.str(
 
 # Generated data sets (manage.py generate_dataset) for benchmarks and load tests.
 INSTALLED_APPS += ["scale"]
+# The CSV, XLSX, HTML and PDF answers of ``?format=`` in the schema (exchange/schema.py).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("exchange.schema.document_file_formats")

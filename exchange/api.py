@@ -65,6 +65,34 @@ def file_response(fmt: str, columns: list[tabular.Column], rows, *, name: str, c
     return response
 
 
+def import_upload(sheet, *, user, programme_id: int, upload, dry_run: bool) -> importing.Report:
+    """Check (and unless ``dry_run``, write) every row of an uploaded file with ``sheet``.
+
+    The one import path of the API and the pages. A file that cannot be read, lacks a
+    required column or has no rows is a ``ValidationError`` on ``file``; the sheet's
+    ``prepare`` refuses a programme the user cannot see (``programme``) or may not
+    import into (``PermissionDenied``).
+    """
+    context = sheet.prepare(user=user, programme_id=programme_id)
+    try:
+        table = tabular.read_table(
+            upload, max_rows=settings.IMPORT_MAX_ROWS, max_bytes=settings.IMPORT_MAX_BYTES)
+    except tabular.BadFile as exc:
+        raise ValidationError({"file": [str(exc)]}) from None
+    missing = [h for h in sheet.required_headers if tabular._norm(h) not in
+               {tabular._norm(x) for x in table.headers}]
+    if missing:
+        raise ValidationError({"file": [
+            "The file has no column " + ", ".join(f"\u201c{h}\u201d" for h in missing)
+            + ". Start from an export of this list to get the columns right."]})
+    if not table.rows:
+        raise ValidationError({"file": ["The file has headers but no rows."]})
+    return importing.run(
+        table, lambda row: sheet.import_row(context, row), dry_run=dry_run,
+        expected=sheet.errors, field_headers=sheet.field_headers,
+    )
+
+
 # Mixins keep their notes in comments: a docstring would become the API description of
 # every view that mixes them in.
 
@@ -149,28 +177,6 @@ IMPORT_REFUSAL = PolymorphicProxySerializer(
 )
 
 
-def document_file_responses(result, generator, request, public):
-    """drf-spectacular postprocessing hook: a list that takes ``?format=csv|xlsx`` also
-    answers 200 with that file, so its schema says so beside the JSON."""
-    for operations in result.get("paths", {}).values():
-        for method, operation in operations.items():
-            if method != "get":
-                continue
-            formats = next((p.get("schema", {}).get("enum", []) for p in
-                            operation.get("parameters", []) if p.get("name") == "format"
-                            and p.get("in") == "query"), [])
-            content = operation.get("responses", {}).get("200", {}).get("content")
-            if content is None:
-                continue
-            file_schemas = {tabular.CSV: {"type": "string"},
-                            tabular.XLSX: {"type": "string", "format": "binary"}}
-            for fmt, schema in file_schemas.items():
-                if fmt in formats:
-                    media_type = tabular.CONTENT_TYPES[fmt].split(";")[0]
-                    content.setdefault(media_type, {"schema": schema})
-    return result
-
-
 class ImportMixin:
     # ``POST <collection>/import/``: a dry run, or an all-or-nothing import.
     #
@@ -197,28 +203,9 @@ class ImportMixin:
         """Add rows from a CSV or XLSX file with the export's columns (managers)."""
         body = ImportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        sheet = self.import_sheet
-        context = sheet.prepare(user=request.user, programme_id=body.validated_data["programme"])
-        try:
-            table = tabular.read_table(
-                body.validated_data["file"],
-                max_rows=settings.IMPORT_MAX_ROWS,
-                max_bytes=settings.IMPORT_MAX_BYTES,
-            )
-        except tabular.BadFile as exc:
-            raise ValidationError({"file": [str(exc)]}) from None
-        missing = [h for h in sheet.required_headers if tabular._norm(h) not in
-                   {tabular._norm(x) for x in table.headers}]
-        if missing:
-            raise ValidationError({"file": [
-                "The file has no column " + ", ".join(f"\u201c{h}\u201d" for h in missing)
-                + ". Start from an export of this list to get the columns right."]})
-        if not table.rows:
-            raise ValidationError({"file": ["The file has headers but no rows."]})
-        report = importing.run(
-            table, lambda row: sheet.import_row(context, row),
-            dry_run=body.validated_data["dry_run"], expected=sheet.errors,
-            field_headers=sheet.field_headers,
+        report = import_upload(
+            self.import_sheet, user=request.user, programme_id=body.validated_data["programme"],
+            upload=body.validated_data["file"], dry_run=body.validated_data["dry_run"],
         )
         if report.committed:
             code = status.HTTP_201_CREATED

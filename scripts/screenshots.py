@@ -160,6 +160,17 @@ def shoot_all(browser, base, ids):
     shoot(page, "learning-need", f"/learning-needs/{ids['need']}/")
     shoot(page, "funding", f"/programmes/{programme}/funding/")
     shoot(page, "self-assessments", f"/programmes/{programme}/cycles/")
+    shoot(page, "joint-commissioning", f"/programmes/{programme}/joint-commissioning/",
+          max_height=2200)
+    page.goto(base + f"/programmes/{programme}/import/")
+    page.get_by_label("Learning needs").check()
+    page.get_by_label("Spreadsheet file").set_input_files(files=[{
+        "name": "learning-needs.csv", "mimeType": "text/csv",
+        "buffer": b"Partner,Staff group,Topic,Workers,Needed by\n"
+                  b"Nobody Trust,Nurses,Falls prevention,3,31/03/2027\n"
+                  b",Care workers,Pressure care,two,31/13/2027\n"}])
+    page.get_by_role("button", name="Check the file").click()
+    shoot(page, "import-check")
     context.close()
 
     context, page = session("lead")

@@ -151,3 +151,22 @@ class PreferenceForm(ModelForm):
         fields = ["email_enabled", "email_frequency"]
         labels = {"email_enabled": "Send me e-mails", "email_frequency": "How often"}
         widgets = {"email_frequency": forms.RadioSelect}
+
+
+class ImportForm(Form):
+    KINDS = [("actions", "Actions"), ("learning_needs", "Learning needs")]
+
+    kind = forms.ChoiceField(choices=KINDS, label="What are you importing?",
+                             widget=forms.RadioSelect)
+    file = forms.FileField(
+        label="Spreadsheet file",
+        help_text="A CSV or Excel (.xlsx) file with the columns of this list's download. "
+                  "The first row holds the column headers.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].error_messages["required"] = "Select what you are importing"
+        self.fields["file"].error_messages.update({
+            "required": "Choose a CSV or Excel file to import",
+            "empty": "The chosen file is empty",
+        })

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import assessments, inbox, programmes, work
+from .views import assessments, imports, inbox, programmes, reports, work
 
 app_name = "web"
 
@@ -18,6 +18,9 @@ urlpatterns = [
          assessments.assessment_start, name="assessment-start"),
     path("programmes/<int:pk>/learning-needs/", work.learning_needs, name="learning-needs"),
     path("programmes/<int:pk>/funding/", work.funding, name="funding"),
+    path("programmes/<int:pk>/joint-commissioning/", reports.joint_commissioning,
+         name="joint-commissioning"),
+    path("programmes/<int:pk>/import/", imports.import_file, name="import"),
     path("assessments/<int:pk>/", assessments.assessment, name="assessment"),
     path("assessments/<int:pk>/principles/<int:number>/", assessments.assessment_section,
          name="assessment-section"),

@@ -186,9 +186,33 @@ def test_every_other_page_passes_the_accessibility_check(visitor):
         f"/learning-needs/{need.pk}/offers/{offer.pk}/book/",
         f"/learning-needs/{need.pk}/funding/new/", f"/actions/{action.pk}/funding/new/",
         "/offers/", "/notifications/", "/notifications/settings/", "/actions/mine/",
+        f"/programmes/{prog.pk}/joint-commissioning/", f"/programmes/{prog.pk}/import/",
     ]:
         visitor.goto(path)
         assert page.get_by_role("heading", level=1).count() == 1, path
+    # the import: a form with errors, a check with bad rows, a check that passes
+    visitor.goto(f"/programmes/{prog.pk}/import/")
+    visitor.click("button", name="Check the file")
+    summary = page.locator(".nhsuk-error-summary").inner_text()
+    assert "Select what you are importing" in summary and "Choose a CSV or Excel" in summary
+    partner = prog.partners.order_by("name").first()
+    page.get_by_label("Learning needs").check()
+    page.get_by_label("Spreadsheet file").set_input_files(files=[{
+        "name": "needs.csv", "mimeType": "text/csv",
+        "buffer": ("Partner,Staff group,Topic,Workers\n"
+                   f"{partner.name},Nurses,Falls prevention,3\n"
+                   "Nobody Trust,Nurses,Falls prevention,two\n").encode()}])
+    visitor.click("button", name="Check the file")
+    assert "Row 3" in page.get_by_test_id("import-errors").inner_text()
+    visitor.goto(f"/programmes/{prog.pk}/import/")
+    page.get_by_label("Learning needs").check()
+    page.get_by_label("Spreadsheet file").set_input_files(files=[{
+        "name": "needs.csv", "mimeType": "text/csv",
+        "buffer": ("Partner,Staff group,Topic,Workers\n"
+                   f"{partner.name},Nurses,Falls prevention,3\n").encode()}])
+    visitor.click("button", name="Check the file")
+    visitor.click("button", name="Import 1 learning need")
+    assert "1 learning need imported" in page.locator("main").inner_text()
     # forms with errors: the error summary must pass too
     visitor.goto(f"/learning-needs/{need.pk}/funding/new/")
     visitor.click("button", name="Allocate")

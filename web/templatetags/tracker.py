@@ -1,8 +1,11 @@
 """Small template helpers for the pages: tag colours and figures."""
 
+import html
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -27,10 +30,15 @@ def tag_colour(value):
     return TAG_COLOURS.get(str(value), "grey")
 
 
-@register.inclusion_tag("components/tag.html")
+@register.simple_tag
 def status_tag(value, label=None):
-    """An NHS tag for a status: the words always, the colour as well."""
-    return {"text": label or str(value).replace("_", " ").capitalize(), "colour": tag_colour(value)}
+    """An NHS tag for a status: the words always, the colour as well.
+
+    Built in Python rather than from a template: registers show two tags a row.
+    """
+    text = label or str(value).replace("_", " ").capitalize()
+    return format_html('<strong class="nhsuk-tag nhsuk-tag--{}">{}</strong>',
+                       tag_colour(value), text)
 
 
 @register.filter
@@ -55,3 +63,28 @@ def money(value):
         return f"£{Decimal(value):,.2f}"
     except (InvalidOperation, TypeError, ValueError):
         return value
+
+
+@register.simple_tag
+def select_options(field):
+    """The ``<option>`` elements of a filter's drop-down, built in one pass.
+
+    A filter form's partner drop-down can hold hundreds of partners; a template per
+    option (Django's widget renderer, or a template loop) costs tens of milliseconds
+    a page. The empty choice reads "Any <label>"; the current value is selected.
+    """
+    current = field.value()
+    if isinstance(current, (list, tuple)):
+        chosen = {str(v) for v in current}
+    else:
+        chosen = {"" if current is None else str(current)}
+    escape = html.escape  # the standard library's: Django's wraps every call for lazy text
+    parts = []
+    # A view may give plain (value, label) pairs read in one query (``partner_choices``).
+    choices = getattr(field.field, "option_pairs", None) or field.field.choices
+    for value, label in choices:
+        value = "" if value is None else str(value)
+        text = escape(f"Any {str(field.label).lower()}" if value == "" else str(label))
+        selected = " selected" if value in chosen else ""
+        parts.append(f'<option value="{escape(value)}"{selected}>{text}</option>')
+    return mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above

@@ -1,9 +1,14 @@
 """Helpers shared by the page views: access in the same terms as the API."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from rest_framework.exceptions import ValidationError
 
+from exchange import tabular
+from exchange.api import file_response
 from programmes import access
+from programmes.models import Principle
 
 
 def visible_or_404(model, user, **lookup):
@@ -16,6 +21,28 @@ def require(allowed: bool, message: str = "You do not have permission to do this
         raise PermissionDenied(message)
 
 
+def partner_choices(field, programme) -> None:
+    """Fill a filter's partner drop-down with (id, name) pairs read in one ``values_list``.
+
+    Hundreds of partners as model objects, one per option, cost more than the rest of a
+    page; the field still checks the chosen value against its queryset.
+    """
+    field.queryset = programme.partners.order_by("name")
+    # Read by the ``select_options`` template tag in place of the field's own choices.
+    field.option_pairs = [("", ""), *field.queryset.values_list("pk", "name")]
+
+
+def principle_choices(field, programme) -> None:
+    """A filter's principle drop-down: the programme's framework's principles, in order,
+    labelled "1. Title" like ``Principle.__str__``, read as plain pairs."""
+    field.queryset = Principle.objects.filter(framework_id=programme.framework_id)
+    field.option_pairs = [("", "")] + [
+        (pk, f"{number}. {title}")
+        for pk, number, title in field.queryset.order_by("number").values_list(
+            "pk", "number", "title")
+    ]
+
+
 def role_context(user, programme_id) -> dict:
     """What the templates need to show or hide buttons."""
     return {
@@ -23,3 +50,35 @@ def role_context(user, programme_id) -> dict:
         "is_manager": access.is_manager(user, programme_id),
         "my_partner_id": access.partner_in(user, programme_id),
     }
+
+
+# Downloads: the rows of a list page as a CSV or XLSX file -------------------------------
+
+DOWNLOAD_PARAMETER = "download"
+
+
+def download_format(request) -> str | None:
+    """``csv`` or ``xlsx`` when the page is asked for as a file (``?download=csv``)."""
+    fmt = request.GET.get(DOWNLOAD_PARAMETER)
+    return fmt if fmt in tabular.FORMATS else None
+
+
+def page_query(request, **defaults) -> str:
+    """The page's filters as a query string, without the page number or the download."""
+    query = request.GET.copy()
+    for name, value in defaults.items():
+        query.setdefault(name, value)
+    query.pop("page", None)
+    query.pop(DOWNLOAD_PARAMETER, None)
+    return query.urlencode()
+
+
+def download(fmt: str, *, columns, rows, name: str, count=None):
+    """The file of ``rows`` through the API's own export code (``exchange``); an XLSX
+    too large to build is a 400 page that says to filter or take CSV."""
+    try:
+        return file_response(fmt, columns, rows, name=name, count=count)
+    except ValidationError as exc:
+        messages = [str(m) for values in exc.detail.values() for m in values]
+        return HttpResponse(" ".join(messages), status=400,
+                            content_type="text/plain; charset=utf-8")

@@ -3,15 +3,27 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 
+from actions.models import Action
+from learning.models import LearningNeed
+from programmes import sheets
 from programmes.filters import GapFilter
 from programmes.models import Gap, Principle, Programme, Response
 from programmes.progress import latest_submitted_assessments, programme_progress
 from programmes.snapshots import snapshot_history
 
-from .common import role_context, visible_or_404
+from .common import (
+    download,
+    download_format,
+    page_query,
+    partner_choices,
+    principle_choices,
+    role_context,
+    visible_or_404,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -47,6 +59,10 @@ def _trend(programme, partner_id=None, limit=12):
 def dashboard(request, pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
     progress = programme_progress(programme=programme)
+    fmt = download_format(request)
+    if fmt is not None:
+        return download(fmt, columns=sheets.PROGRESS_COLUMNS, rows=sheets.progress_rows(progress),
+                        name=f"progress-programme-{programme.pk}")
     trend, trend_dots = _trend(programme)
     return render(
         request,
@@ -98,27 +114,12 @@ def principle(request, pk, number):
     )
 
 
-def _count_work(gaps) -> list:
-    """Each gap's actions (done of all) and learning needs, in one grouped query over the
-    gaps of the page only: counted over the whole register, they would make the page (and
-    its paginator's count) as slow as the programme is big."""
-    gaps = list(gaps)
-    counts = {
-        row["pk"]: row
-        for row in Gap.objects.filter(pk__in=[g.pk for g in gaps])
-        .annotate(
-            action_count=Count("actions", distinct=True),
-            actions_done=Count("actions", filter=Q(actions__status="done"), distinct=True),
-            need_count=Count("learning_needs", distinct=True),
-        )
-        .values("pk", "action_count", "actions_done", "need_count")
-    }
-    for gap in gaps:
-        row = counts.get(gap.pk, {})
-        gap.action_count = row.get("action_count", 0)
-        gap.actions_done = row.get("actions_done", 0)
-        gap.need_count = row.get("need_count", 0)
-    return gaps
+def _count_per_gap(queryset):
+    """How many rows of ``queryset`` point at the outer gap: a correlated subquery, which
+    PostgreSQL runs only for the page's 50 gaps, after the sort and the limit."""
+    counted = queryset.filter(gap_id=OuterRef("pk")).order_by().values("gap_id")
+    return Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")), 0,
+                    output_field=IntegerField())
 
 
 @login_required
@@ -133,16 +134,27 @@ def gap_register(request, pk):
         .order_by("principle__number", "checklist_item__order", "partner__name")
     )
     filterset = GapFilter(data, queryset=gaps)
-    filterset.form.fields["partner"].queryset = programme.partners.order_by("name")
-    filterset.form.fields["principle"].queryset = Principle.objects.filter(
-        framework_id=programme.framework_id
+    partner_choices(filterset.form.fields["partner"], programme)
+    principle_choices(filterset.form.fields["principle"], programme)
+    fmt = download_format(request)
+    if fmt is not None:
+        rows = filterset.qs if filterset.is_valid() else gaps.none()
+        return download(fmt, columns=sheets.GAP_COLUMNS,
+                        rows=rows.select_related(*sheets.GAP_SELECT).iterator(chunk_size=1000),
+                        name="gaps", count=rows.count)
+    shown = (filterset.qs if filterset.is_valid() else gaps.none()).only(
+        # what the table shows: not the long texts of the gap and its principle
+        "severity", "status", "partner__name", "checklist_item__code",
+        "checklist_item__text", "principle__number",
     )
-    page = Paginator(filterset.qs if filterset.is_valid() else gaps.none(), 50).get_page(
-        request.GET.get("page")
+    # Each gap's work is counted for the page's gaps only (counting it over every
+    # filtered gap, for the page and again for the total, was most of the page's time).
+    shown = shown.annotate(
+        action_count=_count_per_gap(Action.objects.all()),
+        actions_done=_count_per_gap(Action.objects.filter(status=Action.Status.DONE)),
+        need_count=_count_per_gap(LearningNeed.objects.all()),
     )
-    page.object_list = _count_work(page.object_list)
-    query = data.copy()
-    query.pop("page", None)
+    page = Paginator(shown, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "web/gap_register.html",
@@ -150,7 +162,7 @@ def gap_register(request, pk):
             "programme": programme,
             "filter": filterset,
             "page": page,
-            "query": query.urlencode(),
+            "query": page_query(request, status="open"),
             **role_context(request.user, programme.pk),
         },
     )

@@ -17,10 +17,12 @@ from django.views.decorators.http import require_POST
 
 from actions import access as action_access
 from actions import services as action_services
+from actions import sheets as action_sheets
 from actions.models import Action
 from learning import access as learning_access
 from learning import services as learning_services
-from learning.filters import TrainingOfferFilter
+from learning import sheets as learning_sheets
+from learning.filters import LearningNeedFilter, TrainingOfferFilter
 from learning.models import FundingStream, LearningNeed, TrainingOffer
 from learning.selectors import matching_offers
 from programmes import access
@@ -36,7 +38,16 @@ from ..forms import (
     PlacementForm,
     TrainingOfferForm,
 )
-from .common import require, role_context, visible_or_404
+from .common import (
+    download,
+    download_format,
+    page_query,
+    partner_choices,
+    principle_choices,
+    require,
+    role_context,
+    visible_or_404,
+)
 
 
 def attempt(form, write):
@@ -144,6 +155,11 @@ def my_actions(request):
         .select_related("programme", "gap__checklist_item", "owner_partner")
         .order_by("due_date", "pk")
     )
+    fmt = download_format(request)
+    if fmt is not None:
+        rows = actions.select_related(*action_sheets.ACTION_SELECT)
+        return download(fmt, columns=action_sheets.ACTION_COLUMNS,
+                        rows=rows.iterator(chunk_size=1000), name="my-actions", count=rows.count)
     done = (
         Action.objects.visible_to(request.user)
         .filter(owner=request.user, status="done")
@@ -157,6 +173,7 @@ def my_actions(request):
             "actions": actions,
             "done": done,
             "statuses": Action.Status.choices,
+            "query": page_query(request),
         },
     )
 
@@ -271,10 +288,26 @@ def learning_needs(request, pk):
         .select_related("partner", "principle")
         .order_by("needed_by", "pk")
     )
+    filterset = LearningNeedFilter(request.GET, queryset=needs)
+    partner_choices(filterset.form.fields["partner"], programme)
+    principle_choices(filterset.form.fields["principle"], programme)
+    needs = filterset.qs if filterset.is_valid() else needs.none()
+    fmt = download_format(request)
+    if fmt is not None:
+        rows = needs.select_related(*learning_sheets.NEED_SELECT)
+        return download(fmt, columns=learning_sheets.NEED_COLUMNS,
+                        rows=rows.iterator(chunk_size=1000), name="learning-needs",
+                        count=rows.count)
     return render(
         request,
         "web/learning_needs.html",
-        {"programme": programme, "needs": needs, **role_context(request.user, programme.pk)},
+        {
+            "programme": programme,
+            "needs": needs,
+            "filter": filterset,
+            "query": page_query(request),
+            **role_context(request.user, programme.pk),
+        },
     )
 
 
@@ -436,19 +469,25 @@ def catalogue(request):
         .prefetch_related("principles")
         .order_by("start_date", "pk")
     )
-    filterset = TrainingOfferFilter(request.GET, queryset=offers)
+    query = request.GET.copy()
+    query.pop("download", None)
+    filterset = TrainingOfferFilter(query, queryset=offers)
+    fmt = download_format(request)
+    if fmt is not None:
+        rows = filterset.qs if filterset.is_valid() else offers.none()
+        return download(fmt, columns=learning_sheets.OFFER_COLUMNS,
+                        rows=rows.iterator(chunk_size=1000),
+                        name="training-offers", count=rows.count)
     page = Paginator(filterset.qs if filterset.is_valid() else offers.none(), 25).get_page(
         request.GET.get("page")
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "web/catalogue.html",
         {
             "page": page,
             "filter": filterset,
-            "query": query.urlencode(),
+            "query": page_query(request),
             "formats": TrainingOffer.Format.choices,
         },
     )
