@@ -26,9 +26,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchmarks.docs import replace_block
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUT = BASE_DIR / "var" / "load"
-DOCS = BASE_DIR / "docs" / "benchmarks.md"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tracker_load_bench"
 MARK_START = "<!-- bench-load:start (written by benchmarks/load.py) -->"
 MARK_END = "<!-- bench-load:end -->"
@@ -129,14 +130,7 @@ def write_docs(result: dict, args, workers: int) -> None:
         ],
         "", MARK_END,
     ]
-    text = DOCS.read_text(encoding="utf-8")
-    block = "\n".join(lines)
-    if MARK_START in text:
-        head, rest = text.split(MARK_START, 1)
-        text = head + block + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## Load test\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    replace_block(MARK_START, MARK_END, "\n".join(lines), heading="Load test")
 
 
 def main(argv=None) -> int:

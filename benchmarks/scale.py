@@ -42,8 +42,9 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from benchmarks.docs import DOCS, replace_block
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-DOCS = BASE_DIR / "docs" / "benchmarks.md"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tracker_scale_bench"
 MARK_START = "<!-- bench-scale:start (written by benchmarks/scale.py) -->"
 MARK_END = "<!-- bench-scale:end -->"
@@ -480,14 +481,7 @@ def write_docs(rows, dataset, repeat):
     ]
     notes = [f"- {r['work']}: {r['note']}" for r in rows if r["note"]]
     lines += [*notes, "", MARK_END] if notes else [MARK_END]
-    text = DOCS.read_text(encoding="utf-8")
-    block = "\n".join(lines)
-    if MARK_START in text:
-        head, rest = text.split(MARK_START, 1)
-        text = head + block + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## Scale: the work users do most\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    replace_block(MARK_START, MARK_END, "\n".join(lines), heading="Scale: the work users do most")
 
 
 def main(argv=None) -> int:

@@ -178,24 +178,26 @@ def my_actions(request):
     )
 
 
+def _action_page(request, action, *, can_change, note_form) -> dict:
+    """What the action page shows: its notes, its funding and the two forms."""
+    return {
+        "action": action,
+        "programme": action.programme,
+        "notes": action.notes.select_related("author"),
+        "allocations": action.funding_allocations.select_related("stream"),
+        "can_fund": learning_access.can_manage_funding(request.user, action.programme_id),
+        "can_change": can_change,
+        "status_form": ActionStatusForm(initial={"status": action.status}),
+        "note_form": note_form,
+    }
+
+
 @login_required
 def action(request, pk):
     action = visible_or_404(Action, request.user, pk=pk)
     can_change = action_access.can_change_action(request.user, action)
-    return render(
-        request,
-        "web/action.html",
-        {
-            "action": action,
-            "programme": action.programme,
-            "notes": action.notes.select_related("author"),
-            "allocations": action.funding_allocations.select_related("stream"),
-            "can_fund": learning_access.can_manage_funding(request.user, action.programme_id),
-            "can_change": can_change,
-            "status_form": ActionStatusForm(initial={"status": action.status}),
-            "note_form": NoteForm(),
-        },
-    )
+    return render(request, "web/action.html",
+                  _action_page(request, action, can_change=can_change, note_form=NoteForm()))
 
 
 @login_required
@@ -263,16 +265,7 @@ def action_note(request, pk):
     return invalid(
         request,
         "web/action.html",
-        {
-            "action": action,
-            "programme": action.programme,
-            "notes": action.notes.select_related("author"),
-            "allocations": action.funding_allocations.select_related("stream"),
-            "can_fund": learning_access.can_manage_funding(request.user, action.programme_id),
-            "can_change": True,
-            "status_form": ActionStatusForm(initial={"status": action.status}),
-            "note_form": form,
-        },
+        _action_page(request, action, can_change=True, note_form=form),
     )
 
 
