@@ -8,6 +8,7 @@ DEBUG on. Production mode (``DEBUG=false``) requires ``SECRET_KEY`` and
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -140,7 +141,7 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracker@localhost")
 
 # REST framework
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -166,7 +167,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"token": env.str("TOKEN_THROTTLE_RATE", default="20/min")},
 }
 
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Workforce integration programme tracker API",
     "DESCRIPTION": (
         "Programmes, partners, self-assessments against a workforce integration "

@@ -1,6 +1,7 @@
 """Learning needs, training offers, placements and funding."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -12,7 +13,7 @@ from actions.models import Action
 from programmes.models import Gap, Partner, Principle, Programme
 from programmes.querysets import ProgrammeScopedQuerySet
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
 
 class LearningNeed(models.Model):

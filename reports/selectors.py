@@ -105,7 +105,7 @@ def highlight_report(*, programme: Programme, today: datetime.date | None = None
     }
     funding["available"] = funding["amount"] - funding["allocated"]
 
-    placements = list(
+    booked = list(
         Placement.objects.filter(learning_need__programme=programme)
         .values("training_offer_id", "training_offer__title", "training_offer__provider__name")
         .annotate(
@@ -120,7 +120,7 @@ def highlight_report(*, programme: Programme, today: datetime.date | None = None
         {"offer_id": r["training_offer_id"], "offer": r["training_offer__title"],
          "provider": r["training_offer__provider__name"], "needs": r["needs"],
          "requested": r["requested"], "confirmed": r["confirmed"], "cancelled": r["cancelled"]}
-        for r in placements
+        for r in booked
     ]
 
     return {

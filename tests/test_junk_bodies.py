@@ -23,9 +23,7 @@ Every request must answer below 500; a 4xx must be JSON; a 400 must name a
 field, ``non_field_errors`` or ``detail``; and a refused write must change
 nothing (row counts of every table, and every row of the collection's model).
 
-Bugs found and not yet fixed are in ``KNOWN_BUGS``, each matched narrowly (the
-exception and the module that raised it): a test that meets only those is
-reported as xfail, with the requests that met them; anything else fails it.
+There is no list of known bugs: a request that gets a 500 fails its test.
 """
 
 from __future__ import annotations
@@ -34,8 +32,7 @@ import datetime
 import functools
 import json
 import re
-import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -576,45 +573,6 @@ def bodies(case: str, fields: Fields, base: dict) -> list[Sent]:
             for label, junk in FIELD_JUNK[case].items()]
 
 
-# Known bugs ----------------------------------------------------------------------
-# Each is matched narrowly (the exception and where it was raised); the test is
-# marked xfail when only these occur, and any other failure fails it. Delete an
-# entry once the bug is fixed.
-
-
-def _raised_in(exc, path_part):
-    return any(path_part in frame.filename for frame in traceback.extract_tb(exc.__traceback__))
-
-
-KNOWN_BUGS = {
-    "deep JSON": (
-        "JSON nested deeper than Python's recursion limit: DRF's JSONParser catches only "
-        "ValueError, so json's RecursionError is a 500",
-        lambda exc, answer, sent: isinstance(exc, RecursionError)
-        and _raised_in(exc, "rest_framework/parsers.py"),
-    ),
-    "surrogate echoed": (
-        "a lone surrogate in a choice field is echoed in the 400's message, which "
-        "JSONRenderer (UNICODE_JSON=True) cannot encode: a 500",
-        lambda exc, answer, sent: isinstance(exc, UnicodeEncodeError)
-        and _raised_in(exc, "rest_framework/renderers.py"),
-    ),
-    "infinite id": (
-        "1e400 (infinity) given to a plain PrimaryKeyRelatedField (memberships.user, "
-        "actions.owner): int(inf) raises OverflowError, which DRF does not catch: a 500",
-        lambda exc, answer, sent: isinstance(exc, OverflowError)
-        and _raised_in(exc, "rest_framework/relations.py"),
-    ),
-    "html 400": (
-        "a body past Django's DATA_UPLOAD_MAX_MEMORY_SIZE or DATA_UPLOAD_MAX_NUMBER_FIELDS: "
-        "its SuspiciousOperation passes config.api.exception_handler and Django answers "
-        "with an HTML 400, not JSON",
-        lambda exc, answer, sent: exc is None and sent.over_django_limits
-        and answer.status_code == 400 and answer["Content-Type"].startswith("text/html"),
-    ),
-}
-
-
 # Checking one request ----------------------------------------------------------
 
 
@@ -650,13 +608,12 @@ class Exchange:
     url: str
     user: object
     fields: Fields
-    known: list = field(default_factory=list)  # (known bug, request) met on the way
     _state: tuple | None = None  # the database as the last refused request left it
 
     def send(self, client, sent: Sent, only: str | None = None):
         """Send one body; assert no 500, JSON 4xx, fields named in 400s, nothing changed on 4xx.
 
-        Returns the answer and its JSON body (None when a known bug was met instead).
+        Returns the answer and its JSON body (None for an answer below 400).
         """
         method = self.endpoint.method
         what = f"{method.upper()} {self.url} as {self.user} with {sent.label}"
@@ -667,8 +624,6 @@ class Exchange:
         try:
             answer = sent.send(client, method, self.url)
         except Exception as exc:  # the test client re-raises what the view did not handle
-            if self._known(exc, None, sent, what):
-                return None, None
             raise AssertionError(f"{what}: the server raised {exc!r} (a 500)") from exc
         shown = answer.content[:2000].decode("utf-8", "replace")
         # then it is not a server error
@@ -677,8 +632,6 @@ class Exchange:
             return answer, None
         # and a refusal is JSON, says what was wrong and changed nothing
         if not answer["Content-Type"].startswith(JSON):
-            if self._known(None, answer, sent, what):
-                return None, None
             raise AssertionError(f"{what}: {answer.status_code} is not JSON "
                                  f"({answer['Content-Type']})\n{shown}")
         body = json.loads(answer.content)
@@ -691,17 +644,6 @@ class Exchange:
             f"{what}: refused with {answer.status_code} yet {_diff(before, after)}")
         self._state = after
         return answer, body
-
-    def _known(self, exc, answer, sent, what) -> bool:
-        for name, (reason, matches) in KNOWN_BUGS.items():
-            if matches(exc, answer, sent):
-                self.known.append(f"{name}: {reason} [{what}]")
-                return True
-        return False
-
-    def finish(self):
-        if self.known:
-            pytest.xfail("known bugs: " + " | ".join(self.known))
 
 
 def writable_base(exchange: Exchange, scene: Scene, copy: int = 1) -> dict:
@@ -742,7 +684,7 @@ def exercise(endpoint: Endpoint, case: str, world, api, user=None):
         # and a field that let the junk through does not fail later either, once
         # the rest of the body is valid (a free-text field takes any number or
         # boolean as text: the string cases cover what it stores)
-        by_field = answer is not None and answer.status_code == 400 and isinstance(body, dict)
+        by_field = answer.status_code == 400 and isinstance(body, dict)
         if sent.junk is None or not by_field:
             continue
         passed = [n for n in exchange.fields.writable if n not in body
@@ -751,11 +693,10 @@ def exercise(endpoint: Endpoint, case: str, world, api, user=None):
             payload = {name: sent.junk} if endpoint.method == "patch" else {**base, name: sent.junk}
             sent_alone = as_json(sent.label, payload, junk=sent.junk)
             answer, _ = exchange.send(client, sent_alone, only=name)
-            written = answer is not None and answer.status_code < 300
+            written = answer.status_code < 300
             if written and endpoint.method in ("post", "put"):
                 copies += 1  # it was written: read the target again, and copy it afresh
                 base = writable_base(exchange, scene, copy=copies)
-    exchange.finish()
 
 
 @pytest.fixture(autouse=True)

@@ -191,10 +191,6 @@ EXPECTED = {
 }
 # fmt: on
 
-# Cells the code gets wrong, as (resource, verb, column): why. Each stays an xfail
-# (strict) until the application is fixed.
-BUGS: dict[tuple[str, str, str], str] = {}
-
 URLS = {"training-offers-draft": "training-offers"}
 
 MODELS = {
@@ -221,11 +217,7 @@ def _cells():
     for resource, verbs in EXPECTED.items():
         for verb, row in verbs.items():
             for column, expected in zip(COLUMNS, row, strict=True):
-                marks = ()
-                bug = BUGS.get((resource, verb, column))
-                if bug:
-                    marks = pytest.mark.xfail(strict=True, reason=f"BUG: {bug}")
-                yield pytest.param(resource, verb, column, expected, marks=marks,
+                yield pytest.param(resource, verb, column, expected,
                                    id=f"{resource}-{verb}-{column}")
 
 

@@ -21,7 +21,7 @@ def run_manage(*args, env):
     clean = {k: v for k, v in os.environ.items()
              if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
                           "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
         [sys.executable, "manage.py", *args],
         cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120,
     )

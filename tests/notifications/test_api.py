@@ -27,7 +27,8 @@ def test_people_see_their_own_notifications_and_mark_them_read(api, world):
     listing = client.get("/api/v1/notifications/").json()
     assert listing["count"] == 3
     assert client.get("/api/v1/notifications/unread-count/").json() == {"unread": 3}
-    assert client.get(f"/api/v1/notifications/{Notification.objects.get(subject_id=9).pk}/").status_code == 404
+    theirs = Notification.objects.get(subject_id=9)
+    assert client.get(f"/api/v1/notifications/{theirs.pk}/").status_code == 404
 
     read = client.post(f"/api/v1/notifications/{mine[0].pk}/read/")
     assert read.status_code == 200 and read.json()["read_at"]

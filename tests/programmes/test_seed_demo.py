@@ -25,7 +25,8 @@ def test_seed_demo_builds_a_believable_programme_and_is_safe_to_run_twice(capsys
     programme = Programme.objects.get()
     sectors = set(programme.partners.values_list("sector", flat=True))
     assert programme.partners.count() >= 8
-    assert {"learning_provider", "people_supported_group", "nhs_trust", "local_authority"} <= sectors
+    expected = {"learning_provider", "people_supported_group", "nhs_trust", "local_authority"}
+    assert expected <= sectors
     assert set(Membership.objects.values_list("role", flat=True)) == {
         "manager", "partner_lead", "learning_provider", "reviewer"}
     assert programme.cycles.count() == 2
