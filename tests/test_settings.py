@@ -42,3 +42,16 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
 
 def test_default_time_zone_is_london():
     assert settings.TIME_ZONE == "Europe/London"
+
+
+def test_production_keeps_database_connections_open_and_checks_them():
+    # given production settings with no CONN_MAX_AGE of their own
+    code = ("from django.conf import settings; d = settings.DATABASES['default']; "
+            "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])")
+
+    # when the settings are read
+    result = run_manage("shell", "--no-imports", "-c", code, env=PRODUCTION)
+
+    # then connections live for a minute and are checked before reuse
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["60", "True"]
