@@ -161,6 +161,22 @@ def _norm(header) -> str:
     return " ".join(str(header or "").split()).casefold()
 
 
+def column_values(table: Table, header: str, parse: Callable | None = None) -> set:
+    """Every value of one column that ``parse`` reads (``text`` by default), blanks and
+    unreadable cells left out: what an import looks up once for the whole file."""
+    parse = parse or text
+    key = _norm(header)
+    values = set()
+    for _number, row in table.rows:
+        try:
+            value = parse(row.get(key))
+        except ValueError:
+            continue
+        if value not in (None, ""):
+            values.add(value)
+    return values
+
+
 def _blank(values) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
