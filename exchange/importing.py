@@ -134,7 +134,9 @@ def run(table: tabular.Table, handle: Callable[[Row], Any], *, dry_run: bool,
     ``expected`` are the domain's error classes: they become problems of the row.
     ``field_headers`` maps a model field's name to the column that holds it.
     ``write``, when given, saves together the objects ``handle`` checked (and returns
-    them saved); it runs in dry runs too, and is rolled back there.
+    them saved). A dry run stops before it: every rule was checked row by row, and what
+    ``write`` alone can meet (a record someone else wrote meanwhile) may as well happen
+    after the dry run as during it.
     """
     headers = field_headers or {}
     caught = (RowInvalid, DjangoValidationError, PermissionDenied, IntegrityError, *expected)
@@ -156,7 +158,7 @@ def run(table: tabular.Table, handle: Callable[[Row], Any], *, dry_run: bool,
             else:
                 checked.append(obj)
             report.warnings.extend(row.warnings)
-        if write is not None and report.valid:
+        if write is not None and report.valid and not dry_run:
             try:
                 with transaction.atomic():
                     checked = write(checked)
@@ -164,7 +166,7 @@ def run(table: tabular.Table, handle: Callable[[Row], Any], *, dry_run: bool,
                 raise WriteRefused("Someone changed this programme while the file was being "
                                    "imported, and the file now clashes with it; nothing was "
                                    "imported. Check the file again.") from exc
-        report.ids = [obj.pk for obj in checked] if report.valid else []
+        report.ids = [obj.pk for obj in checked] if report.committed else []
         if not report.committed:
             transaction.set_rollback(True)
     return report

@@ -22,6 +22,7 @@ from typing import Any
 
 from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 CSV = "csv"
@@ -148,7 +149,8 @@ DAMAGED = "The workbook is damaged and could not be read to the end; save it aga
 MAX_COLUMNS = 200  # columns read from a sheet; an export has about 20
 MAX_UNPACKED_BYTES = 32 * 1024 * 1024  # a workbook's parts, unzipped
 MAX_SHARED_STRINGS = 200_000  # texts in a workbook's shared strings
-_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)(?=[\s/>])")
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si|dimension|sheetData)(?=[\s/>])")
+_ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)worksheet(?=[\s/>])[^>]*>")
 
 
 @dataclass
@@ -276,12 +278,15 @@ def _xlsx_rows(data: bytes, *, max_rows: int, max_columns: int) -> Generator[lis
                     "far more than a sheet that can be imported needs; save it again as .xlsx "
                     "or CSV.")
             strings = 0
+            unsized = []
             for info in parts:
                 with archive.open(info) as source:
                     found = _scan(source, max_rows=max_rows, max_columns=max_columns)
                 _check_size(found.rows, found.widest, max_rows=max_rows, max_columns=max_columns,
                             declared=False)
                 strings += found.strings
+                if found.sheet and not found.dimension:
+                    unsized.append((info.filename, found))
                 if strings > MAX_SHARED_STRINGS:
                     raise BadFile(f"The workbook holds more than {MAX_SHARED_STRINGS:,} pieces "
                                   "of text, more than a sheet that can be imported needs.")
@@ -289,6 +294,8 @@ def _xlsx_rows(data: bytes, *, max_rows: int, max_columns: int) -> Generator[lis
         raise
     except XLSX_ERRORS as exc:
         raise _bad(NOT_A_WORKBOOK, exc) from None
+    if unsized:
+        data = _with_dimensions(data, dict(unsized))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except XLSX_ERRORS as exc:
@@ -328,14 +335,17 @@ def _xlsx_rows(data: bytes, *, max_rows: int, max_columns: int) -> Generator[lis
 
 
 def _check_size(rows, columns, *, max_rows: int, max_columns: int, declared: bool) -> None:
-    said = "says it has" if declared else "has"
+    """Refuse a sheet of more rows or columns than can be imported. A declared size is
+    told as declared; a scan stops counting just past the limit."""
     if rows is not None and rows > max_rows + 1:
-        raise BadFile(f"The sheet {said} more than {max_rows + 1:,} rows; up to {max_rows:,} "
-                      "rows (below the headers) can be imported at once, so split it into "
-                      "smaller files. Rows that only look empty count too: delete them.")
+        size = f"says it has {rows:,}" if declared else f"has more than {max_rows + 1:,}"
+        raise BadFile(f"The sheet {size} rows; up to {max_rows:,} rows (below the headers) "
+                      "can be imported at once, so split it into smaller files. Rows that "
+                      "only look empty count too: delete them.")
     if columns is not None and columns > max_columns:
-        raise BadFile(f"The sheet {said} more than {max_columns} columns; up to {max_columns} "
-                      "can be read. Delete the columns you do not need.")
+        size = f"says it has {columns:,}" if declared else f"has more than {max_columns}"
+        raise BadFile(f"The sheet {size} columns; up to {max_columns} can be read. Delete "
+                      "the columns you do not need.")
 
 
 @dataclass
@@ -343,6 +353,8 @@ class _Found:
     rows: int = 0
     widest: int = 0
     strings: int = 0
+    sheet: bool = False  # a worksheet (it has sheetData)
+    dimension: bool = False  # with a declared size
 
 
 def _scan(source, *, max_rows: int, max_columns: int, chunk: int = 1024 * 1024) -> _Found:
@@ -361,6 +373,10 @@ def _scan(source, *, max_rows: int, max_columns: int, chunk: int = 1024 * 1024) 
             if match.start() >= keep:
                 break
             tag = match.group(1)
+            if tag == b"sheetData":
+                found.sheet = True
+            elif tag == b"dimension" and not found.sheet:
+                found.dimension = True
             if tag == b"row":
                 found.rows += 1
                 found.widest, cells = max(found.widest, cells), 0
@@ -371,7 +387,7 @@ def _scan(source, *, max_rows: int, max_columns: int, chunk: int = 1024 * 1024) 
                 if cells > max_columns:
                     found.widest = cells
                     return found
-            else:
+            elif tag == b"si":
                 found.strings += 1
                 if found.strings > MAX_SHARED_STRINGS:
                     return found
@@ -379,6 +395,29 @@ def _scan(source, *, max_rows: int, max_columns: int, chunk: int = 1024 * 1024) 
             found.widest = max(found.widest, cells)
             return found
         tail = text[keep:]
+
+
+def _with_dimensions(data: bytes, sheets: dict[str, _Found]) -> bytes:
+    """The workbook with a declared size in each of ``sheets``, as the scan found it.
+
+    openpyxl looks for a sheet's dimension when it opens the workbook and, when there
+    is none (openpyxl's own write-only files, so every export of this service, have
+    none), parses the whole sheet to find that out, before the rows are read again.
+    Giving it the size the scan counted saves that first pass.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            part = source.read(info)
+            found = sheets.get(info.filename)
+            root = _ROOT.search(part, 0, 64 * 1024) if found else None
+            if root is not None:
+                size = f"A1:{get_column_letter(max(found.widest, 1))}{max(found.rows, 1)}"
+                tag = root.group(1) + b'dimension ref="' + size.encode() + b'"/>'
+                part = part[:root.end()] + b"<" + tag + part[root.end():]
+            target.writestr(info.filename, part)
+    return out.getvalue()
 
 
 def _bad(message: str, exc: Exception) -> BadFile:
