@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -327,4 +329,26 @@ def test_a_clash_found_only_when_writing_is_a_400_that_changes_nothing(
 
     assert response.status_code == 400
     assert "nothing was imported" in " ".join(response.json()["file"])
+    assert not Action.objects.exists()
+
+
+def test_the_import_page_refuses_a_hostile_or_oversized_workbook_on_the_field(world, settings):
+    # given a manager on the import page
+    page = Client()
+    page.force_login(world.manager)
+    url = reverse("web:import", args=[world.programme.pk])
+
+    # when they upload a workbook declaring a huge sheet, then one larger than the limit
+    huge = page.post(url, {"kind": "actions",
+                           "file": SimpleUploadedFile("huge.xlsx", huge_declared())})
+    settings.IMPORT_MAX_BYTES = 1024
+    large = page.post(url, {"kind": "actions", "file": SimpleUploadedFile(
+        "large.csv", b"Title\n" + b"A title\n" * 1000)})
+
+    # then each is a 400 with the reason on the file field, and nothing is pending
+    assert huge.status_code == 400
+    assert "The sheet says it has 1,048,576 rows" in huge.content.decode()
+    assert large.status_code == 400
+    assert "The file is larger than" in large.content.decode()
+    assert "pending_import" not in page.session
     assert not Action.objects.exists()
