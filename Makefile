@@ -13,7 +13,8 @@ STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint mypy-baseline migrate seed clean bench-reminders dataset bench load bench-exports
+.PHONY: venv run test lint mypy-baseline migrate seed clean bench-reminders dataset bench load \
+	bench-exports bench-imports
 
 # --- environment -----------------------------------------------------------------
 
@@ -101,6 +102,12 @@ load: venv
 #   make bench-exports BENCH_ARGS="--sizes 1000,10000,50000"
 bench-exports: venv
 	$(BIN)/python -m benchmarks.exports $(BENCH_ARGS)
+
+# Benchmark of spreadsheet imports: rows per second for 1,000 and 5,000 rows, written
+# into docs/benchmarks.md. A temporary SQLite file unless DATABASE_URL names a "bench"
+# database.   make bench-imports BENCH_ARGS="--sizes 100,1000 --no-docs"
+bench-imports: venv
+	$(BIN)/python -m benchmarks.imports $(BENCH_ARGS)
 
 # --- housekeeping ----------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
-from notifications.services import notify
+from notifications.services import Reminder, notify, notify_many
 from programmes.errors import DomainError
 from programmes.models import Membership
 from programmes.versioning import lock_for_update
@@ -41,11 +42,18 @@ def _apply_status(action: Action, status: str) -> None:
 
 def _tell_new_owner(action: Action, actor) -> None:
     """Let the owner know an action is theirs (not when they took it themselves)."""
+    reminder = _assignment(action, actor)
+    if reminder is not None:
+        notify(**vars(reminder))
+
+
+def _assignment(action: Action, actor) -> Reminder | None:
+    """The "new action for you" notice for the owner of a saved action, if one is due."""
     if action.owner_id is None or (actor is not None and actor.pk == action.owner_id):
-        return
+        return None
     by = f" by {actor.get_full_name() or actor.username}" if actor is not None else ""
     due = f", due {action.due_date:%-d %B %Y}" if action.due_date else ""
-    notify(
+    return Reminder(
         recipient_id=action.owner_id,
         kind=ASSIGNED,
         subject_type="action",
@@ -112,3 +120,56 @@ def action_add_note(*, action: Action, author, text: str) -> ActionNote:
     note.full_clean()
     note.save()
     return note
+
+
+# Many new actions at once (a spreadsheet's import) -----------------------------------
+
+# Relations the batch has checked itself from what it read once; full_clean would read
+# each of them again, row by row.
+_BATCH_CHECKED = ["programme", "gap", "owner", "owner_partner", "created_by"]
+
+
+class ActionBatch:
+    """New actions of one programme, checked one by one with ``add`` and written together
+    with ``save``: the rules and messages of ``action_create``, with what they look up
+    (the programme's partners and memberships) read once, so each action costs no query
+    until the few statements that write them all, their history and the owners' notices.
+    """
+
+    def __init__(self, *, programme, created_by=None):
+        self.programme = programme
+        self.created_by = created_by
+        self.actions: list[Action] = []
+        self._partner_ids = set(programme.partners.values_list("pk", flat=True))
+        self._member_partner = dict(
+            Membership.objects.filter(programme=programme).values_list("user_id", "partner_id"))
+
+    def add(self, *, status=Action.Status.NOT_STARTED, **fields) -> Action:
+        """Check one new action as ``action_create`` would (raising the same errors); it is
+        written by ``save``. ``gap``, ``owner`` and ``owner_partner`` are objects."""
+        unknown = set(fields) - EDITABLE
+        if unknown:
+            raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        action = Action(programme=self.programme, created_by=self.created_by, **fields)
+        _apply_status(action, status)
+        if action.gap_id and action.gap.programme_id != self.programme.pk:
+            raise DomainError("This gap belongs to another programme.", field="gap")
+        if action.owner_partner_id and action.owner_partner_id not in self._partner_ids:
+            raise DomainError("This partner is not in the programme.", field="owner_partner")
+        if action.owner_id:
+            member = action.owner_id in self._member_partner
+            if not member and not action.owner.is_staff:
+                raise DomainError("The owner must be a member of the programme.", field="owner")
+            if member and not action.owner_partner_id and self._member_partner[action.owner_id]:
+                action.owner_partner_id = self._member_partner[action.owner_id]
+        action.full_clean(exclude=_BATCH_CHECKED, validate_constraints=False)
+        self.actions.append(action)
+        return action
+
+    @transaction.atomic
+    def save(self) -> list[Action]:
+        """Write every action added, with its history, and tell each owner."""
+        saved = bulk_create_with_history(self.actions, Action, batch_size=500,
+                                         default_user=self.created_by)
+        notify_many(r for r in (_assignment(a, self.created_by) for a in saved) if r)
+        return saved

@@ -2,6 +2,8 @@
 ``services.action_create`` (the files themselves are ``exchange``'s work)."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.db.models.functions import Lower
 
 from exchange import tabular
 from exchange.tabular import Column
@@ -37,34 +39,60 @@ ACTION_SELECT = ("owner", "owner_partner", "gap__partner", "gap__principle",
                  "gap__checklist_item")
 
 
-def resolve_gap(row, programme, partner, *, id_header="Gap ID", code_header="Item code"):
+def preload_gaps(context, table, *, id_header="Gap ID", code_header="Item code") -> None:
+    """Read once the programme's gaps the file names: by id, and open ones by checklist
+    item code (for ``resolve_gap``)."""
+    gaps = Gap.objects.filter(programme=context["programme"]).select_related(
+        "principle", "checklist_item")
+    ids = tabular.column_values(table, id_header, tabular.whole_number)
+    codes = tabular.column_values(table, code_header)
+    context["gaps_by_id"] = {g.pk: g for g in gaps.filter(pk__in=ids)} if ids else {}
+    context["open_gaps"] = {
+        (g.partner_id, g.checklist_item.code): g
+        for g in gaps.filter(status=Gap.Status.OPEN, checklist_item__code__in=codes)
+    } if codes else {}
+
+
+def resolve_gap(row, context, partner, *, id_header="Gap ID", code_header="Item code"):
     """The gap in this programme with the row's id, or else the partner's open gap for the
     row's checklist item; without either, none (with a warning, as a file from another
-    programme names gaps this one does not have)."""
+    programme names gaps this one does not have). Needs ``preload_gaps``."""
     gap_id = row.get(id_header, tabular.whole_number)
     code = row.get(code_header)
-    gaps = Gap.objects.filter(programme=programme)
-    gap = gaps.filter(pk=gap_id).first() if gap_id is not None else None
+    gap = context["gaps_by_id"].get(gap_id) if gap_id is not None else None
     if gap is None and code and partner is not None:
-        gap = gaps.filter(partner=partner, checklist_item__code=code,
-                          status=Gap.Status.OPEN).first()
+        gap = context["open_gaps"].get((partner.pk, code))
     if gap is None and (gap_id is not None or code):
         row.warn(id_header, "No such gap in this programme; the row is imported without a gap.")
     return gap
 
 
-def resolve_user(row, *, id_header: str, name_header: str):
-    users = get_user_model().objects.filter(is_active=True)
+def preload_users(context, table, *, id_header: str, name_header: str) -> None:
+    """Read once the active accounts the file names, by username (any case) or id (for
+    ``resolve_user``)."""
+    names = tabular.column_values(table, name_header)
+    ids = tabular.column_values(table, id_header, tabular.whole_number)
+    users = get_user_model().objects.filter(is_active=True).annotate(folded=Lower("username"))
+    found = list(users.filter(Q(username__in=names) | Q(folded__in={n.lower() for n in names})
+                              | Q(pk__in=ids))) if names or ids else []
+    context["users_by_name"] = {u.username: u for u in found}
+    context["users_by_folded_name"] = {u.folded: u for u in found}
+    context["users_by_id"] = {u.pk: u for u in found}
+
+
+def resolve_user(row, context, *, id_header: str, name_header: str):
+    """The account the row names by username (exact, else in any case) or else by id.
+    Needs ``preload_users``."""
     username = row.get(name_header)
     user_id = row.get(id_header, tabular.whole_number)
     if username:
-        user = (users.filter(username=username).first()
-                or users.filter(username__iexact=username).first())
+        user = (context["users_by_name"].get(username)
+                or context["users_by_folded_name"].get(username.lower()))
         if user is None:
             row.error(name_header, f"No account \u201c{username}\u201d.")
         return user
     if user_id is not None:
-        user = users.filter(pk=user_id).first()
+        user = context["users_by_id"].get(user_id)
         if user is None:
             row.error(id_header, f"No account with id {user_id}.")
         return user
@@ -72,6 +100,9 @@ def resolve_user(row, *, id_header: str, name_header: str):
 
 
 class ActionSheet(ProgrammeSheet):
+    """Actions from a file: each row checked with what the whole file needs read once,
+    then all of them written together (``services.ActionBatch``)."""
+
     columns = ACTION_COLUMNS
     required_headers = ("Title",)
     field_headers = {
@@ -80,10 +111,18 @@ class ActionSheet(ProgrammeSheet):
         "priority": "Priority", "gap": "Gap ID",
     }
 
-    def import_row(self, context, row):
+    def preload(self, context, table):
         programme = context["programme"]
+        ids = tabular.column_values(table, "ID", tabular.whole_number)
+        context["existing"] = set(Action.objects.filter(
+            programme=programme, pk__in=ids).values_list("pk", flat=True)) if ids else set()
+        preload_users(context, table, id_header="Owner ID", name_header="Owner username")
+        preload_gaps(context, table)
+        context["batch"] = services.ActionBatch(programme=programme, created_by=context["user"])
+
+    def check_row(self, context, row):
         existing = row.get("ID", tabular.whole_number)
-        if existing and Action.objects.filter(programme=programme, pk=existing).exists():
+        if existing and existing in context["existing"]:
             row.error("ID", f"Action {existing} is already in this programme; "
                             "clear the ID to add a copy.")
         title = row.get("Title", required=True)
@@ -96,12 +135,13 @@ class ActionSheet(ProgrammeSheet):
         }
         status = (row.get("Status", tabular.choice, Action.Status.choices)
                   or Action.Status.NOT_STARTED)
-        owner = resolve_user(row, id_header="Owner ID", name_header="Owner username")
+        owner = resolve_user(row, context, id_header="Owner ID", name_header="Owner username")
         partner = resolve_partner(row, context, id_header="Owner partner ID",
                                   name_header="Owner partner", required=False)
         row.check()
-        gap = resolve_gap(row, programme, partner)
-        return services.action_create(
-            programme=programme, created_by=context["user"], status=status, gap=gap,
-            owner=owner, owner_partner=partner, **fields,
-        )
+        gap = resolve_gap(row, context, partner)
+        return context["batch"].add(status=status, gap=gap, owner=owner, owner_partner=partner,
+                                    **fields)
+
+    def write_rows(self, context, actions):
+        return context["batch"].save()

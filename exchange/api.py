@@ -87,10 +87,19 @@ def import_upload(sheet, *, user, programme_id: int, upload, dry_run: bool) -> i
             + ". Start from an export of this list to get the columns right."]})
     if not table.rows:
         raise ValidationError({"file": ["The file has headers but no rows."]})
-    return importing.run(
-        table, lambda row: sheet.import_row(context, row), dry_run=dry_run,
-        expected=sheet.errors, field_headers=sheet.field_headers,
-    )
+    if hasattr(sheet, "write_rows"):
+        # The sheet checks each row with what the whole file needs, read once, and writes
+        # all rows together (exchange.importing explains the two ways).
+        sheet.preload(context, table)
+        handle, write = (lambda row: sheet.check_row(context, row),
+                         lambda objs: sheet.write_rows(context, objs))
+    else:
+        handle, write = lambda row: sheet.import_row(context, row), None
+    try:
+        return importing.run(table, handle, dry_run=dry_run, expected=sheet.errors,
+                             field_headers=sheet.field_headers, write=write)
+    except importing.WriteRefused as exc:
+        raise ValidationError({"file": [str(exc)]}) from None
 
 
 # Mixins keep their notes in comments: a docstring would become the API description of

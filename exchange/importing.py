@@ -1,9 +1,15 @@
 """Running an import: every row checked, then all rows written or none.
 
-The rows go through the domain's own services inside one transaction, each row in
-a savepoint, so a dry run finds exactly the errors a real run would. Unless every
-row passed and this is not a dry run, the transaction is rolled back: a file with a
-bad row changes nothing.
+The rows go through the domain's own services inside one transaction, so a dry run
+finds exactly the errors a real run would. Unless every row passed and this is not a
+dry run, the transaction is rolled back: a file with a bad row changes nothing.
+
+A sheet imports in one of two ways. With ``write`` (the sheets of actions and learning
+needs), ``handle`` only checks a row and returns the unsaved object, with what the
+whole file needs read once beforehand; once every row passed, ``write`` saves them all
+together, so a row costs no query and the time of an import grows with its rows, not
+faster. Without it, ``handle`` writes its row through the services, each row in a
+savepoint.
 """
 
 from collections.abc import Callable
@@ -29,6 +35,11 @@ class Problem:
 
 class RowInvalid(Exception):
     """The row cannot be imported; its problems say why."""
+
+
+class WriteRefused(Exception):
+    """Every row passed its checks, but writing them together was refused (a record
+    written meanwhile by someone else clashes with the file); nothing was changed."""
 
 
 class Row:
@@ -116,28 +127,46 @@ def _problems(exc: Exception, row: Row, headers: dict[str, str]) -> list[Problem
 
 
 def run(table: tabular.Table, handle: Callable[[Row], Any], *, dry_run: bool,
-        expected: tuple[type[Exception], ...] = (), field_headers: dict[str, str] | None = None
-        ) -> Report:
+        expected: tuple[type[Exception], ...] = (), field_headers: dict[str, str] | None = None,
+        write: Callable[[list], list] | None = None) -> Report:
     """Import every row with ``handle``; keep the changes only if all rows passed.
 
     ``expected`` are the domain's error classes: they become problems of the row.
     ``field_headers`` maps a model field's name to the column that holds it.
+    ``write``, when given, saves together the objects ``handle`` checked (and returns
+    them saved). A dry run stops before it: every rule was checked row by row, and what
+    ``write`` alone can meet (a record someone else wrote meanwhile) may as well happen
+    after the dry run as during it.
     """
     headers = field_headers or {}
     caught = (RowInvalid, DjangoValidationError, PermissionDenied, IntegrityError, *expected)
     report = Report(dry_run=dry_run, rows=len(table.rows))
     with transaction.atomic():
+        checked = []
         for number, values in table.rows:
             row = Row(number, values)
             try:
-                with transaction.atomic():
+                if write is None:
+                    with transaction.atomic():
+                        obj = handle(row)
+                        row.check()
+                else:
                     obj = handle(row)
                     row.check()
             except caught as exc:
                 report.errors.extend(row.problems or _problems(exc, row, headers))
             else:
-                report.ids.append(obj.pk)
+                checked.append(obj)
             report.warnings.extend(row.warnings)
+        if write is not None and report.valid and not dry_run:
+            try:
+                with transaction.atomic():
+                    checked = write(checked)
+            except caught as exc:
+                raise WriteRefused("Someone changed this programme while the file was being "
+                                   "imported, and the file now clashes with it; nothing was "
+                                   "imported. Check the file again.") from exc
+        report.ids = [obj.pk for obj in checked] if report.committed else []
         if not report.committed:
             transaction.set_rollback(True)
     return report

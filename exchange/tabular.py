@@ -10,14 +10,19 @@ row numbers.
 import csv
 import datetime
 import io
+import logging
+import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+import zlib
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 CSV = "csv"
@@ -28,6 +33,8 @@ CONTENT_TYPES = {
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 UK_DATE = "%d/%m/%Y"
+
+log = logging.getLogger(__name__)
 
 
 class BadFile(ValueError):
@@ -127,6 +134,24 @@ def _xlsx_cell(value):
 
 # Reading ----------------------------------------------------------------------------
 
+# What a damaged or hostile workbook raises while it is opened or read: a broken zip
+# (BadZipFile, zlib.error, EOFError), a missing part (KeyError), malformed XML
+# (SyntaxError covers ElementTree's ParseError and lxml's XMLSyntaxError), a refused
+# entity or DTD (defusedxml's errors are ValueErrors), and values of the wrong type or
+# range in the XML (ValueError, TypeError, IndexError, OverflowError).
+XLSX_ERRORS = (
+    InvalidFileException, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
+    KeyError, IndexError, ValueError, TypeError, OverflowError, SyntaxError, OSError,
+)
+NOT_A_WORKBOOK = ("This is not an XLSX workbook that can be opened; "
+                  "save it again as .xlsx or CSV.")
+DAMAGED = "The workbook is damaged and could not be read to the end; save it again as .xlsx or CSV."
+MAX_COLUMNS = 200  # columns read from a sheet; an export has about 20
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024  # a workbook's parts, unzipped
+MAX_SHARED_STRINGS = 200_000  # texts in a workbook's shared strings
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si|dimension|sheetData)(?=[\s/>])")
+_ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)worksheet(?=[\s/>])[^>]*>")
+
 
 @dataclass
 class Table:
@@ -138,12 +163,33 @@ def _norm(header) -> str:
     return " ".join(str(header or "").split()).casefold()
 
 
+def column_values(table: Table, header: str, parse: Callable | None = None) -> set:
+    """Every value of one column that ``parse`` reads (``text`` by default), blanks and
+    unreadable cells left out: what an import looks up once for the whole file."""
+    parse = parse or text
+    key = _norm(header)
+    values = set()
+    for _number, row in table.rows:
+        try:
+            value = parse(row.get(key))
+        except ValueError:
+            continue
+        if value not in (None, ""):
+            values.add(value)
+    return values
+
+
 def _blank(values) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def read_table(upload, *, max_rows: int, max_bytes: int) -> Table:
+def read_table(upload, *, max_rows: int, max_bytes: int,
+               max_columns: int = MAX_COLUMNS) -> Table:
     """Read an uploaded CSV or XLSX file; headers are matched without regard to case.
+
+    Time and memory are bounded by the limits, whatever the file claims about itself:
+    an XLSX is read as a stream (openpyxl's read-only mode), after checks of its unpacked
+    size, its declared size and its real number of rows and cells.
 
     Raises :class:`BadFile` with a message a person can act on.
     """
@@ -157,25 +203,33 @@ def read_table(upload, *, max_rows: int, max_bytes: int) -> Table:
         raise BadFile("The file is empty.")
     name = (getattr(upload, "name", "") or "").lower()
     if data[:4] == b"PK\x03\x04" or name.endswith(".xlsx"):
-        raw = _xlsx_rows(data)
+        raw = _xlsx_rows(data, max_rows=max_rows, max_columns=max_columns)
     else:
         raw = _csv_rows(data)
-    header_row = next(raw, None)
-    if header_row is None or _blank(header_row):
-        raise BadFile("The first row must hold the column headers.")
-    headers = [" ".join(str(h or "").split()) for h in header_row]
-    rows = []
-    for number, values in enumerate(raw, start=2):
-        if _blank(values):
-            continue
-        if len(rows) >= max_rows:
-            raise BadFile(f"The file has more than {max_rows} rows; split it into smaller files.")
-        values = list(values) + [None] * (len(headers) - len(values))
-        rows.append((number, {_norm(h): v for h, v in zip(headers, values, strict=False) if h}))
+    try:
+        header_row = next(raw, None)
+        if header_row is None or _blank(header_row):
+            raise BadFile("The first row must hold the column headers.")
+        headers = [" ".join(str(h or "").split()) for h in header_row[:max_columns]]
+        rows = []
+        for number, values in enumerate(raw, start=2):
+            if _blank(values):
+                continue
+            if len(rows) >= max_rows:
+                raise BadFile(_too_many_rows(max_rows))
+            values = list(values) + [None] * (len(headers) - len(values))
+            rows.append((number, {_norm(h): v for h, v in zip(headers, values, strict=False)
+                                  if h}))
+    finally:
+        raw.close()
     return Table(headers=headers, rows=rows)
 
 
-def _csv_rows(data: bytes) -> Iterator[list]:
+def _too_many_rows(max_rows: int) -> str:
+    return f"The file has more than {max_rows} rows; split it into smaller files."
+
+
+def _csv_rows(data: bytes) -> Generator[list, None, None]:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
@@ -201,24 +255,189 @@ def _csv_rows(data: bytes) -> Iterator[list]:
     return rows()
 
 
-def _xlsx_rows(data: bytes) -> Iterator[list]:
+def _xlsx_rows(data: bytes, *, max_rows: int, max_columns: int) -> Generator[list, None, None]:
+    """The first sheet's rows, as lists of values, read as a stream.
+
+    Before openpyxl reads anything (it parses a whole sheet when looking for a
+    dimension that is not there, and holds a whole row and the shared strings in
+    memory), the workbook must unzip to at most ``MAX_UNPACKED_BYTES`` (a zip bomb
+    stops here) and a scan of its XML must find, in every sheet, at most ``max_rows`` + 1
+    rows and ``max_columns`` cells in a row, and at most ``MAX_SHARED_STRINGS`` shared
+    strings. Then the sheet's declared size (its ``dimension``) must be within the limits,
+    and while reading, a row number past the limit stops the reading too (rows left out
+    of the XML are filled in by openpyxl).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = [info for info in archive.infolist()
+                     if info.filename.lower().endswith((".xml", ".rels"))]
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > MAX_UNPACKED_BYTES:
+                raise BadFile(
+                    f"The workbook unzips to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB, "
+                    "far more than a sheet that can be imported needs; save it again as .xlsx "
+                    "or CSV.")
+            strings = 0
+            unsized = []
+            for info in parts:
+                with archive.open(info) as source:
+                    found = _scan(source, max_rows=max_rows, max_columns=max_columns)
+                _check_size(found.rows, found.widest, max_rows=max_rows, max_columns=max_columns,
+                            declared=False)
+                strings += found.strings
+                if found.sheet and not found.dimension:
+                    unsized.append((info.filename, found))
+                if strings > MAX_SHARED_STRINGS:
+                    raise BadFile(f"The workbook holds more than {MAX_SHARED_STRINGS:,} pieces "
+                                  "of text, more than a sheet that can be imported needs.")
+    except BadFile:
+        raise
+    except XLSX_ERRORS as exc:
+        raise _bad(NOT_A_WORKBOOK, exc) from None
+    if unsized:
+        data = _with_dimensions(data, dict(unsized))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except XLSX_ERRORS as exc:
+        raise _bad(NOT_A_WORKBOOK, exc) from None
+    try:
+        if not workbook.worksheets:
+            raise BadFile("The workbook has no sheet.")
         sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, OSError, ValueError):
-        raise BadFile("This is not an XLSX workbook that can be opened; "
-                      "save it again as .xlsx or CSV.") from None
+        declared_columns = sheet.max_column
+        _check_size(sheet.max_row, declared_columns, max_rows=max_rows,
+                    max_columns=max_columns, declared=True)
+        # Read as the XML says, not as the dimension says: no padding to a declared size.
+        sheet.reset_dimensions()
+        width = min(declared_columns or max_columns, max_columns)
+        rows = sheet.iter_rows(values_only=True, max_col=width)
+    except BadFile:
+        workbook.close()
+        raise
+    except XLSX_ERRORS as exc:
+        workbook.close()
+        raise _bad(DAMAGED, exc) from None
 
     def gen():
         try:
-            yield from (list(r) for r in rows)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-            raise BadFile("The workbook is damaged and could not be read to the end.") from None
+            for number, values in enumerate(rows, start=1):
+                if number > max_rows + 1:
+                    raise BadFile(_too_many_rows(max_rows))
+                yield list(values)
+        except BadFile:
+            raise
+        except XLSX_ERRORS as exc:
+            raise _bad(DAMAGED, exc) from None
         finally:
             workbook.close()
 
     return gen()
+
+
+def _check_size(rows, columns, *, max_rows: int, max_columns: int, declared: bool) -> None:
+    """Refuse a sheet of more rows or columns than can be imported. A declared size is
+    told as declared; a scan stops counting just past the limit."""
+    if rows is not None and rows > max_rows + 1:
+        size = f"says it has {rows:,}" if declared else f"has more than {max_rows + 1:,}"
+        raise BadFile(f"The sheet {size} rows; up to {max_rows:,} rows (below the headers) "
+                      "can be imported at once, so split it into smaller files. Rows that "
+                      "only look empty count too: delete them.")
+    if columns is not None and columns > max_columns:
+        size = f"says it has {columns:,}" if declared else f"has more than {max_columns}"
+        raise BadFile(f"The sheet {size} columns; up to {max_columns} can be read. Delete "
+                      "the columns you do not need.")
+
+
+@dataclass
+class _Found:
+    rows: int = 0
+    widest: int = 0
+    strings: int = 0
+    sheet: bool = False  # a worksheet (it has sheetData)
+    dimension: bool = False  # with a declared size
+
+
+def _scan(source, *, max_rows: int, max_columns: int, chunk: int = 1024 * 1024) -> _Found:
+    """Count, in one part of a workbook, the ``<row>`` elements, the most ``<c>`` cells in
+    a row and the ``<si>`` shared strings, without building any element (a regular
+    expression over the bytes); stops as soon as one of the counts is past its limit."""
+    found = _Found()
+    cells = 0
+    tail = b""
+    while True:
+        block = source.read(chunk)
+        text = tail + block
+        # A tag cut at the end of a block is counted with the next one.
+        keep = max(0, len(text) - 64) if block else len(text)
+        for match in _TAG.finditer(text):
+            if match.start() >= keep:
+                break
+            tag = match.group(1)
+            if tag == b"sheetData":
+                found.sheet = True
+            elif tag == b"dimension" and not found.sheet:
+                found.dimension = True
+            if tag == b"row":
+                found.rows += 1
+                found.widest, cells = max(found.widest, cells), 0
+                if found.rows > max_rows + 1:
+                    return found
+            elif tag == b"c":
+                cells += 1
+                if cells > max_columns:
+                    found.widest = cells
+                    return found
+            elif tag == b"si":
+                found.strings += 1
+                if found.strings > MAX_SHARED_STRINGS:
+                    return found
+        if not block:
+            found.widest = max(found.widest, cells)
+            return found
+        tail = text[keep:]
+
+
+def _with_dimensions(data: bytes, sheets: dict[str, _Found]) -> bytes:
+    """The workbook with a declared size in each of ``sheets``, as the scan found it.
+
+    openpyxl looks for a sheet's dimension when it opens the workbook and, when there
+    is none (openpyxl's own write-only files, so every export of this service, have
+    none), parses the whole sheet to find that out, before the rows are read again.
+    Giving it the size the scan counted saves that first pass.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            part = source.read(info)
+            found = sheets.get(info.filename)
+            root = _ROOT.search(part, 0, 64 * 1024) if found else None
+            if root is not None:
+                size = f"A1:{get_column_letter(max(found.widest, 1))}{max(found.rows, 1)}"
+                tag = root.group(1) + b'dimension ref="' + size.encode() + b'"/>'
+                part = part[:root.end()] + b"<" + tag + part[root.end():]
+            target.writestr(info.filename, part)
+    return out.getvalue()
+
+
+def _bad(message: str, exc: Exception) -> BadFile:
+    """The refusal of a workbook that raised ``exc``: what is wrong, then what to do."""
+    log.info("unreadable workbook: %s: %s", exc.__class__.__name__, exc)
+    while isinstance(exc.__cause__, Exception):  # openpyxl wraps what went wrong in a ValueError
+        exc = exc.__cause__
+    if isinstance(exc, DefusedXmlException):
+        message = ("The workbook holds XML entity or document type declarations, which are "
+                   "refused for safety; save it again as .xlsx or CSV.")
+    elif isinstance(exc, SyntaxError):
+        message = ("Part of the workbook is not well-formed XML, so it cannot be read; "
+                   "save it again as .xlsx or CSV.")
+    elif isinstance(exc, KeyError):
+        message = ("The workbook lacks a part every XLSX file has; "
+                   "save it again as .xlsx or CSV.")
+    elif isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)):
+        message = ("The file is not a complete XLSX workbook (its zip is damaged); "
+                   "save it again as .xlsx or CSV.")
+    return BadFile(message)
 
 
 # Cell parsers: each returns a value or raises ValueError with a message. -------------

@@ -5,6 +5,7 @@ offer or stream row is locked before it is checked and changed."""
 from decimal import Decimal
 
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from programmes.errors import DomainError, InvalidTransition, LimitExceeded
 from programmes.versioning import lock_for_update
@@ -280,3 +281,53 @@ def placement_delete(*, placement: Placement) -> None:
         offer = TrainingOffer.objects.select_for_update().get(pk=placement.training_offer_id)
         _hold_places(offer, -placement.places)
     placement.delete()
+
+
+# Many new learning needs at once (a spreadsheet's import) ------------------------------
+
+# Relations the batch has checked itself from what it read once; full_clean would read
+# each of them again, row by row.
+_NEED_BATCH_CHECKED = ["programme", "partner", "gap", "principle"]
+
+
+class NeedBatch:
+    """New learning needs of one programme, checked one by one with ``add`` and written
+    together with ``save``: the rules and messages of ``need_create``, with the
+    programme's partners read once, so each need costs no query until the few
+    statements that write them all with their history."""
+
+    def __init__(self, *, programme, created_by=None):
+        self.programme = programme
+        self.created_by = created_by
+        self.needs: list[LearningNeed] = []
+        self._partner_ids = set(programme.partners.values_list("pk", flat=True))
+
+    def add(self, *, partner, **fields) -> LearningNeed:
+        """Check one new need as ``need_create`` would (raising the same errors); it is
+        written by ``save``. ``partner``, ``gap`` and ``principle`` are objects; a gap's
+        principle must come with it (``select_related``)."""
+        need = LearningNeed(programme=self.programme, partner=partner, **fields)
+        if need.partner_id not in self._partner_ids:
+            raise DomainError("This partner is not in the programme.", field="partner")
+        if need.gap_id:
+            gap = need.gap
+            if gap.programme_id != need.programme_id:
+                raise DomainError("This gap belongs to another programme.", field="gap")
+            if gap.partner_id != need.partner_id:
+                raise DomainError("This gap belongs to another partner.", field="gap")
+            if need.principle_id and need.principle_id != gap.principle_id:
+                raise DomainError("The principle must be the gap's principle.",
+                                  field="principle")
+            need.principle = gap.principle
+        if need.principle_id and need.principle.framework_id != self.programme.framework_id:
+            raise DomainError("This principle is not in the programme's framework.",
+                              field="principle")
+        need.full_clean(exclude=_NEED_BATCH_CHECKED, validate_constraints=False)
+        self.needs.append(need)
+        return need
+
+    @transaction.atomic
+    def save(self) -> list[LearningNeed]:
+        """Write every need added, with its history."""
+        return bulk_create_with_history(self.needs, LearningNeed, batch_size=500,
+                                        default_user=self.created_by)

@@ -1,7 +1,7 @@
 """Learning needs and training offers as spreadsheet rows: the export's columns, and
 the import of learning needs through ``services.need_create``."""
 
-from actions.sheets import resolve_gap
+from actions.sheets import preload_gaps, resolve_gap
 from exchange import tabular
 from exchange.tabular import Column
 from programmes.models import Principle
@@ -50,6 +50,9 @@ OFFER_COLUMNS = [
 
 
 class LearningNeedSheet(ProgrammeSheet):
+    """Learning needs from a file: each row checked with what the whole file needs read
+    once, then all of them written together (``services.NeedBatch``)."""
+
     columns = NEED_COLUMNS
     required_headers = ("Staff group", "Topic", "Workers")
     field_headers = {
@@ -66,10 +69,17 @@ class LearningNeedSheet(ProgrammeSheet):
         }
         return context
 
-    def import_row(self, context, row):
+    def preload(self, context, table):
         programme = context["programme"]
+        ids = tabular.column_values(table, "ID", tabular.whole_number)
+        context["existing"] = set(LearningNeed.objects.filter(
+            programme=programme, pk__in=ids).values_list("pk", flat=True)) if ids else set()
+        preload_gaps(context, table)
+        context["batch"] = services.NeedBatch(programme=programme, created_by=context["user"])
+
+    def check_row(self, context, row):
         existing = row.get("ID", tabular.whole_number)
-        if existing and LearningNeed.objects.filter(programme=programme, pk=existing).exists():
+        if existing and existing in context["existing"]:
             row.error("ID", f"Learning need {existing} is already in this programme; "
                             "clear the ID to add a copy.")
         partner = resolve_partner(row, context, id_header="Partner ID", name_header="Partner",
@@ -90,12 +100,14 @@ class LearningNeedSheet(ProgrammeSheet):
             "notes": row.get("Notes"),
         }
         row.check()
-        gap = resolve_gap(row, programme, partner)
+        gap = resolve_gap(row, context, partner)
         if gap is not None and principle is not None and gap.principle_id != principle.pk:
             row.error("Principle", f"Gap {gap.pk} is under principle {gap.principle.number}, "
                                    f"not {number}.")
             row.check()
-        return services.need_create(
-            programme=programme, partner=partner, gap=gap,
-            principle=None if gap else principle, workers_count=workers, **fields,
-        )
+        return context["batch"].add(partner=partner, gap=gap,
+                                    principle=None if gap else principle,
+                                    workers_count=workers, **fields)
+
+    def write_rows(self, context, needs):
+        return context["batch"].save()

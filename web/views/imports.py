@@ -10,6 +10,7 @@ import base64
 import io
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -64,7 +65,8 @@ def import_file(request, pk):
     report = None
     if request.method == "POST" and form.is_valid():
         kind, upload = form.cleaned_data["kind"], form.cleaned_data["file"]
-        data = upload.read()
+        # One byte past the limit is enough for the reader to refuse a file too large.
+        data = upload.read(settings.IMPORT_MAX_BYTES + 1)
         try:
             report = _run(request, programme, kind, _Upload(data, upload.name), dry_run=True)
         except ValidationError as exc:
