@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import assessments, imports, inbox, programmes, reports, work
+from .views import assessments, compare, imports, inbox, partners, programmes, reports, work
 
 app_name = "web"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("programmes/<int:pk>/", programmes.dashboard, name="dashboard"),
     path("programmes/<int:pk>/principles/<int:number>/", programmes.principle, name="principle"),
     path("programmes/<int:pk>/gaps/", programmes.gap_register, name="gaps"),
+    path("programmes/<int:pk>/partners/", partners.partners, name="partners"),
+    path("programmes/<int:pk>/partners/<int:partner_pk>/", partners.partner, name="partner"),
+    path("programmes/<int:pk>/compare/", compare.compare, name="compare"),
     path("programmes/<int:pk>/cycles/", assessments.cycles, name="cycles"),
     path("programmes/<int:pk>/cycles/<int:cycle_pk>/", assessments.cycles, name="cycle"),
     path("programmes/<int:pk>/cycles/<int:cycle_pk>/partners/<int:partner_pk>/start/",

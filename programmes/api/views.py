@@ -19,7 +19,7 @@ from exchange.api import (
 )
 from exchange.tabular import FORMATS
 
-from .. import access, progress, services, sheets, snapshots
+from .. import access, compare, progress, services, sheets, snapshots
 from ..filters import (
     AssessmentFilter,
     ChecklistItemFilter,
@@ -32,6 +32,7 @@ from ..filters import (
     ResponseFilter,
 )
 from ..models import ChecklistItem, Framework, Principle
+from . import compare as compare_api
 from . import serializers as s
 from .base import HistoryMixin, ScopedViewSet, VersionedMixin
 
@@ -170,6 +171,23 @@ class ProgrammeViewSet(FileFormatMixin, ScopedViewSet):
                 day["principles"].append(
                     {"id": snap.principle_id, "number": snap.principle.number, **snap.figures})
         return Response(s.SnapshotDaySerializer(list(days.values()), many=True).data)
+
+    @extend_schema(parameters=[compare_api.CompareQuerySerializer],
+                   responses={200: compare_api.CompareSerializer, 400: ERRORS[400],
+                              404: ERRORS[404]})
+    @action(detail=True, methods=["get"], url_path="progress/compare", pagination_class=None,
+            filter_backends=[])
+    def progress_compare(self, request, pk=None):
+        """Two cycles side by side: each principle's score in both, the change, and the
+        items whose rating improved, worsened or stayed (``?partner=`` for one partner)."""
+        programme = self.get_object()
+        query = compare_api.CompareQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scope = compare.compare_scope(
+            programme=programme, from_cycle_id=query.validated_data["from"],
+            to_cycle_id=query.validated_data["to"],
+            partner_id=query.validated_data.get("partner"))
+        return Response(compare_api.CompareSerializer(compare.cycles_compare(scope=scope)).data)
 
     def update_object(self, instance, data):
         return services.programme_update(programme=instance, **data)

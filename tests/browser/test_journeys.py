@@ -26,7 +26,9 @@ def test_manager_reads_progress_opens_a_gap_and_assigns_an_action(visitor):
     heatmap = page.get_by_test_id("heatmap")
     assert heatmap.locator("tbody tr").count() == programme().partners.count()
     assert heatmap.locator("thead th").count() == 1 + 10  # the partner, then items 2.1-2.10
-    cells = heatmap.locator("tbody td").all_inner_texts()
+    # each cell: the rating in words (then, for screen readers, whose answer it is)
+    cells = [re.split(r"[:\n]", c)[0].strip()
+             for c in heatmap.locator("tbody td").all_inner_texts()]
     assert cells and set(cells) <= {"Met", "Partly met", "Not met", "Not applicable",
                                     "Not assessed"}
 
@@ -51,6 +53,33 @@ def test_manager_reads_progress_opens_a_gap_and_assigns_an_action(visitor):
     assert "Map the stakeholders with the housing team" in actions_on_gap
     action = Action.objects.get(title="Map the stakeholders with the housing team")
     assert action.owner.username == "lead" and action.gap == gap
+
+
+def test_manager_compares_two_cycles_then_opens_a_partners_page(visitor):
+    page = visitor.page
+    prog = programme()
+    partner = Assessment.objects.filter(cycle__programme=prog, status="submitted").values_list(
+        "partner__name", flat=True).order_by("partner__name").first()
+    # given the manager on the dashboard
+    visitor.log_in("manager")
+    visitor.click("link", name=prog.name)
+
+    # when they compare the two cycles for one partner
+    visitor.click("link", name="Compare cycles")
+    assert page.get_by_test_id("compare-table").locator("tbody tr").count() == 6 + 1
+    page.get_by_label("Partner (optional)").select_option(label=partner)
+    visitor.click("button", name="Compare")
+
+    # then each principle's change is in words and the moved items are listed
+    table = page.get_by_test_id("compare-table").inner_text()
+    assert re.search(r"(Up|Down) \d+\.\d points|No change|Not comparable", table)
+    assert partner in page.get_by_role("heading", level=2).first.inner_text()
+
+    # and from the partners' scores they reach the partner's own page
+    visitor.goto(f"/programmes/{prog.pk}/partners/")
+    visitor.click("link", name=partner, exact=True)
+    assert page.get_by_role("heading", level=1).inner_text() == partner
+    assert page.get_by_test_id("partner-principles").locator("tbody tr").count() == 6
 
 
 def test_manager_sees_errors_and_keeps_what_they_typed(visitor):
@@ -152,6 +181,8 @@ def test_reviewer_reads_everything_and_finds_no_button_to_change_anything(visito
         f"/programmes/{programme().pk}/gaps/",
         f"/programmes/{programme().pk}/cycles/",
         f"/programmes/{programme().pk}/funding/",
+        f"/programmes/{programme().pk}/compare/",
+        f"/programmes/{programme().pk}/partners/",
         f"/gaps/{gap.pk}/",
         f"/actions/{action.pk}/",
         f"/learning-needs/{need.pk}/",
@@ -187,6 +218,10 @@ def test_every_other_page_passes_the_accessibility_check(visitor):
         f"/learning-needs/{need.pk}/funding/new/", f"/actions/{action.pk}/funding/new/",
         "/offers/", "/notifications/", "/notifications/settings/", "/actions/mine/",
         f"/programmes/{prog.pk}/joint-commissioning/", f"/programmes/{prog.pk}/import/",
+        f"/programmes/{prog.pk}/compare/", f"/programmes/{prog.pk}/partners/",
+        f"/programmes/{prog.pk}/partners/{submitted.partner_id}/",
+        f"/programmes/{prog.pk}/compare/?partner={submitted.partner_id}",
+        f"/programmes/{prog.pk}/compare/?from=&to=",
     ]:
         visitor.goto(path)
         assert page.get_by_role("heading", level=1).count() == 1, path

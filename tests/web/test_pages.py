@@ -32,6 +32,9 @@ def pages(site):
         "principle": reverse("web:principle", args=[pk, 1]),
         "gap register": reverse("web:gaps", args=[pk]),
         "gap register, filtered": reverse("web:gaps", args=[pk]) + "?severity=high&status=open",
+        "partners": reverse("web:partners", args=[pk]),
+        "partner": reverse("web:partner", args=[pk, w.partner_a.pk]),
+        "compare cycles": reverse("web:compare", args=[pk]),
         "cycles": reverse("web:cycles", args=[pk]),
         "assessment": reverse("web:assessment", args=[site.assessment.pk]),
         "assessment section": reverse("web:assessment-section", args=[site.assessment.pk, 2]),
@@ -138,9 +141,11 @@ def test_principle_heat_map_has_a_row_per_partner_and_the_rating_in_words(site, 
     table = html[html.index('data-testid="heatmap"') : html.index("</table>")]
     rows = re.findall(r"<tr class=\"nhsuk-table__row\">\s*<th scope=\"row\"", table)
     assert len(rows) == 3  # partners A, B and the provider
-    assert re.search(r'tracker-rating--partly_met">Partly met<', table)
-    assert re.search(r'tracker-rating--met">Met<', table)
-    assert re.search(r'tracker-rating--not_applicable">Not applicable<', table)
+    # each rating in words, linked to the answer
+    answer = r'<a href="/assessments/\d+/principles/2/">'
+    assert re.search(r'tracker-rating--partly_met">' + answer + "Partly met<", table)
+    assert re.search(r'tracker-rating--met">' + answer + "Met<", table)
+    assert re.search(r'tracker-rating--not_applicable">' + answer + "Not applicable<", table)
     assert table.count("Not assessed") == 6  # partner B and the provider: 3 items each
 
 

@@ -85,15 +85,24 @@ def principle(request, pk, number):
     principle = get_object_or_404(Principle, framework_id=programme.framework_id, number=number)
     items = list(principle.items.filter(is_active=True).order_by("order"))
     partners = list(programme.partners.order_by("name"))
-    ratings = {
-        (partner_id, item_id): rating
-        for partner_id, item_id, rating in Response.objects.filter(
-            assessment__in=latest_submitted_assessments(programme.pk),
-            checklist_item__principle=principle,
-        ).values_list("assessment__partner_id", "checklist_item_id", "rating")
-    }
+    ratings, assessments = {}, {}
+    for partner_id, item_id, rating, assessment_id in Response.objects.filter(
+        assessment__in=latest_submitted_assessments(programme.pk),
+        checklist_item__principle=principle,
+    ).values_list("assessment__partner_id", "checklist_item_id", "rating", "assessment_id"):
+        ratings[(partner_id, item_id)] = rating
+        assessments[partner_id] = assessment_id
+    # Each cell links to the answer and, when there is one, the gap it opened or kept open.
+    gaps = dict(
+        ((partner_id, item_id), gap_id)
+        for partner_id, item_id, gap_id in Gap.objects.filter(
+            programme=programme, principle=principle
+        ).exclude(status=Gap.Status.CLOSED).values_list("partner_id", "checklist_item_id", "pk")
+    )
     rows = [
-        (partner, [(item, ratings.get((partner.pk, item.pk))) for item in items])
+        (partner, assessments.get(partner.pk),
+         [(item, ratings.get((partner.pk, item.pk)), gaps.get((partner.pk, item.pk)))
+          for item in items])
         for partner in partners
     ]
     progress = programme_progress(programme=programme)

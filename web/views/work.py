@@ -26,6 +26,7 @@ from learning.filters import LearningNeedFilter, TrainingOfferFilter
 from learning.models import FundingStream, LearningNeed, TrainingOffer
 from learning.selectors import matching_offers
 from programmes import access
+from programmes.answers import gap_answers
 from programmes.errors import DomainError
 from programmes.models import Gap, Principle, Programme
 
@@ -92,6 +93,7 @@ def gap(request, pk):
         {
             "gap": gap,
             "programme": gap.programme,
+            "answers": gap_answers(gap=gap),
             "actions": actions,
             "needs": needs,
             "action_allocations": [
