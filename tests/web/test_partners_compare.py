@@ -196,6 +196,14 @@ def test_partner_page_shows_scores_trend_open_gaps_and_overdue_actions(review, a
     assert f'?partner={w.partner_a.pk}' in html  # compare this partner's cycles
 
 
+def test_a_partner_lead_reaches_their_own_page_from_the_dashboard(site, as_user):
+    w = site.world
+    own = reverse("web:partner", args=[w.programme.pk, w.partner_a.pk])
+    dashboard = reverse("web:dashboard", args=[w.programme.pk])
+    assert f'href="{own}">Your organisation' in html_of(as_user(w.lead_a).get(dashboard))
+    assert "Your organisation" not in html_of(as_user(w.manager).get(dashboard))
+
+
 def test_partner_page_is_404_outside_the_programme(site, as_user):
     w = site.world
     stranger = f.PartnerFactory(name="Elsewhere Trust")
