@@ -3,6 +3,11 @@
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.renderers import JSONRenderer
 
+# ReDoc writes its styles into <style> elements as it draws (styled-components) and runs
+# its search in a worker made from its own code (a blob: address), so its page alone
+# allows both (csp_update in config/urls.py); scripts stay the service's own files only.
+REDOC_POLICY = {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]}
+
 
 class SchemaView(SpectacularAPIView):
     """The OpenAPI schema (``SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]``: signed-in users);

@@ -13,9 +13,7 @@ from programmes.api.views import TokenView
 from reports.api.urls import urlpatterns as reports_urls
 
 from . import views
-from .docs import SchemaView
-
-REDOC_POLICY = {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]}
+from .docs import REDOC_POLICY, SchemaView
 
 api_urls = [
     path("calendar-feed/", CalendarFeedView.as_view(), name="calendar-feed"),
@@ -39,9 +37,6 @@ urlpatterns = [
     # script is its own request (the split view), so the page needs no inline script.
     path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(
         url_name="schema", template_name="api_docs/swagger_ui.html")), name="api-docs"),
-    # ReDoc writes its styles into <style> elements as it draws (styled-components) and
-    # runs its search in a worker made from its own code (a blob: address), so its page
-    # alone allows both; scripts stay the service's own files only.
     path("api/redoc/", csp_update(REDOC_POLICY)(login_required(
         SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"),
     )), name="api-redoc"),
