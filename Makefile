@@ -109,6 +109,18 @@ bench-exports: venv
 bench-imports: venv
 	$(BIN)/python -m benchmarks.imports $(BENCH_ARGS)
 
+# --- backups (the embedded SQLite database; PostgreSQL: pg_dump, see README) -------
+#   make backup                                  writes var/backups/db-<UTC time>.sqlite3
+#   make restore FILE=var/backups/db-....sqlite3 puts it back; keeps the current one first
+# Both use SQLite's online backup API: the server and the worker keep running.
+.PHONY: backup restore
+backup: venv
+	$(BIN)/python scripts/sqlite_backup.py backup
+
+restore: venv
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/db-<time>.sqlite3" >&2; exit 2; }
+	$(BIN)/python scripts/sqlite_backup.py restore "$(FILE)"
+
 # --- housekeeping ----------------------------------------------------------------
 
 clean:

@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import JsonResponse
+from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status
 from rest_framework.metadata import SimpleMetadata
@@ -76,13 +78,15 @@ class SafeJSONParser(JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+            raise exceptions.ParseError(
+                "JSON parse error - the body is nested too deeply.") from None
 
 
 def _validation_body(error: DjangoValidationError) -> dict:
     if hasattr(error, "error_dict"):
         return {
-            ("non_field_errors" if name == "__all__" else name): [m for e in errs for m in e.messages]
+            ("non_field_errors" if name == "__all__" else name): [
+                m for e in errs for m in e.messages]
             for name, errs in error.error_dict.items()
         }
     return {"non_field_errors": error.messages}
@@ -132,6 +136,23 @@ def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler
 
     return drf_exception_handler(exc, context)
+
+
+SERVER_ERROR_DETAIL = (
+    "Something went wrong on our side. Try again in a few minutes; if it keeps "
+    "happening, tell the service's administrators."
+)
+
+
+def server_error(request):
+    """handler500: an API client gets JSON it can read, a person gets the HTML page.
+
+    Django has already logged the exception (logger ``django.request``, with its
+    traceback) before it calls this view; only the answer is chosen here.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": SERVER_ERROR_DETAIL, "code": "server_error"}, status=500)
+    return defaults.server_error(request)
 
 
 # OpenAPI: the error answers every operation can give -------------------------------

@@ -292,3 +292,36 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"] = env.str(
 INSTALLED_APPS += ["scale"]
 # The CSV, XLSX, HTML and PDF answers of ``?format=`` in the schema (exchange/schema.py).
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("exchange.schema.document_file_formats")
+
+# Front-end hardening: a Content-Security-Policy on every answer (django-csp), the API
+# docs served from the service's own static files (drf-spectacular-sidecar), the schema
+# and docs for signed-in users only, and the browsable API only in development.
+INSTALLED_APPS += ["csp", "drf_spectacular_sidecar"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        # The NHS.UK frontend's style sheet loads the Frutiger font from the NHS's own
+        # asset host (it may not be served from elsewhere); without it, Arial.
+        "font-src": ["'self'", "https://assets.nhs.uk"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+SPECTACULAR_SETTINGS.update({
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+})
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+]

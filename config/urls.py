@@ -1,6 +1,8 @@
+from csp.decorators import csp_update
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from actions.api.urls import router as actions_router
 from actions.api.views import CalendarFeedView, calendar_feed
@@ -11,6 +13,7 @@ from programmes.api.views import TokenView
 from reports.api.urls import urlpatterns as reports_urls
 
 from . import views
+from .docs import REDOC_POLICY, SchemaView
 
 api_urls = [
     path("calendar-feed/", CalendarFeedView.as_view(), name="calendar-feed"),
@@ -28,8 +31,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("calendar/<str:token>.ics", calendar_feed, name="calendar-feed-ics"),
     path("api/v1/", include(api_urls)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    # The docs pages send people who are not signed in to the sign-in page; the schema
+    # answers them 401 (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]). Swagger UI's start-up
+    # script is its own request (the split view), so the page needs no inline script.
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(
+        url_name="schema", template_name="api_docs/swagger_ui.html")), name="api-docs"),
+    path("api/redoc/", csp_update(REDOC_POLICY)(login_required(
+        SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"),
+    )), name="api-redoc"),
 ]
 
 handler404 = "config.views.not_found"
+handler500 = "config.api.server_error"

@@ -1,8 +1,11 @@
 """The highlight report as an HTML page or a PDF file (xhtml2pdf: pure Python)."""
 
 import base64
+import functools
 import io
+from pathlib import Path
 
+from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from xhtml2pdf import pisa
@@ -12,6 +15,13 @@ from . import charts, selectors
 
 class PdfFailed(RuntimeError):
     """xhtml2pdf could not lay out the report."""
+
+
+@functools.cache
+def _stylesheet() -> str:
+    """The report's style sheet, which the HTML page links to, for the PDF's own copy
+    (the page carries no inline style, which the Content-Security-Policy refuses)."""
+    return Path(finders.find("css/highlight-report.css")).read_text(encoding="utf-8")
 
 
 def _context(report: dict, *, for_pdf: bool) -> dict:
@@ -25,7 +35,8 @@ def _context(report: dict, *, for_pdf: bool) -> dict:
         chart = mark_safe(f'<img src="{uri}" width="640" alt="Score by principle">')  # noqa: S308
     else:
         chart = mark_safe(svg)  # noqa: S308 - built from escaped text in charts.py
-    return {"report": report, "chart": chart, "for_pdf": for_pdf}
+    stylesheet = mark_safe(_stylesheet()) if for_pdf else ""  # noqa: S308 - our own file
+    return {"report": report, "chart": chart, "for_pdf": for_pdf, "stylesheet": stylesheet}
 
 
 def highlight_html(report: dict) -> str:

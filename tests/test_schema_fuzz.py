@@ -63,8 +63,9 @@ def live_schema(world, monkeypatch):
     services.assessment_submit(assessment=assessment, user=world.manager)
     f.AssessmentFactory(cycle=world.cycle, partner=world.partner_b)
     token = Token.objects.create(user=world.manager)
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
-    schema.config.update(headers={"Authorization": f"Token {token.key}"})
+    auth = {"Authorization": f"Token {token.key}"}  # the schema is for signed-in users
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), headers=auth)
+    schema.config.update(headers=auth)
     schema.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=EXAMPLES
     )

@@ -15,6 +15,16 @@ from django.core.management import call_command
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which(
     "chromium-browser")
 AXE = Path(__file__).with_name("axe.min.js")
+# Collects the page's Content-Security-Policy violations from before its first script.
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(
+    `${event.violatedDirective} refused ${event.blockedURI || "inline"} ` +
+    `(${event.sourceFile || "?"}:${event.lineNumber})`);
+});
+"""
+AXE_SOURCE = AXE.read_text(encoding="utf-8")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PASSWORD = "demo-tracker-2026"
 
@@ -96,8 +106,13 @@ class Visitor:
         self.check_accessibility()
 
     def check_accessibility(self):
-        """No serious or critical WCAG 2.2 A/AA violation on the page as it stands."""
-        self.page.add_script_tag(path=str(AXE))
+        """No serious or critical WCAG 2.2 A/AA violation on the page as it stands, and
+        nothing on it refused by the Content-Security-Policy."""
+        refused = self.page.evaluate("() => window.__cspViolations || []")
+        assert not refused, f"refused by the CSP on {self.page.url}:\n" + "\n".join(refused)
+        # axe arrives as Playwright's own evaluation (the DevTools protocol), which the
+        # page's policy does not govern; a script tag would be refused, as it should be.
+        self.page.evaluate(AXE_SOURCE)
         result = self.page.evaluate(
             "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
             AXE_TAGS,
@@ -111,10 +126,18 @@ class Visitor:
 
 
 @pytest.fixture
-def visitor(browser, live_server, demo):
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900},
+def browser_context(browser):
+    """A fresh browser profile that keeps the service's Content-Security-Policy (no
+    ``bypass_csp``) and records anything the policy refuses."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
                                   locale="en-GB", timezone_id="Europe/London")
-    page = context.new_page()
+    context.add_init_script(CSP_WATCH)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def visitor(browser_context, live_server, demo):
+    page = browser_context.new_page()
     page.set_default_timeout(15_000)
     yield Visitor(page, live_server.url)
-    context.close()

@@ -309,6 +309,7 @@ def test_a_lead_role_without_partner_is_refused(api, world):
 
 
 def test_schema_and_docs_are_served(client, world):
+    client.force_login(world.reviewer)  # to signed-in users only (tests/test_api_docs.py)
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/v1/assessments/{id}/submit/" in schema.content

@@ -126,8 +126,8 @@ def test_dashboard_shows_bars_with_figures_overall_score_open_gaps_overdue_and_t
     html = as_user(w.reviewer).get(pages(site)["dashboard"]).content.decode()
     # principle 1: item 1 not met, item 2 met -> 50.0%; principle 2: partly met + met -> 75.0%
     assert re.search(r'data-testid="overall-score">\s*62\.5%', html)
-    assert 'style="width: 50.0%"' in html and "50.0%" in html
-    assert 'style="width: 75.0%"' in html and "75.0%" in html
+    assert '<rect class="tracker-progress__bar" width="50.0"' in html and "50.0%" in html
+    assert '<rect class="tracker-progress__bar" width="75.0"' in html and "75.0%" in html
     assert re.search(r'data-testid="open-gaps">\s*2<', html)
     assert re.search(r'data-testid="overdue-actions">\s*1<', html)
     assert "Overall score at each nightly snapshot" in html

@@ -1,0 +1,71 @@
+"""The API docs in a real browser: drawn from the service's own files, with nothing
+fetched from elsewhere, under the Content-Security-Policy the pages are served with."""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+
+@pytest.fixture
+def offline(visitor):
+    """The visitor's browser with no internet: a request to any other host is refused
+    and written down."""
+    local = urlsplit(visitor.base_url).netloc
+    outside = []
+
+    def route(route):
+        if urlsplit(route.request.url).netloc == local:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    visitor.page.route("**/*", route)
+    visitor.outside = outside
+    return visitor
+
+
+def _refused(page):
+    return page.evaluate("() => window.__cspViolations")
+
+
+def test_swagger_ui_draws_every_operation_with_no_internet_and_nothing_refused(offline):
+    page = offline.page
+    offline.log_in("reviewer")
+    offline.outside.clear()  # the pages' own font (font-src allows the NHS's asset host)
+    page.goto(offline.base_url + "/api/docs/")
+    operations = page.locator(".opblock")
+    operations.first.wait_for()
+    assert operations.count() > 50
+    assert page.get_by_text("Workforce integration programme tracker API").first.is_visible()
+    assert offline.outside == []
+    assert _refused(page) == []
+
+
+def test_redoc_draws_the_reference_with_no_internet_and_nothing_else_refused(offline):
+    page = offline.page
+    offline.log_in("reviewer")
+    offline.outside.clear()  # the pages' own font (font-src allows the NHS's asset host)
+    page.goto(offline.base_url + "/api/redoc/")
+    page.get_by_role("heading", name="Workforce integration programme tracker API").wait_for()
+    assert page.locator("[data-section-id^='tag/']").count() > 5
+    assert offline.outside == []
+    # ReDoc's own footer logo is an image on its makers' site: the policy refuses it,
+    # so even that is never fetched.
+    assert [r for r in _refused(page) if "cdn.redoc.ly/redoc/logo" not in r] == []
+
+
+def test_the_policy_refuses_a_script_written_into_the_page(offline):
+    # given a page of the service
+    page = offline.page
+    offline.goto("/login/")
+    # when something writes an inline script into it (as injected markup would)
+    page.evaluate("""() => {
+        const script = document.createElement("script");
+        script.textContent = "window.injected = true;";
+        document.body.append(script);
+    }""")
+    # then the browser does not run it, and says the policy refused it
+    assert page.evaluate("() => window.injected === undefined")
+    page.wait_for_function("() => window.__cspViolations.length > 0")
+    assert _refused(page)[0].startswith("script-src")
