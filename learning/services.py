@@ -207,8 +207,8 @@ def placement_update(*, actor, placement: Placement, **fields) -> Placement:
     """Change the places or the status; places are taken or given back on the offer."""
     offer_id = Placement.objects.values_list("training_offer_id", flat=True).get(pk=placement.pk)
     offer = TrainingOffer.objects.select_for_update().get(pk=offer_id)
-    placement = (Placement.objects.select_for_update().select_related("learning_need")
-                 .get(pk=placement.pk))
+    placement = (Placement.objects.select_for_update(of=("self",))
+                 .select_related("learning_need").get(pk=placement.pk))
     placement.training_offer = offer
     for name in ("learning_need", "training_offer"):
         if name in fields and fields.pop(name).pk != getattr(placement, f"{name}_id"):

@@ -441,3 +441,45 @@ def test_places_and_money_equal_what_is_held_after_any_sequence(world, operation
         except DomainError:
             pass  # refused (no room, confirmed, committed...): nothing may have changed
         assert_places_and_money_add_up()
+
+
+# Concurrent deletes on PostgreSQL ------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_needs_deleted_while_others_book_and_cancel_leave_the_offer_exact(world):
+    """Thirty requests at once on one offer: bookings for two needs, deletes of one of
+    them, and cancellations of its placements. Whatever order they run in, none is a
+    server error and the offer's places equal what its placements hold."""
+    from tests.learning.test_limits import clients_for, run_together
+
+    offer = f.TrainingOfferFactory(provider=world.provider, capacity=40)
+    doomed = f.LearningNeedFactory(programme=world.programme, partner=world.partner_a)
+    kept = f.LearningNeedFactory(programme=world.programme, partner=world.partner_a)
+    early = [learning_services.placement_book(actor=world.lead_a, learning_need=doomed,
+                                              training_offer=offer, places=2)
+             for _ in range(5)]
+    count = 30
+    clients = clients_for(world.lead_a, count)
+
+    def work(i):
+        client = clients[i]
+        if i % 3 == 0:
+            answer = client.delete(f"/api/v1/learning-needs/{doomed.pk}/")
+        elif i % 3 == 1:
+            answer = client.post("/api/v1/placements/", {
+                "learning_need": (doomed if i % 2 else kept).pk, "training_offer": offer.pk,
+                "places": 1}, format="json")
+        else:
+            answer = client.patch(f"/api/v1/placements/{early[i % 5].pk}/",
+                                  {"status": "cancelled"}, format="json")
+        return answer.status_code
+
+    statuses = run_together(count, work)
+
+    assert all(status < 500 for status in statuses), statuses
+    assert 204 in statuses  # the need went
+    assert not LearningNeed.objects.filter(pk=doomed.pk).exists()
+    assert Placement.objects.filter(learning_need=kept).exists()
+    assert_places_and_money_add_up()
