@@ -2,21 +2,31 @@
 their partner or by themselves; everyone in the programme sees them."""
 
 from programmes import access
+from programmes.models import Membership
 
 
-def can_assign(user, programme_id, *, owner_id, owner_partner_id) -> bool:
+def can_assign(user, programme_id, *, owner_id, owner_partner_id, before=None) -> bool:
     """May this user leave an action with this owner and owning partner?
 
-    Managers assign to anyone; a partner lead only keeps actions within their own
-    partner or owned by themselves, so they cannot hand work to others.
+    Managers assign to anyone. A partner lead keeps work within their own partner: an
+    owning partner they set must be theirs, and an owner they set must be themselves or
+    one of their partner's people in the programme. ``before`` is the action as it was:
+    what a change leaves as it was is not a hand-over.
     """
     if access.is_manager(user, programme_id):
         return True
     if access.role_in(user, programme_id) != access.Role.PARTNER_LEAD:
         return False
-    return owner_id == user.pk or (
-        owner_partner_id is not None and owner_partner_id == access.partner_in(user, programme_id)
-    )
+    mine = access.partner_in(user, programme_id)
+    if before is None or owner_partner_id != before.owner_partner_id:
+        if owner_partner_id != mine:
+            return False
+    if before is None or owner_id != before.owner_id:
+        if owner_id not in (None, user.pk) and not Membership.objects.filter(
+            programme_id=programme_id, user_id=owner_id, partner_id=mine
+        ).exists():
+            return False
+    return True
 
 
 def can_change_action(user, action) -> bool:

@@ -8,11 +8,13 @@ class ActionNoteInline(admin.TabularInline):
     model = ActionNote
     extra = 0
     readonly_fields = ["author", "created_at"]
+    can_delete = False  # progress notes are kept
 
 
 @admin.register(Action)
 class ActionAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "programme", "owner", "owner_partner", "due_date", "status", "priority"]
+    list_display = ["title", "programme", "owner", "owner_partner", "due_date", "status",
+                    "priority"]
     list_filter = ["status", "priority", "programme"]
     search_fields = ["title", "description"]
     raw_id_fields = ["gap", "owner", "created_by"]

@@ -37,8 +37,10 @@ class Action(models.Model):
         HIGH = "high", "High"
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="actions")
+    # RESTRICT: a gap with actions cannot be deleted on its own (close it instead); a
+    # programme's deletion still takes both.
     gap = models.ForeignKey(
-        Gap, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
+        Gap, on_delete=models.RESTRICT, null=True, blank=True, related_name="actions"
     )
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
@@ -107,6 +109,8 @@ class ActionNote(models.Model):
     )
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Notes are never edited; the history keeps them when their action is deleted.
+    history = HistoricalRecords()
 
     programme_path = "action__programme"
     objects = ProgrammeScopedQuerySet.as_manager()

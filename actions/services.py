@@ -1,20 +1,29 @@
-"""Writes of actions: create, change (with optimistic concurrency), notes."""
+"""Writes of actions: create, change (with optimistic concurrency), notes, delete.
+
+Each takes the person acting and checks their role here (``actions.access``): who may
+change an action, and to whom a partner lead may give one, are the same rules whether
+the change comes from the API, a page or an import.
+"""
 
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from notifications.services import Reminder, notify, notify_many
-from programmes.errors import DomainError
+from programmes import access as programme_access
+from programmes.errors import DomainError, InvalidTransition
 from programmes.models import Membership
 from programmes.versioning import lock_for_update
 
+from . import access
 from .models import Action, ActionNote
 from .reminders import action_link
 
 ASSIGNED = "action_assigned"
 
-EDITABLE = {"gap", "title", "description", "owner", "owner_partner", "due_date", "status", "priority"}
+EDITABLE = {
+    "gap", "title", "description", "owner", "owner_partner", "due_date", "status", "priority",
+}
 
 
 def _check_links(action: Action) -> None:
@@ -22,7 +31,9 @@ def _check_links(action: Action) -> None:
     programme = action.programme
     if action.gap_id and action.gap.programme_id != programme.pk:
         raise DomainError("This gap belongs to another programme.", field="gap")
-    if action.owner_partner_id and not programme.partners.filter(pk=action.owner_partner_id).exists():
+    if action.owner_partner_id and not programme.partners.filter(
+        pk=action.owner_partner_id
+    ).exists():
         raise DomainError("This partner is not in the programme.", field="owner_partner")
     if action.owner_id:
         membership = Membership.objects.filter(programme=programme, user_id=action.owner_id).first()
@@ -71,23 +82,54 @@ def _full_save(action: Action) -> Action:
     return action
 
 
+HAND_OVER_REFUSED = (
+    "A partner lead can give actions only to their own organisation and its people; "
+    "ask a programme manager to hand this one to another partner."
+)
+
+
+def _require_assignable(actor, action: Action, before: Action | None = None) -> None:
+    programme_access.require(
+        access.can_assign(actor, action.programme_id, owner_id=action.owner_id,
+                          owner_partner_id=action.owner_partner_id, before=before),
+        HAND_OVER_REFUSED,
+    )
+
+
 @transaction.atomic
-def action_create(*, programme, created_by=None, status=Action.Status.NOT_STARTED, **fields) -> Action:
+def action_create(*, programme, created_by, status=Action.Status.NOT_STARTED,
+                  **fields) -> Action:
+    """Add an action; ``created_by`` is the person acting, and their role is checked.
+
+    A partner lead's action without an owning partner is their partner's.
+    """
     unknown = set(fields) - EDITABLE
     if unknown:
         raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     action = Action(programme=programme, created_by=created_by, **fields)
     _apply_status(action, status)
     _check_links(action)
+    if action.owner_partner_id is None and programme_access.role_in(
+        created_by, programme.pk
+    ) == programme_access.Role.PARTNER_LEAD:
+        action.owner_partner_id = programme_access.partner_in(created_by, programme.pk)
+    _require_assignable(created_by, action)
     _full_save(action)
     _tell_new_owner(action, created_by)
     return action
 
 
 @transaction.atomic
-def action_update(*, action: Action, version=None, if_match=None, actor=None, **fields) -> Action:
-    """Change an action; a stale ``version`` or ``If-Match`` changes nothing."""
+def action_update(*, actor, action: Action, version=None, if_match=None, **fields) -> Action:
+    """Change an action; a stale ``version`` or ``If-Match`` changes nothing.
+
+    Managers change any action; a partner lead the ones their partner or they own, and
+    never hands one to another partner or another partner's person.
+    """
     action = lock_for_update(Action, action.pk, version=version, if_match=if_match)
+    programme_access.require(access.can_change_action(actor, action),
+                             "You can change actions owned by you or your organisation only.")
+    before = Action(owner_id=action.owner_id, owner_partner_id=action.owner_partner_id)
     if "programme" in fields and fields.pop("programme").pk != action.programme_id:
         raise DomainError("An action cannot move to another programme.", field="programme")
     unknown = set(fields) - EDITABLE
@@ -100,6 +142,8 @@ def action_update(*, action: Action, version=None, if_match=None, actor=None, **
     if status is not None:
         _apply_status(action, status)
     _check_links(action)
+    if (action.owner_id, action.owner_partner_id) != (before.owner_id, before.owner_partner_id):
+        _require_assignable(actor, action, before)
     action.version += 1
     owner_changed = "owner" in fields and action.owner_id != previous_owner_id
     _full_save(action)
@@ -108,7 +152,18 @@ def action_update(*, action: Action, version=None, if_match=None, actor=None, **
     return action
 
 
-def action_delete(*, action: Action) -> None:
+@transaction.atomic
+def action_delete(*, actor, action: Action) -> None:
+    """Delete an action (managers only). Its progress notes go with it, and stay in the
+    notes' history; an action with funding is cancelled instead, so the money stays
+    on record."""
+    programme_access.require(access.can_delete_action(actor, action),
+                             "Only the programme's managers can delete actions.")
+    action = Action.objects.select_for_update().get(pk=action.pk)
+    if action.funding_allocations.exists():
+        raise InvalidTransition(
+            "Money has been allocated to this action: cancel the action instead of "
+            "deleting it, so its funding stays on record.")
     action.delete()
 
 

@@ -2,8 +2,8 @@
 
 import logging
 
+from django.core.exceptions import ObjectDoesNotExist, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import JsonResponse
@@ -105,6 +105,15 @@ def exception_handler(exc, context):
         exc = exceptions.ParseError(str(exc))
     if isinstance(exc, DjangoValidationError):
         return Response(_validation_body(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ObjectDoesNotExist):
+        # A row the view had found was deleted by another request before the service
+        # locked it: gone, not a server fault.
+        log.info("gone while being changed: %s", exc)
+        return Response(
+            {"detail": "This record no longer exists; it may just have been deleted.",
+             "code": "not_found"},
+            status=status.HTTP_404_NOT_FOUND,
+        )
     if isinstance(exc, IntegrityError):
         # A constraint refused a write that raced with another one: a conflict,
         # not a server fault. The transaction was rolled back, nothing changed.

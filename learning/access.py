@@ -32,12 +32,9 @@ def can_change_placement(user, placement) -> bool:
     )
 
 
-def can_only_confirm_placement(user, placement) -> bool:
-    """A provider may confirm or cancel places on their own offers, nothing else."""
-    need = placement.learning_need
-    return not can_change_need(user, need.programme_id, need.partner_id) and provides_for(
-        user, placement.training_offer.provider_id
-    )
+def can_confirm_placement(user, placement) -> bool:
+    """Confirming places is the provider's step: its own people (and staff) only."""
+    return provides_for(user, placement.training_offer.provider_id)
 
 
 def can_manage_funding(user, programme_id) -> bool:

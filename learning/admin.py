@@ -15,7 +15,8 @@ class LearningNeedAdmin(SimpleHistoryAdmin):
 
 @admin.register(TrainingOffer)
 class TrainingOfferAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "provider", "format", "start_date", "capacity", "places_booked", "status"]
+    list_display = ["title", "provider", "format", "start_date", "capacity", "places_booked",
+                    "status"]
     list_filter = ["status", "format", "provider"]
     search_fields = ["title", "topics"]
     filter_horizontal = ["principles"]
@@ -32,6 +33,10 @@ class PlacementAdmin(SimpleHistoryAdmin):
         # Places are counted against capacity by the service; change them in the app or API.
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting gives places back through the service (placement_delete), not here.
+        return False
+
 
 class FundingAllocationInline(admin.TabularInline):
     model = FundingAllocation
@@ -42,6 +47,9 @@ class FundingAllocationInline(admin.TabularInline):
         return False
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -63,4 +71,8 @@ class FundingAllocationAdmin(SimpleHistoryAdmin):
         return False
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting gives money back through the service (allocation_delete), not here.
         return False

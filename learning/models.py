@@ -27,8 +27,9 @@ class LearningNeed(models.Model):
         Programme, on_delete=models.CASCADE, related_name="learning_needs"
     )
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="learning_needs")
+    # RESTRICT: a gap with learning needs cannot be deleted on its own (close it instead).
     gap = models.ForeignKey(
-        Gap, on_delete=models.SET_NULL, null=True, blank=True, related_name="learning_needs"
+        Gap, on_delete=models.RESTRICT, null=True, blank=True, related_name="learning_needs"
     )
     principle = models.ForeignKey(
         Principle,
@@ -169,8 +170,10 @@ class Placement(models.Model):
 
     HOLDING = (Status.REQUESTED, Status.CONFIRMED)
 
+    # PROTECT: a need's placements hold places on an offer; ``need_delete`` gives them
+    # back before it removes them, and nothing else may drop them silently.
     learning_need = models.ForeignKey(
-        LearningNeed, on_delete=models.CASCADE, related_name="placements"
+        LearningNeed, on_delete=models.PROTECT, related_name="placements"
     )
     training_offer = models.ForeignKey(
         TrainingOffer, on_delete=models.PROTECT, related_name="placements"

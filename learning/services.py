@@ -1,15 +1,24 @@
 """Writes of learning: needs, offers, placements (within capacity) and funding
 (within the stream's amount). Limits hold under concurrent requests because the
-offer or stream row is locked before it is checked and changed."""
+offer or stream row is locked before it is checked and changed.
 
+Rows are locked in one order everywhere (offers, then streams, then the need, then its
+placements and allocations), so two writers never wait for each other in a circle.
+Deletes and placement changes take the person acting (``actor``) and check their role
+here (``learning.access``), whichever page or API route calls them.
+"""
+
+from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from programmes.errors import DomainError, InvalidTransition, LimitExceeded
+from programmes.access import require
+from programmes.errors import Conflict, DomainError, InvalidTransition, LimitExceeded
 from programmes.versioning import lock_for_update
 
+from . import access
 from .models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
 
 # Learning needs -------------------------------------------------------------
@@ -104,8 +113,10 @@ def offer_update(*, offer: TrainingOffer, principles=None, **fields) -> Training
 
 
 @transaction.atomic
-def offer_delete(*, offer: TrainingOffer) -> None:
+def offer_delete(*, actor, offer: TrainingOffer) -> None:
     """Delete an offer nobody has booked; one with placements must be withdrawn instead."""
+    require(access.provides_for(actor, offer.provider_id),
+            "Only the provider's own people can delete its offers.")
     offer = TrainingOffer.objects.select_for_update().get(pk=offer.pk)
     if offer.placements.exists():
         raise InvalidTransition("This offer has placements: withdraw it instead of deleting it.")
@@ -136,8 +147,15 @@ def _hold_places(offer: TrainingOffer, places: int) -> None:
 
 
 @transaction.atomic
-def placement_book(*, learning_need: LearningNeed, training_offer: TrainingOffer, places: int,
-                   requested_by=None, status=Placement.Status.REQUESTED) -> Placement:
+def placement_book(*, actor, learning_need: LearningNeed, training_offer: TrainingOffer,
+                   places: int, status=Placement.Status.REQUESTED) -> Placement:
+    """Book places for a need: the need's side asks; only the provider confirms."""
+    require(access.can_book_placement(actor, learning_need),
+            "Only the programme's managers and this partner's leads can book places.")
+    if status == Placement.Status.CONFIRMED:
+        require(access.provides_for(actor, training_offer.provider_id),
+                "Only the training provider's people can confirm places: book them as "
+                "requested and the provider will confirm them.")
     if places < 1:
         raise DomainError("Book at least one place.", field="places")
     offer = TrainingOffer.objects.select_for_update().get(pk=training_offer.pk)
@@ -148,7 +166,7 @@ def placement_book(*, learning_need: LearningNeed, training_offer: TrainingOffer
     _hold_places(offer, places)
     placement = Placement.objects.create(
         learning_need=learning_need, training_offer=offer, places=places,
-        requested_by=requested_by, status=status,
+        requested_by=actor if actor.is_authenticated else None, status=status,
     )
     need = LearningNeed.objects.select_for_update().get(pk=learning_need.pk)
     if need.status == LearningNeed.Status.IDENTIFIED:
@@ -158,17 +176,48 @@ def placement_book(*, learning_need: LearningNeed, training_offer: TrainingOffer
     return placement
 
 
+def _check_placement_change(actor, placement: Placement, *, places: int, status: str) -> None:
+    """The role rules of a change (DESIGN.md, "Training operations").
+
+    The need's side (managers, the partner's leads) asks for places, changes how many
+    and cancels; the provider's people confirm or cancel and change nothing else.
+    """
+    books = access.can_book_placement(actor, placement.learning_need)
+    provides = access.can_confirm_placement(actor, placement)
+    require(books or provides, "You may not change this placement.")
+    status_changes = status != placement.status
+    if not books:
+        require(places == placement.places
+                and status in (Placement.Status.CONFIRMED, Placement.Status.CANCELLED),
+                "A provider can only confirm or cancel places on its offers.")
+    if status_changes and status == Placement.Status.CONFIRMED:
+        require(provides, "Only the training provider's people can confirm these places.")
+    if placement.status == Placement.Status.CONFIRMED:
+        if status == Placement.Status.REQUESTED:
+            raise InvalidTransition(
+                "The provider has confirmed these places; cancel the placement instead.",
+                field="status")
+        if status == Placement.Status.CONFIRMED and places != placement.places:
+            raise InvalidTransition(
+                "The provider has confirmed these places; cancel the placement and book "
+                "again to change the number.", field="places")
+
+
 @transaction.atomic
-def placement_update(*, placement: Placement, **fields) -> Placement:
+def placement_update(*, actor, placement: Placement, **fields) -> Placement:
     """Change the places or the status; places are taken or given back on the offer."""
-    placement = Placement.objects.select_for_update().get(pk=placement.pk)
+    offer_id = Placement.objects.values_list("training_offer_id", flat=True).get(pk=placement.pk)
+    offer = TrainingOffer.objects.select_for_update().get(pk=offer_id)
+    placement = (Placement.objects.select_for_update(of=("self",))
+                 .select_related("learning_need").get(pk=placement.pk))
+    placement.training_offer = offer
     for name in ("learning_need", "training_offer"):
         if name in fields and fields.pop(name).pk != getattr(placement, f"{name}_id"):
             raise DomainError("Book a new placement instead of moving this one.", field=name)
-    offer = TrainingOffer.objects.select_for_update().get(pk=placement.training_offer_id)
     held_before = placement.places if placement.status in Placement.HOLDING else 0
     places = fields.get("places", placement.places)
     status = fields.get("status", placement.status)
+    _check_placement_change(actor, placement, places=places, status=status)
     held_after = places if status in Placement.HOLDING else 0
     if held_after > held_before and offer.status != TrainingOffer.Status.PUBLISHED:
         raise InvalidTransition("More places can only be taken on a published offer.")
@@ -179,6 +228,14 @@ def placement_update(*, placement: Placement, **fields) -> Placement:
     placement.full_clean()
     placement.save()
     return placement
+
+
+def placement_confirm(*, actor, placement: Placement) -> Placement:
+    return placement_update(actor=actor, placement=placement, status=Placement.Status.CONFIRMED)
+
+
+def placement_cancel(*, actor, placement: Placement) -> Placement:
+    return placement_update(actor=actor, placement=placement, status=Placement.Status.CANCELLED)
 
 
 # Funding ----------------------------------------------------------------------
@@ -249,10 +306,12 @@ def allocation_create(*, stream: FundingStream, amount: Decimal, learning_need=N
 
 @transaction.atomic
 def allocation_update(*, allocation: FundingAllocation, **fields) -> FundingAllocation:
+    stream_id = FundingAllocation.objects.values_list("stream_id", flat=True).get(pk=allocation.pk)
+    stream = FundingStream.objects.select_for_update().get(pk=stream_id)
     allocation = FundingAllocation.objects.select_for_update().get(pk=allocation.pk)
     if "stream" in fields and fields.pop("stream").pk != allocation.stream_id:
-        raise DomainError("Cancel this allocation and make one on the other stream.", field="stream")
-    stream = FundingStream.objects.select_for_update().get(pk=allocation.stream_id)
+        raise DomainError("Cancel this allocation and make one on the other stream.",
+                          field="stream")
     held_before = allocation.amount if allocation.status in FundingAllocation.HOLDING else 0
     for name, value in fields.items():
         setattr(allocation, name, value)
@@ -265,22 +324,53 @@ def allocation_update(*, allocation: FundingAllocation, **fields) -> FundingAllo
     return allocation
 
 
-@transaction.atomic
-def allocation_delete(*, allocation: FundingAllocation) -> None:
-    allocation = FundingAllocation.objects.select_for_update().get(pk=allocation.pk)
-    if allocation.status in FundingAllocation.HOLDING:
-        stream = FundingStream.objects.select_for_update().get(pk=allocation.stream_id)
-        _hold_money(stream, -allocation.amount)
-    allocation.delete()
+# Deletes ----------------------------------------------------------------------------
+# Each gives back what the deleted rows held, so an offer's ``places_booked`` and a
+# stream's ``allocated`` always equal what their placements and allocations hold.
+# What someone has confirmed or committed is cancelled, not deleted.
+
+
+def _lock_offers(offer_ids) -> dict[int, TrainingOffer]:
+    return {o.pk: o for o in TrainingOffer.objects.select_for_update()
+            .filter(pk__in=sorted(set(offer_ids))).order_by("pk")}
+
+
+def _lock_streams(stream_ids) -> dict[int, FundingStream]:
+    return {s.pk: s for s in FundingStream.objects.select_for_update()
+            .filter(pk__in=sorted(set(stream_ids))).order_by("pk")}
 
 
 @transaction.atomic
-def placement_delete(*, placement: Placement) -> None:
+def placement_delete(*, actor, placement: Placement) -> None:
+    """Remove a placement made in error, giving its places back; a confirmed one is cancelled."""
+    require(access.can_book_placement(actor, placement.learning_need),
+            "Only the programme's managers and this partner's leads can remove placements.")
+    offer_id = Placement.objects.values_list("training_offer_id", flat=True).get(pk=placement.pk)
+    offer = TrainingOffer.objects.select_for_update().get(pk=offer_id)
     placement = Placement.objects.select_for_update().get(pk=placement.pk)
+    if placement.status == Placement.Status.CONFIRMED:
+        raise InvalidTransition(
+            "The provider has confirmed these places: cancel the placement instead of "
+            "deleting it.")
     if placement.status in Placement.HOLDING:
-        offer = TrainingOffer.objects.select_for_update().get(pk=placement.training_offer_id)
         _hold_places(offer, -placement.places)
     placement.delete()
+
+
+@transaction.atomic
+def allocation_delete(*, actor, allocation: FundingAllocation) -> None:
+    """Remove a planned allocation, giving its money back; committed money is cancelled."""
+    stream_id = FundingAllocation.objects.values_list("stream_id", flat=True).get(pk=allocation.pk)
+    stream = FundingStream.objects.select_for_update().get(pk=stream_id)
+    require(access.can_manage_funding(actor, stream.programme_id),
+            "Only the programme's managers can remove funding allocations.")
+    allocation = FundingAllocation.objects.select_for_update().get(pk=allocation.pk)
+    if allocation.status == FundingAllocation.Status.COMMITTED:
+        raise InvalidTransition(
+            "This money is committed: cancel the allocation instead of deleting it.")
+    if allocation.status in FundingAllocation.HOLDING:
+        _hold_money(stream, -allocation.amount)
+    allocation.delete()
 
 
 # Many new learning needs at once (a spreadsheet's import) ------------------------------
@@ -331,3 +421,65 @@ class NeedBatch:
         """Write every need added, with its history."""
         return bulk_create_with_history(self.needs, LearningNeed, batch_size=500,
                                         default_user=self.created_by)
+
+
+@transaction.atomic
+def need_delete(*, actor, need: LearningNeed) -> None:
+    """Delete a learning need with what hangs off it, giving its places and money back.
+
+    A need with places the provider has confirmed, or money that is committed, is kept:
+    cancel those first (or mark the need met). Its requested and cancelled placements
+    and its planned and cancelled allocations go with it; the history keeps them all.
+    """
+    require(access.can_change_need(actor, need.programme_id, need.partner_id),
+            "Only the programme's managers and this partner's leads can delete its "
+            "learning needs.")
+    offer_ids = set(Placement.objects.filter(learning_need_id=need.pk)
+                    .values_list("training_offer_id", flat=True))
+    stream_ids = set(FundingAllocation.objects.filter(learning_need_id=need.pk)
+                     .values_list("stream_id", flat=True))
+    offers = _lock_offers(offer_ids)
+    streams = _lock_streams(stream_ids)
+    need = LearningNeed.objects.select_for_update().get(pk=need.pk)
+    placements = list(Placement.objects.select_for_update().filter(learning_need=need)
+                      .order_by("pk"))
+    allocations = list(FundingAllocation.objects.select_for_update().filter(learning_need=need)
+                       .order_by("pk"))
+    if ({p.training_offer_id for p in placements} - set(offers)
+            or {a.stream_id for a in allocations} - set(streams)):
+        raise Conflict("This need was booked or funded a moment ago; try again.")
+    if any(p.status == Placement.Status.CONFIRMED for p in placements):
+        raise InvalidTransition(
+            "The provider has confirmed places for this need: cancel them first, or mark "
+            "the need met.")
+    if any(a.status == FundingAllocation.Status.COMMITTED for a in allocations):
+        raise InvalidTransition(
+            "Money for this need is committed: cancel the allocation first.")
+    places = defaultdict(int)
+    for placement in placements:
+        if placement.status in Placement.HOLDING:
+            places[placement.training_offer_id] += placement.places
+    for offer_id, count in sorted(places.items()):
+        _hold_places(offers[offer_id], -count)
+    money = defaultdict(Decimal)
+    for allocation in allocations:
+        if allocation.status in FundingAllocation.HOLDING:
+            money[allocation.stream_id] += allocation.amount
+    for stream_id, amount in sorted(money.items()):
+        _hold_money(streams[stream_id], -amount)
+    for row in (*placements, *allocations):
+        row.delete()
+    need.delete()
+
+
+@transaction.atomic
+def stream_delete(*, actor, stream: FundingStream) -> None:
+    """Delete a funding stream nothing has been allocated from."""
+    require(access.can_manage_funding(actor, stream.programme_id),
+            "Only the programme's managers can delete funding streams.")
+    stream = FundingStream.objects.select_for_update().get(pk=stream.pk)
+    if stream.allocations.exists():
+        raise InvalidTransition(
+            "Money from this stream has been allocated, so it is kept for the record; "
+            "cancel its allocations instead.")
+    stream.delete()

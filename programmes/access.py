@@ -86,6 +86,15 @@ def can_create_partner(user) -> bool:
     )
 
 
+def can_delete_programme(user) -> bool:
+    """Deleting a programme or a partner is for administrators (docs/decisions.md)."""
+    return user.is_staff
+
+
+def can_delete_partner(user) -> bool:
+    return user.is_staff
+
+
 def can_change_partner(user, partner) -> bool:
     if user.is_staff:
         return True

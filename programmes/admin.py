@@ -102,6 +102,12 @@ class AssessmentAdmin(SimpleHistoryAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def has_delete_permission(self, request, obj=None):
+        # A submitted assessment is never deleted (its cycle and answers PROTECT it too).
+        if obj is not None and obj.is_submitted:
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(Gap)
 class GapAdmin(SimpleHistoryAdmin):

@@ -204,7 +204,9 @@ class Assessment(models.Model):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
 
-    cycle = models.ForeignKey(AssessmentCycle, on_delete=models.CASCADE, related_name="assessments")
+    # PROTECT: deleting a cycle never takes its assessments with it (the service deletes
+    # drafts itself and refuses when one is submitted).
+    cycle = models.ForeignKey(AssessmentCycle, on_delete=models.PROTECT, related_name="assessments")
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="assessments")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     participants = models.TextField(
@@ -247,7 +249,7 @@ class Rating(models.TextChoices):
 
 
 class Response(models.Model):
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="responses")
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="responses")
     checklist_item = models.ForeignKey(
         ChecklistItem, on_delete=models.PROTECT, related_name="responses"
     )

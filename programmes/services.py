@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
+from . import access
 from .errors import Conflict, DomainError, InvalidTransition
 from .models import (
     Assessment,
@@ -76,8 +78,12 @@ def framework_load(*, data: dict) -> FrameworkLoadResult:
         for order, item in enumerate(p["items"], start=1):
             code = str(item["code"])
             seen_codes.add(code)
-            existing = ChecklistItem.objects.filter(principle__framework=framework, code=code).first()
-            wanted = {"principle": principle, "text": item["text"], "order": order, "is_active": True}
+            existing = ChecklistItem.objects.filter(
+                principle__framework=framework, code=code
+            ).first()
+            wanted = {
+                "principle": principle, "text": item["text"], "order": order, "is_active": True
+            }
             if existing is None:
                 ChecklistItem.objects.create(code=code, **wanted)
                 result.created += 1
@@ -187,10 +193,16 @@ def assessment_update(*, assessment: Assessment, **fields) -> Assessment:
 
 
 @transaction.atomic
-def assessment_delete(*, assessment: Assessment) -> None:
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    _require_draft(assessment)
-    assessment.delete()
+def assessment_delete(*, actor, assessment: Assessment) -> None:
+    """Delete a draft and its answers; a submitted assessment is never deleted."""
+    assessment = (Assessment.objects.select_for_update(of=("self",))
+                  .select_related("cycle").get(pk=assessment.pk))
+    access.require(
+        access.can_answer_assessment(actor, assessment.cycle.programme_id, assessment.partner_id),
+        "Only the programme's managers and this partner's leads can delete its assessments.")
+    if assessment.status != Assessment.Status.DRAFT:
+        raise InvalidTransition(SUBMITTED_KEPT)
+    _delete_drafts([(assessment.pk, assessment.status)])
 
 
 def _check_item_in_framework(assessment: Assessment, item: ChecklistItem) -> None:
@@ -227,10 +239,16 @@ def response_update(*, response: Response, **fields) -> Response:
 
 
 @transaction.atomic
-def response_delete(*, response: Response) -> None:
-    assessment = Assessment.objects.select_for_update().get(pk=response.assessment_id)
-    _require_draft(assessment)
-    response.delete()
+def response_delete(*, actor, response: Response) -> None:
+    """Delete an answer of a draft; the answers of a submitted assessment are kept."""
+    assessment = (Assessment.objects.select_for_update(of=("self",))
+                  .select_related("cycle").get(pk=response.assessment_id))
+    access.require(
+        access.can_answer_assessment(actor, assessment.cycle.programme_id, assessment.partner_id),
+        "Only the programme's managers and this partner's leads can change its answers.")
+    if assessment.status != Assessment.Status.DRAFT:
+        raise InvalidTransition(SUBMITTED_KEPT)
+    Response.objects.get(pk=response.pk).delete()
 
 
 @transaction.atomic
@@ -423,3 +441,119 @@ def gap_reopen(*, gap: Gap, note: str, version: int | None = None, if_match=None
             "Another gap is already open for this partner and item; work on that one."
         ) from None
     return gap
+
+
+# Deletes ----------------------------------------------------------------------
+# Each ``<entity>_delete`` checks the role of the person acting and refuses to take
+# anything people need afterwards with it: submitted assessments and their answers
+# are never deleted (the database refuses too: assessments and responses are
+# PROTECTed), and a gap with work is closed, not deleted. What can be deleted, by
+# whom, and what happens to what hangs off it: docs/decisions.md.
+
+SUBMITTED_KEPT = "A submitted assessment is kept for the record and cannot be deleted."
+
+
+def _lock_assessments(**lookup) -> list[tuple[int, str]]:
+    """Lock the assessments (only their rows) and return their ids and statuses."""
+    return list(Assessment.objects.select_for_update(of=("self",)).filter(**lookup)
+                .order_by("pk").values_list("pk", "status"))
+
+
+def _delete_drafts(rows: list[tuple[int, str]]) -> None:
+    """Delete draft assessments and their answers (answers first: they are PROTECTed)."""
+    drafts = [pk for pk, status in rows if status == Assessment.Status.DRAFT]
+    Response.objects.filter(assessment_id__in=drafts).delete()
+    Assessment.objects.filter(pk__in=drafts).delete()
+
+
+def _still_used(error: ProtectedError | RestrictedError) -> str:
+    names = sorted({str(obj._meta.verbose_name_plural) for obj in error.args[1]})
+    return ", ".join(names)
+
+
+@transaction.atomic
+def programme_delete(*, actor, programme: Programme) -> None:
+    """Delete a programme set up by mistake (administrators only).
+
+    A programme with submitted assessments is closed, not deleted; one whose needs hold
+    places on providers' offers or whose streams have allocations is refused too, so no
+    offer or stream is left counting places or money that nothing holds.
+    """
+    access.require(access.can_delete_programme(actor),
+                   "Only administrators can delete programmes.")
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    assessments = _lock_assessments(cycle__programme=programme)
+    if any(status == Assessment.Status.SUBMITTED for _, status in assessments):
+        raise InvalidTransition(
+            "This programme has submitted assessments, which are kept for the record: "
+            "close the programme instead of deleting it.")
+    _delete_drafts(assessments)
+    try:
+        programme.delete()
+    except (ProtectedError, RestrictedError) as error:
+        raise InvalidTransition(
+            f"This programme still has {_still_used(error)}: remove them first, or close "
+            "the programme instead of deleting it.") from None
+
+
+@transaction.atomic
+def partner_delete(*, actor, partner: Partner) -> None:
+    """Delete a partner nobody has recorded anything for (administrators only)."""
+    access.require(access.can_delete_partner(actor), "Only administrators can delete partners.")
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    try:
+        partner.delete()
+    except (ProtectedError, RestrictedError) as error:
+        raise InvalidTransition(
+            f"This partner has {_still_used(error)} in programmes, so it is kept; take it "
+            "out of a programme instead.") from None
+
+
+@transaction.atomic
+def membership_delete(*, actor, membership: Membership) -> None:
+    """Remove someone's role in a programme; what they recorded stays."""
+    access.require(access.can_manage_programme(actor, membership.programme_id),
+                   "Only the programme's managers can change its members.")
+    Membership.objects.filter(pk=membership.pk).delete()
+
+
+@transaction.atomic
+def cycle_delete(*, actor, cycle: AssessmentCycle) -> None:
+    """Delete a cycle with no submitted assessment; its drafts go with it.
+
+    A cycle with submissions is refused (409): close it instead, so what partners
+    submitted stays.
+    """
+    access.require(access.can_manage_programme(actor, cycle.programme_id),
+                   "Only the programme's managers can delete its assessment cycles.")
+    cycle = AssessmentCycle.objects.select_for_update().get(pk=cycle.pk)
+    assessments = _lock_assessments(cycle=cycle)
+    submitted = sum(status == Assessment.Status.SUBMITTED for _, status in assessments)
+    if submitted:
+        raise InvalidTransition(
+            f"This cycle has {submitted} submitted assessment{'s' if submitted != 1 else ''}, "
+            "which are kept for the record: close the cycle instead of deleting it.")
+    _delete_drafts(assessments)
+    cycle.delete()
+
+
+@transaction.atomic
+def gap_delete(*, actor, gap: Gap) -> None:
+    """Delete a gap opened by mistake; a gap with actions or learning needs is closed instead.
+
+    Deleting it would leave its work pointing at nothing, so the gap's principle and
+    partner would drop out of the work's progress figures.
+    """
+    access.require(access.can_set_gap_status(actor, gap),
+                   "Only the programme's managers can delete a gap.")
+    gap = lock_for_update(Gap, gap.pk)
+    if gap.actions.exists() or gap.learning_needs.exists():
+        raise InvalidTransition(
+            "This gap has actions or learning needs linked to it: close the gap instead "
+            "of deleting it, so the work keeps its gap.")
+    try:
+        gap.delete()
+    except RestrictedError:  # work linked to it a moment ago
+        raise InvalidTransition(
+            "This gap has actions or learning needs linked to it: close the gap instead "
+            "of deleting it, so the work keeps its gap.") from None

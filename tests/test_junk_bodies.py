@@ -347,8 +347,8 @@ class Scene:
     def placement(self):
         from learning import services as learning_services
 
-        return learning_services.placement_book(learning_need=self.need, training_offer=self.offer,
-                                                places=2, requested_by=self.world.manager)
+        return learning_services.placement_book(actor=self.world.manager, learning_need=self.need,
+                                                training_offer=self.offer, places=2)
 
     @functools.cached_property
     def stream(self):

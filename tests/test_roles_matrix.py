@@ -23,14 +23,16 @@ Columns (who acts, on which partner's objects):
 
 Verbs: ``list`` GET the collection; ``read`` GET the object; ``create`` POST a valid
 body for the column's partner (fresh names); ``change`` PATCH a valid body;
-``delete`` DELETE a fresh object made for the test; ``submit`` (assessments) POST
+``delete`` DELETE a fresh object made for the test; ``confirm`` (placements) PATCH
+``{"status": "confirmed"}``, the provider's step; ``submit`` (assessments) POST
 ``/assessments/{id}/submit/`` on a draft with one answer; ``close`` (gaps) POST
 ``/gaps/{id}/close/``.
 
 Where DESIGN.md says nothing the expected cells follow the code's documented
 decisions: only staff create programmes and delete programmes and partners; any
 manager may add a partner; partner leads change their partner's gaps but only
-managers open, close or delete them; a lead creates actions for their own partner
+managers open, close or delete them; only a placement's provider (and staff)
+confirm it; a lead creates actions for their own partner
 and changes the ones their partner or they own; only managers delete actions;
 drafts of offers are seen by the provider's people and by managers of programmes
 with the provider, offers are changed by the provider's people and staff only;
@@ -172,6 +174,7 @@ EXPECTED = {
         "read":   (200,      200,      200,      200,      200,      200,      404,      200),
         "create": (201,      201,      403,      403,      403,      403,      400,      201),
         "change": (200,      200,      403,      200,      403,      403,      404,      200),
+        "confirm": (403,     403,      403,      200,      403,      403,      404,      200),
         "delete": (204,      204,      403,      403,      403,      403,      404,      204),
     },
     "funding-streams": {
@@ -349,8 +352,8 @@ class Objects:
     def make_placements(self, side, fresh):
         need = self.fresh("learning-needs", side) if fresh else self.get("learning-needs", side)
         return learning_services.placement_book(
-            learning_need=need, training_offer=self.get("training-offers", side), places=1,
-            requested_by=self.w.manager,
+            actor=self.w.manager, learning_need=need,
+            training_offer=self.get("training-offers", side), places=1,
         )
 
     def make_funding_streams(self, side, fresh):
@@ -425,7 +428,7 @@ class Objects:
             "learning-needs": {"notes": "Checked"},
             "training-offers": {"description": "Checked"},
             "training-offers-draft": {"description": "Checked"},
-            "placements": {"status": "confirmed"},
+            "placements": {"status": "cancelled"},
             "funding-streams": {"description": "Checked"},
             "funding-allocations": {"note": "Checked"},
         }[resource]
@@ -486,6 +489,14 @@ def test_role_matrix(api, world, objects, resource, verb, column, expected):
         answer = client.patch(f"{base}{target.pk}/", objects.change_body(resource, target),
                               format="json")
         assert answer.status_code == expected, answer.content
+        return
+
+    if verb == "confirm":
+        target = objects.get(resource, side)
+        answer = client.patch(f"{base}{target.pk}/", {"status": "confirmed"}, format="json")
+        assert answer.status_code == expected, answer.content
+        target.refresh_from_db()
+        assert target.status == ("confirmed" if expected == 200 else "requested")
         return
 
     if verb == "close":

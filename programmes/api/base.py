@@ -1,13 +1,15 @@
 """The viewset every programme-scoped collection is built on.
 
-A subclass names its model, serializer and filterset, and four hooks: who may
+A subclass names its model, serializer and filterset, and hooks: who may
 create or change (calling ``programmes.access``) and which service writes.
 Unseen objects are 404 (``visible_to``); seen but not changeable are 403.
+A delete is one call to the resource's ``<entity>_delete`` service, which checks
+the role itself; a collection without a ``delete_object`` answers DELETE with 405.
 """
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -56,9 +58,6 @@ class ScopedViewSet(viewsets.ModelViewSet):
     def check_change(self, instance) -> None:
         raise NotImplementedError
 
-    def check_delete(self, instance) -> None:
-        self.check_change(instance)
-
     def create_object(self, data: dict):
         raise NotImplementedError
 
@@ -66,7 +65,8 @@ class ScopedViewSet(viewsets.ModelViewSet):
         raise NotImplementedError
 
     def delete_object(self, instance) -> None:
-        instance.delete()
+        """Call the resource's delete service with ``actor=self.request.user``."""
+        raise exceptions.MethodNotAllowed(self.request.method)
 
     # DRF plumbing -------------------------------------------------------------
 
@@ -88,7 +88,6 @@ class ScopedViewSet(viewsets.ModelViewSet):
             )
 
     def perform_destroy(self, instance):
-        self.check_delete(instance)
         with transaction.atomic():
             self.delete_object(instance)
 
@@ -145,12 +144,15 @@ class HistoryMixin:
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         obj = self.get_object()
-        access.require(self.history_allowed(obj), "Only the programme's managers can read the history.")
+        access.require(self.history_allowed(obj),
+                       "Only the programme's managers can read the history.")
         return Response(history_entries(obj))
 
 
 def history_entries(obj) -> list[dict]:
-    records = list(obj.history.select_related("history_user").order_by("history_date", "history_id"))
+    records = list(
+        obj.history.select_related("history_user").order_by("history_date", "history_id")
+    )
     fields = records[0].instance_type._meta.concrete_fields if records else []
     tracked = [(f.name, f.attname) for f in fields if not f.primary_key]
     entries, previous = [], None

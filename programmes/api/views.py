@@ -103,14 +103,14 @@ class PartnerViewSet(ImportMixin, ExportMixin, ScopedViewSet):
         access.require(access.can_change_partner(self.request.user, instance),
                        "Only the programme's managers can change this partner.")
 
-    def check_delete(self, instance):
-        access.require(self.request.user.is_staff, "Only administrators can delete partners.")
-
     def create_object(self, data):
         return services.partner_create(**data)
 
     def update_object(self, instance, data):
         return services.partner_update(partner=instance, **data)
+
+    def delete_object(self, instance):
+        services.partner_delete(actor=self.request.user, partner=instance)
 
 
 class ProgrammeViewSet(FileFormatMixin, ScopedViewSet):
@@ -128,9 +128,6 @@ class ProgrammeViewSet(FileFormatMixin, ScopedViewSet):
     def check_change(self, instance):
         access.require(access.can_manage_programme(self.request.user, instance.pk),
                        "Only the programme's managers can change it.")
-
-    def check_delete(self, instance):
-        access.require(self.request.user.is_staff, "Only administrators can delete programmes.")
 
     def create_object(self, data):
         return services.programme_create(user=self.request.user, **data)
@@ -192,6 +189,9 @@ class ProgrammeViewSet(FileFormatMixin, ScopedViewSet):
     def update_object(self, instance, data):
         return services.programme_update(programme=instance, **data)
 
+    def delete_object(self, instance):
+        services.programme_delete(actor=self.request.user, programme=instance)
+
 
 class MembershipViewSet(ImportMixin, ExportMixin, ScopedViewSet):
     serializer_class = s.MembershipSerializer
@@ -220,6 +220,9 @@ class MembershipViewSet(ImportMixin, ExportMixin, ScopedViewSet):
             self._require_manager(data["programme"].pk)
         return services.membership_update(membership=instance, **data)
 
+    def delete_object(self, instance):
+        services.membership_delete(actor=self.request.user, membership=instance)
+
 
 class CycleViewSet(ScopedViewSet):
     serializer_class = s.CycleSerializer
@@ -243,6 +246,9 @@ class CycleViewSet(ScopedViewSet):
         if "programme" in data:
             self._require_manager(data["programme"].pk)
         return services.cycle_update(cycle=instance, **data)
+
+    def delete_object(self, instance):
+        services.cycle_delete(actor=self.request.user, cycle=instance)
 
 
 class AssessmentViewSet(HistoryMixin, ScopedViewSet):
@@ -271,7 +277,7 @@ class AssessmentViewSet(HistoryMixin, ScopedViewSet):
         return services.assessment_update(assessment=instance, **data)
 
     def delete_object(self, instance):
-        services.assessment_delete(assessment=instance)
+        services.assessment_delete(actor=self.request.user, assessment=instance)
 
     @extend_schema(request=None, responses={200: s.SubmitResultSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -296,7 +302,8 @@ class ResponseViewSet(HistoryMixin, ScopedViewSet):
 
     def _require_answerer(self, assessment):
         access.require(
-            access.can_answer_assessment(self.request.user, assessment.cycle.programme_id, assessment.partner_id),
+            access.can_answer_assessment(self.request.user, assessment.cycle.programme_id,
+                                         assessment.partner_id),
             "Only the programme's managers and this partner's leads can answer it.",
         )
 
@@ -313,7 +320,7 @@ class ResponseViewSet(HistoryMixin, ScopedViewSet):
         return services.response_update(response=instance, **data)
 
     def delete_object(self, instance):
-        services.response_delete(response=instance)
+        services.response_delete(actor=self.request.user, response=instance)
 
 
 class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
@@ -335,12 +342,9 @@ class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
                        "Only the programme's managers can open a gap by hand.")
 
     def check_change(self, instance):
-        access.require(access.can_change_gap(self.request.user, instance),
-                       "Only the programme's managers and this partner's leads can change this gap.")
-
-    def check_delete(self, instance):
-        access.require(access.can_set_gap_status(self.request.user, instance),
-                       "Only the programme's managers can delete a gap.")
+        access.require(
+            access.can_change_gap(self.request.user, instance),
+            "Only the programme's managers and this partner's leads can change this gap.")
 
     def create_object(self, data):
         data.pop("version", None)
@@ -348,6 +352,9 @@ class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
 
     def update_object(self, instance, data):
         return services.gap_update(gap=instance, if_match=self.if_match(), **data)
+
+    def delete_object(self, instance):
+        services.gap_delete(actor=self.request.user, gap=instance)
 
     def _set_status(self, request, change):
         gap = self.get_object()

@@ -48,7 +48,8 @@ def busy(world):
     learning_services.allocation_create(stream=stream, learning_need=need,
                                         amount=Decimal("2500.50"))
     offer = f.TrainingOfferFactory(provider=world.provider, title="Joint induction course")
-    learning_services.placement_book(learning_need=need, training_offer=offer, places=6)
+    learning_services.placement_book(actor=world.manager, learning_need=need,
+                                     training_offer=offer, places=6)
     return world
 
 

@@ -121,15 +121,7 @@ def action_new(request, gap_pk):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        require(
-            action_access.can_assign(
-                request.user,
-                programme.pk,
-                owner_id=data["owner"].pk if data["owner"] else None,
-                owner_partner_id=(data["owner_partner"] or gap.partner).pk,
-            ),
-            "Only the programme's managers can give actions to other partners.",
-        )
+        # action_create checks the role and to whom the action may be given.
         action = attempt(
             form,
             lambda: action_services.action_create(
@@ -352,7 +344,7 @@ def learning_need(request, pk):
 def placement_new(request, need_pk, offer_pk):
     need = visible_or_404(LearningNeed, request.user, pk=need_pk)
     offer = get_object_or_404(TrainingOffer.objects.visible_to(request.user), pk=offer_pk)
-    require(
+    require(  # who sees the form; placement_book decides the booking itself
         learning_access.can_book_placement(request.user, need),
         "Only the programme's managers and this partner's leads can book places.",
     )
@@ -363,10 +355,10 @@ def placement_new(request, need_pk, offer_pk):
         placement = attempt(
             form,
             lambda: learning_services.placement_book(
+                actor=request.user,
                 learning_need=need,
                 training_offer=offer,
                 places=form.cleaned_data["places"],
-                requested_by=request.user,
             ),
         )
         if placement:

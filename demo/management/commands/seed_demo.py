@@ -293,7 +293,7 @@ class Command(BaseCommand):
             )
             status = rng.choice(statuses)
             if status != "not_started":
-                action_services.action_update(action=action, status=status)
+                action_services.action_update(actor=manager, action=action, status=status)
 
         provider = self.partners[8]
         principles = {p.number: p for p in programme.framework.principles.all()}
@@ -343,10 +343,10 @@ class Command(BaseCommand):
             if matches and index % 2 == 0:
                 offer = matches[0].offer
                 learning_services.placement_book(
+                    actor=manager,
                     learning_need=need,
                     training_offer=offer,
                     places=min(workers, offer.places_free),
-                    requested_by=manager,
                 )
             if index % 3 == 0:
                 learning_services.allocation_create(
