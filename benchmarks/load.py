@@ -52,8 +52,8 @@ def server_env(port: int) -> dict:
 def people() -> dict:
     """Tokens and ids of the people the simulated users play (regional programme)."""
     from django.db.models import Count
-    from rest_framework.authtoken.models import Token
 
+    from accounts.services import token_issue
     from actions.models import Action
     from programmes.models import Membership, Programme
 
@@ -65,11 +65,11 @@ def people() -> dict:
         out[key] = []
         members = Membership.objects.filter(programme=programme, role=role).select_related("user")
         for m in members.order_by("pk")[:PER_ROLE]:
-            token, _ = Token.objects.get_or_create(user=m.user)
+            _, token = token_issue(user=m.user)
             owned = Action.objects.filter(programme=programme).open()
             owned = owned.filter(owner=m.user) if role != "manager" else owned
             out[key].append({
-                "user": m.user_id, "partner": m.partner_id, "token": token.key,
+                "user": m.user_id, "partner": m.partner_id, "token": token,
                 "actions": list(owned.values_list("pk", flat=True)[:20]),
             })
     return out

@@ -7,6 +7,7 @@ DEBUG on. Production mode (``DEBUG=false``) requires ``SECRET_KEY`` and
 ``manage.py check --deploy`` asks for.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracker@localhost")
 # REST framework
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -171,7 +172,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"token": env.str("TOKEN_THROTTLE_RATE", default="20/min")},
+    "DEFAULT_THROTTLE_RATES": {},
 }
 
 SPECTACULAR_SETTINGS: dict[str, Any] = {
@@ -288,6 +289,51 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["config.security.WriteRateThrottle
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"] = env.str(
     "WRITE_THROTTLE_RATE", default="300/min"
 )
+
+# Sign-in, tokens and sessions (accounts/, config/security.py) ------------------------
+# Wrong passwords are counted by django-axes per account and per address in the
+# database, which every server process shares; the web form, the admin and the token
+# endpoint all sign in through authenticate(request, ...), which axes watches.
+INSTALLED_APPS += ["axes", "knox", "accounts"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "accounts.sessions.SessionLifetimeMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes asks
+# How many proxies of ours stand in front of the service (each appending to
+# X-Forwarded-For). 0: the address is REMOTE_ADDR and X-Forwarded-For is ignored.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# "username,ip_address": the account and the address are each locked on their own;
+# "username+ip_address" locks only that account from that address.
+AXES_LOCKOUT_PARAMETERS = [
+    part.split("+") if "+" in part else part
+    for part in env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends when the message says
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# API tokens (django-rest-knox, model accounts.ApiToken): `Authorization: Token <token>`.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+MIGRATION_MODULES = {"knox": None}  # knox's own token table is never made: ours replaces it
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=24)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+# Web sessions end after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS
+# after signing in however active (accounts/sessions.py).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_MAX_AGE = timedelta(hours=env.int("SESSION_MAX_HOURS", default=10))
+SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 2)
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # our own lines are on tracker.security
 
 # Generated data sets (manage.py generate_dataset) for benchmarks and load tests.
 INSTALLED_APPS += ["scale"]

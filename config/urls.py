@@ -4,12 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
+from accounts.api import SignOutEverywhereView, TokenView
 from actions.api.urls import router as actions_router
 from actions.api.views import CalendarFeedView, calendar_feed
 from learning.api.urls import router as learning_router
 from notifications.api.urls import router as notifications_router
 from programmes.api.urls import router as programmes_router
-from programmes.api.views import TokenView
 from reports.api.urls import urlpatterns as reports_urls
 
 from . import views
@@ -18,6 +18,8 @@ from .docs import REDOC_POLICY, SchemaView
 api_urls = [
     path("calendar-feed/", CalendarFeedView.as_view(), name="calendar-feed"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/sign-out-everywhere/", SignOutEverywhereView.as_view(),
+         name="api-sign-out-everywhere"),
     *programmes_router.urls,
     *actions_router.urls,
     *learning_router.urls,

@@ -23,7 +23,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis.checks import (
     content_type_conformance,
@@ -33,6 +32,7 @@ from schemathesis.checks import (
 )
 from schemathesis.generation import GenerationMode
 
+from accounts.services import token_issue
 from programmes import services
 
 from . import factories as f
@@ -62,8 +62,8 @@ def live_schema(world, monkeypatch):
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
     services.assessment_submit(assessment=assessment, user=world.manager)
     f.AssessmentFactory(cycle=world.cycle, partner=world.partner_b)
-    token = Token.objects.create(user=world.manager)
-    auth = {"Authorization": f"Token {token.key}"}  # the schema is for signed-in users
+    _, token = token_issue(user=world.manager)
+    auth = {"Authorization": f"Token {token}"}  # the schema is for signed-in users
     schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), headers=auth)
     schema.config.update(headers=auth)
     schema.config.generation.update(

@@ -1,14 +1,28 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import assessments, compare, imports, inbox, partners, programmes, reports, work
+from .views import (
+    account,
+    assessments,
+    compare,
+    imports,
+    inbox,
+    partners,
+    programmes,
+    reports,
+    work,
+)
 
 app_name = "web"
 
 urlpatterns = [
     path("", programmes.home, name="home"),
-    path("login/", programmes.LoginView.as_view(), name="login"),
+    path("login/", account.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", account.account, name="account"),
+    path("account/password/", account.PasswordChangeView.as_view(), name="password-change"),
+    path("account/sign-out-everywhere/", account.sign_out_everywhere,
+         name="sign-out-everywhere"),
     path("programmes/<int:pk>/", programmes.dashboard, name="dashboard"),
     path("programmes/<int:pk>/principles/<int:number>/", programmes.principle, name="principle"),
     path("programmes/<int:pk>/gaps/", programmes.gap_register, name="gaps"),

@@ -1,6 +1,5 @@
 """Programme pages: the list, the dashboard, a principle's heat map, the gap register."""
 
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -24,11 +23,6 @@ from .common import (
     role_context,
     visible_or_404,
 )
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "web/login.html"
-    redirect_authenticated_user = True
 
 
 @login_required

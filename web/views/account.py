@@ -1,0 +1,99 @@
+"""Signing in and out, the account page, changing the password, signing out everywhere."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.models import ApiToken, SignedInSession
+
+PASSWORD_HINT = (
+    "At least 8 characters. Not only numbers, not a common password and not like your "
+    "name or username. A few words strung together are easy to remember and hard to guess."
+)
+
+
+class SignInForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": "The username or password is not right. Check them and try again.",
+        "inactive": "This account is switched off. Ask your programme manager for help.",
+    }
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    error_messages = {
+        "password_incorrect": "Your current password is not right. Enter the password you "
+                              "signed in with.",
+        "password_mismatch": "The new passwords do not match. Type the same new password twice.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["new_password1"].label = "New password"
+        self.fields["new_password1"].help_text = PASSWORD_HINT
+        self.fields["new_password2"].label = "Type the new password again"
+        for field in self.fields.values():
+            field.widget.attrs.pop("autofocus", None)
+
+
+def _idle_minutes() -> int:
+    return settings.SESSION_COOKIE_AGE // 60
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+    extra_context = {"idle_minutes": _idle_minutes,
+                     "failure_limit": lambda: settings.AXES_FAILURE_LIMIT}
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, which keeps this session signed in; then every other
+    session and every API token of the user ends."""
+
+    template_name = "web/password_change.html"
+    form_class = ChangePasswordForm
+    success_url = reverse_lazy("web:account")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # saves, and moves this session to the new hash
+        services.password_changed(user=form.user,
+                                  current_session_key=self.request.session.session_key)
+        messages.success(self.request, "Your password is changed. You are still signed in "
+                         "here; everywhere else you have been signed out, and your API tokens "
+                         "have ended.")
+        return response
+
+
+@login_required
+def account(request):
+    user = request.user
+    return render(request, "web/account.html", {
+        "sessions": SignedInSession.objects.filter(user=user).count(),
+        "tokens": ApiToken.objects.filter(user=user, expiry__gt=timezone.now()).count(),
+        "idle_minutes": _idle_minutes(),
+        "max_hours": int(settings.SESSION_MAX_AGE.total_seconds() // 3600),
+    })
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request):
+    ended = services.sign_out_everywhere(actor=request.user)
+    logout(request)
+    messages.success(
+        request,
+        f"You are signed out everywhere: {ended['sessions_ended']} signed-in "
+        f"session{'s' if ended['sessions_ended'] != 1 else ''} and {ended['tokens_ended']} "
+        f"API token{'s' if ended['tokens_ended'] != 1 else ''} ended.",
+    )
+    return redirect("web:login")
