@@ -112,3 +112,9 @@ def action_add_note(*, action: Action, author, text: str) -> ActionNote:
     note.full_clean()
     note.save()
     return note
+
+
+def apply_gap_decision(sender, *, gap, outcomes: dict[int, str], actor=None, **kwargs) -> None:
+    """A manager closed a gap and said what becomes of its open actions: apply each."""
+    for action in Action.objects.filter(gap=gap, pk__in=outcomes).order_by("pk"):
+        action_update(action=action, status=outcomes[action.pk], actor=actor)

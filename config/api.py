@@ -91,7 +91,7 @@ def _validation_body(error: DjangoValidationError) -> dict:
 def exception_handler(exc, context):
     """Map domain and model errors to 4xx answers; everything else as DRF does."""
     if isinstance(exc, DomainError):
-        body = {"detail": exc.message, "code": exc.code}
+        body = {"detail": exc.message, "code": exc.code, **exc.extra()}
         if exc.field:
             body[exc.field] = [exc.message]
         return Response(body, status=exc.status_code)

@@ -19,7 +19,7 @@ from exchange.api import (
 )
 from exchange.tabular import FORMATS
 
-from .. import access, progress, services, sheets, snapshots
+from .. import access, progress, selectors, services, sheets, snapshots
 from ..filters import (
     AssessmentFilter,
     ChecklistItemFilter,
@@ -226,6 +226,14 @@ class CycleViewSet(ScopedViewSet):
             self._require_manager(data["programme"].pk)
         return services.cycle_update(cycle=instance, **data)
 
+    @extend_schema(request=None, responses={200: s.CycleSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close the cycle (managers): its assessments can no longer start, change or be
+        submitted (409 ``cycle_closed``)."""
+        cycle = services.cycle_close(actor=request.user, cycle=self.get_object())
+        return Response(s.CycleSerializer(cycle, context=self.get_serializer_context()).data)
+
 
 class AssessmentViewSet(HistoryMixin, ScopedViewSet):
     serializer_class = s.AssessmentSerializer
@@ -262,11 +270,29 @@ class AssessmentViewSet(HistoryMixin, ScopedViewSet):
         assessment = self.get_object()
         self.check_change(assessment)
         result = services.assessment_submit(assessment=assessment, user=request.user)
+        context = self.get_serializer_context()
         return Response({
-            "assessment": s.AssessmentSerializer(result.assessment, context=self.get_serializer_context()).data,
+            "assessment": s.AssessmentSerializer(result.assessment, context=context).data,
             "gaps_opened": [g.pk for g in result.opened],
             "gaps_kept": [g.pk for g in result.kept],
             "gaps_closed": [g.pk for g in result.closed],
+            "gaps_closure_proposed": [g.pk for g in result.proposed],
+        })
+
+    @extend_schema(request=None, responses={200: s.CarryForwardResultSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="carry-forward")
+    def carry_forward(self, request, pk=None):
+        """Fill the draft's unanswered items from the partner's last submitted assessment
+        of the same framework; the copies are ``carried_forward`` until changed."""
+        result = services.assessment_carry_forward(actor=request.user,
+                                                   assessment=self.get_object())
+        codes = dict(ChecklistItem.objects.filter(
+            pk__in=[r.checklist_item_id for r in result.created]).values_list("pk", "code"))
+        return Response({
+            "assessment": result.assessment.pk,
+            "source_assessment": result.source.pk,
+            "source_cycle": result.source.cycle.name,
+            "carried_forward": [codes[r.checklist_item_id] for r in result.created],
         })
 
 
@@ -275,6 +301,9 @@ class ResponseViewSet(HistoryMixin, ScopedViewSet):
     filterset_class = ResponseFilter
     select_related = ("assessment__cycle", "checklist_item")
     ordering_fields = ["updated_at"]
+
+    def get_queryset(self):
+        return selectors.previous_ratings(super().get_queryset())
 
     def _require_answerer(self, assessment):
         access.require(
@@ -341,11 +370,36 @@ class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
                      version=body.validated_data.get("version"), if_match=self.if_match())
         return Response(s.GapSerializer(gap, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=s.GapStatusSerializer, responses={200: s.GapSerializer, **ERRORS})
+    @extend_schema(request=s.GapCloseSerializer, responses={200: s.GapSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        """Close an open gap by hand, with a reason."""
-        return self._set_status(request, services.gap_close)
+        """Close an open gap by hand, with a reason, or decide a proposed closure.
+
+        ``actions`` says what becomes of its open actions (``done``, ``cancelled`` or
+        ``kept``, for all or per action id); a proposed closure with open actions needs it.
+        """
+        gap = self.get_object()
+        access.require(access.can_set_gap_status(request.user, gap),
+                       "Only the programme's managers can close or reopen a gap.")
+        body = s.GapCloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        gap = services.gap_close(gap=gap, note=data.get("reason", ""), version=data.get("version"),
+                                 if_match=self.if_match(), actions=data.get("actions"),
+                                 actor=request.user)
+        return Response(s.GapSerializer(gap, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=s.GapKeepOpenSerializer, responses={200: s.GapSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="keep-open")
+    def keep_open(self, request, pk=None):
+        """Turn down a proposed closure (managers): the gap is open again."""
+        body = s.GapKeepOpenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        gap = services.gap_keep_open(actor=request.user, gap=self.get_object(),
+                                     note=body.validated_data.get("reason", ""),
+                                     version=body.validated_data.get("version"),
+                                     if_match=self.if_match())
+        return Response(s.GapSerializer(gap, context=self.get_serializer_context()).data)
 
     @extend_schema(request=s.GapStatusSerializer, responses={200: s.GapSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
