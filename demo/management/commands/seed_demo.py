@@ -1,5 +1,6 @@
 """A believable demo programme, safe to run again (nothing is created twice)."""
 
+import datetime
 import random
 from datetime import timedelta
 from decimal import Decimal
@@ -259,6 +260,13 @@ class Command(BaseCommand):
             bulk_create_with_history(answers, Response)
         if submit and assessment.status == Assessment.Status.DRAFT:
             services.assessment_submit(assessment=assessment, user=user)
+            if cycle.period_end < timezone.localdate():
+                # A past cycle's answers were given in its period, as they would have been,
+                # not late on the day the demo is seeded.
+                on_time = timezone.make_aware(datetime.datetime.combine(
+                    cycle.period_end - timedelta(days=rng.randint(1, 20)), datetime.time(10)))
+                Assessment.objects.filter(pk=assessment.pk).update(
+                    submitted_at=on_time, late=False)
 
     def _work(self, programme, users):
         """Actions, learning needs, offers, placements and funding on the open gaps."""
