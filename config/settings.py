@@ -179,6 +179,7 @@ SPECTACULAR_SETTINGS = {
         "ProgrammeStatusEnum": "programmes.models.Programme.Status",
         "AssessmentStatusEnum": "programmes.models.Assessment.Status",
         "GapStatusEnum": "programmes.models.Gap.Status",
+        "RatingEnum": "programmes.models.Rating",
     },
 }
 

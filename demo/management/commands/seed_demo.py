@@ -220,6 +220,10 @@ class Command(BaseCommand):
         for index, partner in enumerate(self.partners):
             rng = random.Random(f"baseline-{partner.name}")
             self._assess(baseline, partner, items, rng, BASELINE_WEIGHTS, manager, submit=True)
+        # The baseline is over: its manager closed it, so only the review takes changes.
+        baseline.refresh_from_db()
+        if baseline.closed_at is None:
+            services.cycle_close(actor=manager, cycle=baseline)
         # The trend on the dashboard starts from the state at the end of the baseline.
         if not ProgressSnapshot.objects.filter(programme=programme).exists():
             snapshot_take(programme=programme, day=baseline.period_end)
