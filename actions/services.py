@@ -13,7 +13,9 @@ from .reminders import action_link
 
 ASSIGNED = "action_assigned"
 
-EDITABLE = {"gap", "title", "description", "owner", "owner_partner", "due_date", "status", "priority"}
+EDITABLE = {
+    "gap", "title", "description", "owner", "owner_partner", "due_date", "status", "priority",
+}
 
 
 def _check_links(action: Action) -> None:
@@ -21,7 +23,8 @@ def _check_links(action: Action) -> None:
     programme = action.programme
     if action.gap_id and action.gap.programme_id != programme.pk:
         raise DomainError("This gap belongs to another programme.", field="gap")
-    if action.owner_partner_id and not programme.partners.filter(pk=action.owner_partner_id).exists():
+    partner_id = action.owner_partner_id
+    if partner_id and not programme.partners.filter(pk=partner_id).exists():
         raise DomainError("This partner is not in the programme.", field="owner_partner")
     if action.owner_id:
         membership = Membership.objects.filter(programme=programme, user_id=action.owner_id).first()
@@ -64,7 +67,8 @@ def _full_save(action: Action) -> Action:
 
 
 @transaction.atomic
-def action_create(*, programme, created_by=None, status=Action.Status.NOT_STARTED, **fields) -> Action:
+def action_create(*, programme, created_by=None, status=Action.Status.NOT_STARTED,
+                  **fields) -> Action:
     unknown = set(fields) - EDITABLE
     if unknown:
         raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")

@@ -47,7 +47,7 @@ def resolve_gap(row, programme, partner, *, id_header="Gap ID", code_header="Ite
     gap = gaps.filter(pk=gap_id).first() if gap_id is not None else None
     if gap is None and code and partner is not None:
         gap = gaps.filter(partner=partner, checklist_item__code=code,
-                          status=Gap.Status.OPEN).first()
+                          status__in=Gap.OPEN_STATUSES).first()
     if gap is None and (gap_id is not None or code):
         row.warn(id_header, "No such gap in this programme; the row is imported without a gap.")
     return gap

@@ -76,13 +76,17 @@ class SafeJSONParser(JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+            raise exceptions.ParseError(
+                "JSON parse error - the body is nested too deeply."
+            ) from None
 
 
 def _validation_body(error: DjangoValidationError) -> dict:
     if hasattr(error, "error_dict"):
         return {
-            ("non_field_errors" if name == "__all__" else name): [m for e in errs for m in e.messages]
+            ("non_field_errors" if name == "__all__" else name): [
+                m for e in errs for m in e.messages
+            ]
             for name, errs in error.error_dict.items()
         }
     return {"non_field_errors": error.messages}

@@ -81,8 +81,12 @@ def framework_load(*, data: dict) -> FrameworkLoadResult:
         for order, item in enumerate(p["items"], start=1):
             code = str(item["code"])
             seen_codes.add(code)
-            existing = ChecklistItem.objects.filter(principle__framework=framework, code=code).first()
-            wanted = {"principle": principle, "text": item["text"], "order": order, "is_active": True}
+            existing = ChecklistItem.objects.filter(
+                principle__framework=framework, code=code
+            ).first()
+            wanted = {
+                "principle": principle, "text": item["text"], "order": order, "is_active": True,
+            }
             if existing is None:
                 ChecklistItem.objects.create(code=code, **wanted)
                 result.created += 1

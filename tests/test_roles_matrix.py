@@ -24,8 +24,8 @@ Columns (who acts, on which partner's objects):
 Verbs: ``list`` GET the collection; ``read`` GET the object; ``create`` POST a valid
 body for the column's partner (fresh names); ``change`` PATCH a valid body;
 ``delete`` DELETE a fresh object made for the test; ``submit`` (assessments) POST
-``/assessments/{id}/submit/`` on a draft with one answer (the rest then answered); ``close`` (gaps) POST
-``/gaps/{id}/close/``.
+``/assessments/{id}/submit/`` on a draft with one answer (the rest then answered);
+``close`` (gaps) POST ``/gaps/{id}/close/``.
 
 Where DESIGN.md says nothing the expected cells follow the code's documented
 decisions: only staff create programmes and delete programmes and partners; any

@@ -62,7 +62,8 @@ class ProgrammeSerializer(BaseModelSerializer):
         start = attrs.get("start_date", getattr(self.instance, "start_date", None))
         end = attrs.get("end_date", getattr(self.instance, "end_date", None))
         if start and end and end < start:
-            raise serializers.ValidationError({"end_date": "The end date must not be before the start date."})
+            raise serializers.ValidationError(
+                {"end_date": "The end date must not be before the start date."})
         return attrs
 
 
@@ -93,7 +94,8 @@ class CycleSerializer(BaseModelSerializer):
         start = attrs.get("period_start", getattr(self.instance, "period_start", None))
         end = attrs.get("period_end", getattr(self.instance, "period_end", None))
         if start and end and end < start:
-            raise serializers.ValidationError({"period_end": "The end of the period must not be before its start."})
+            raise serializers.ValidationError(
+                {"period_end": "The end of the period must not be before its start."})
         return attrs
 
 
@@ -267,7 +269,10 @@ class ProgressFiguresSerializer(serializers.Serializer):
     learning_needs = serializers.IntegerField()
     learning_needs_met = serializers.IntegerField()
     funding_allocated = serializers.DecimalField(max_digits=14, decimal_places=2)
-    score = serializers.FloatField(allow_null=True, help_text="0 to 100, one decimal; null when nothing applicable was assessed.")
+    score = serializers.FloatField(
+        allow_null=True,
+        help_text="0 to 100, one decimal; null when nothing applicable was assessed.",
+    )
 
 
 class PrincipleProgressSerializer(ProgressFiguresSerializer):

@@ -1,11 +1,11 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -51,12 +51,15 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
-    @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer, 400: ERRORS[400]})
+    @extend_schema(request=s.TokenRequestSerializer,
+                   responses={200: s.TokenSerializer, 400: ERRORS[400]})
     def post(self, request):
         body = s.TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = authenticate(
-            request, username=body.validated_data["username"], password=body.validated_data["password"]
+            request,
+            username=body.validated_data["username"],
+            password=body.validated_data["password"],
         )
         if user is None or not user.is_active:
             raise ValidationError({"non_field_errors": ["Unable to log in with these details."]})
@@ -140,7 +143,8 @@ class ProgrammeViewSet(FileFormatMixin, ScopedViewSet):
     def progress(self, request, pk=None):
         """Progress by principle, current to the last write (``?partner=`` for one partner)."""
         programme = self.get_object()
-        query = s.ProgressQuerySerializer(data=request.query_params, context={"programme": programme})
+        query = s.ProgressQuerySerializer(data=request.query_params,
+                                          context={"programme": programme})
         query.is_valid(raise_exception=True)
         partner = query.validated_data.get("partner")
         figures = progress.programme_progress(programme=programme, partner_id=partner)
@@ -307,7 +311,9 @@ class ResponseViewSet(HistoryMixin, ScopedViewSet):
 
     def _require_answerer(self, assessment):
         access.require(
-            access.can_answer_assessment(self.request.user, assessment.cycle.programme_id, assessment.partner_id),
+            access.can_answer_assessment(
+                self.request.user, assessment.cycle.programme_id, assessment.partner_id
+            ),
             "Only the programme's managers and this partner's leads can answer it.",
         )
 
@@ -347,7 +353,8 @@ class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
 
     def check_change(self, instance):
         access.require(access.can_change_gap(self.request.user, instance),
-                       "Only the programme's managers and this partner's leads can change this gap.")
+                       "Only the programme's managers and this partner's leads can change "
+                       "this gap.")
 
     def check_delete(self, instance):
         access.require(access.can_set_gap_status(self.request.user, instance),

@@ -28,7 +28,8 @@ def test_token_login_returns_a_token_that_authenticates(client, world):
     f.MembershipFactory(programme=world.programme, user=user, role="reviewer")
 
     # when they ask for a token
-    answer = client.post("/api/v1/auth/token/", {"username": "tokenuser", "password": "a-long-pass-phrase"},
+    answer = client.post("/api/v1/auth/token/",
+                         {"username": "tokenuser", "password": "a-long-pass-phrase"},
                          content_type="application/json")
 
     # then it works for later requests
@@ -93,7 +94,8 @@ def test_partner_lead_cannot_answer_another_partners_assessment(api, world):
     answer = client.post("/api/v1/responses/", {
         "assessment": assessment.pk, "checklist_item": world.items[0].pk, "rating": "met",
     }, format="json")
-    change = client.patch(f"/api/v1/assessments/{assessment.pk}/", {"participants": "x"}, format="json")
+    change = client.patch(f"/api/v1/assessments/{assessment.pk}/", {"participants": "x"},
+                          format="json")
     submit = client.post(f"/api/v1/assessments/{assessment.pk}/submit/")
     other_cycle = f.CycleFactory(programme=world.programme, name="Review")
     start = client.post("/api/v1/assessments/", {
@@ -140,7 +142,8 @@ def test_outsider_gets_404_on_the_programmes_objects(api, world):
         assert client.patch(url, {}, format="json").status_code == 404, url
     for collection in ["programmes", "cycles", "assessments", "responses", "gaps", "memberships"]:
         assert client.get(f"/api/v1/{collection}/").json()["count"] == 0, collection
-    assert client.post(f"/api/v1/gaps/{gap.pk}/close/", {"reason": "x"}, format="json").status_code == 404
+    closing = client.post(f"/api/v1/gaps/{gap.pk}/close/", {"reason": "x"}, format="json")
+    assert closing.status_code == 404
 
 
 def test_malformed_body_gets_a_message_per_field_and_changes_nothing(api, world):
@@ -171,7 +174,8 @@ def test_changing_a_submitted_assessment_is_a_conflict(api, world):
 
     # when its lead tries to change it or its answers
     attempts = [
-        client.patch(f"/api/v1/assessments/{assessment.pk}/", {"participants": "late"}, format="json"),
+        client.patch(f"/api/v1/assessments/{assessment.pk}/", {"participants": "late"},
+                     format="json"),
         client.patch(f"/api/v1/responses/{response.pk}/", {"rating": "not_met"}, format="json"),
         client.post("/api/v1/responses/", {
             "assessment": assessment.pk, "checklist_item": f.ChecklistItemFactory(
@@ -263,8 +267,10 @@ def test_a_stale_gap_version_is_refused(api, world):
     services.assessment_submit(assessment=assessment, user=world.manager)
     gap = Gap.objects.get()
     client = api.as_user(world.manager)
-    first = client.patch(f"/api/v1/gaps/{gap.pk}/", {"description": "one", "version": 1}, format="json")
-    stale = client.patch(f"/api/v1/gaps/{gap.pk}/", {"description": "two", "version": 1}, format="json")
+    first = client.patch(f"/api/v1/gaps/{gap.pk}/", {"description": "one", "version": 1},
+                         format="json")
+    stale = client.patch(f"/api/v1/gaps/{gap.pk}/", {"description": "two", "version": 1},
+                         format="json")
     assert first.status_code == 200
     assert stale.status_code == 409
     gap.refresh_from_db()

@@ -440,3 +440,48 @@ def test_one_open_gap_per_item_holds_with_a_proposed_closure(world, open_gap):
                            severity="high", opened_at=timezone.now())
     assert Action.objects.filter(gap=open_gap).count() == 1
     assert Response.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_close_waits_for_a_change_under_way_and_refuses_the_next():
+    import threading
+
+    from django.db import transaction
+
+    from programmes.errors import CycleClosed
+
+    # given a draft whose answer a partner lead is changing right now (its row locked)
+    framework = f.FrameworkFactory()
+    item = f.ChecklistItemFactory(principle=f.PrincipleFactory(framework=framework, number=1))
+    partner = f.PartnerFactory()
+    programme = f.ProgrammeFactory(framework=framework, partners=[partner])
+    manager = f.UserFactory(is_staff=True)
+    cycle = f.CycleFactory(programme=programme)
+    draft = f.AssessmentFactory(cycle=cycle, partner=partner)
+    response = f.ResponseFactory(assessment=draft, checklist_item=item, rating="met")
+    locked, closed = threading.Event(), []
+
+    def close():
+        try:
+            locked.wait()
+            closed.append(services.cycle_close(actor=manager, cycle=cycle).closed_at)
+        finally:
+            connection.close()
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    # when the manager closes the cycle while that change is under way
+    with transaction.atomic():
+        services.response_update(response=response, rating="not_met")
+        locked.set()
+        closer.join(timeout=1)
+        assert closer.is_alive()  # the close waits for the change to commit
+    closer.join(timeout=10)
+
+    # then the change under way is kept, the close went through, and the next is refused
+    assert closed and closed[0] is not None
+    response.refresh_from_db()
+    assert response.rating == "not_met"
+    with pytest.raises(CycleClosed):
+        services.response_update(response=response, rating="met")

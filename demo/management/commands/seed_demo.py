@@ -46,7 +46,8 @@ PARTNERS = [
     ("Riverside Homes Housing Association", "housing", False),
     ("Riverside Children and Families Service", "childrens_services", False),
     ("Riverside College Health and Care Academy", "learning_provider", True),
-    ("Riverside Voices (people who draw on care and their carers)", "people_supported_group", False),
+    ("Riverside Voices (people who draw on care and their carers)", "people_supported_group",
+     False),
 ]
 
 # username, first name, last name, role, partner index (or None)
@@ -73,7 +74,8 @@ ACTION_TITLES = [
 # title, topics, staff groups, format, principle numbers, starts in (days), capacity, cost
 OFFERS = [
     ("Strengths-based practice for integrated teams", "strengths-based, practice, assessment",
-     "social workers, community nurses, care workers", "workshop", [1, 4], 30, 24, Decimal("95.00")),
+     "social workers, community nurses, care workers", "workshop", [1, 4], 30, 24,
+     Decimal("95.00")),
     ("Leading across boundaries: system leadership", "leadership, system, change",
      "senior managers, team leaders", "active_learning_group", [4, 5], 45, 16, Decimal("450.00")),
     ("Co-production in practice", "co-production, people supported, engagement",
@@ -217,7 +219,7 @@ class Command(BaseCommand):
             ChecklistItem.objects.filter(principle__framework=programme.framework, is_active=True)
         )
         manager = users["manager"]
-        for index, partner in enumerate(self.partners):
+        for partner in self.partners:
             rng = random.Random(f"baseline-{partner.name}")
             self._assess(baseline, partner, items, rng, BASELINE_WEIGHTS, manager, submit=True)
         # The baseline is over: its manager closed it, so only the review takes changes.
@@ -296,7 +298,8 @@ class Command(BaseCommand):
                 programme=programme,
                 gap=gap,
                 title=ACTION_TITLES[index % len(ACTION_TITLES)],
-                description=f"Agreed at the partnership board to address item {gap.checklist_item.code}.",
+                description="Agreed at the partnership board to address item "
+                f"{gap.checklist_item.code}.",
                 owner=owner or manager,
                 owner_partner=gap.partner,
                 due_date=due,
@@ -313,7 +316,8 @@ class Command(BaseCommand):
             learning_services.offer_create(
                 provider=provider,
                 title=title,
-                description=f"{title}, delivered by {provider.name} with partners across the system.",
+                description=f"{title}, delivered by {provider.name} with partners across the "
+                "system.",
                 topics=topics,
                 staff_groups=groups,
                 format=fmt,
