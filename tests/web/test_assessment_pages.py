@@ -133,7 +133,9 @@ def test_carry_forward_button_previous_ratings_and_guidance(world, as_user):
     assert "Submit the assessment" in client.get(check).content.decode()
     assert client.post(check).status_code == 302
     draft.refresh_from_db()
-    assert draft.status == "submitted"
+    assert draft.status == "submitted" and draft.late  # the review's period is over
+    cycles = client.get(reverse("web:cycle", args=[world.programme.pk, review.pk]))
+    assert ">Late</strong>" in cycles.content.decode()
 
 
 @pytest.fixture
