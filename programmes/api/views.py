@@ -400,9 +400,12 @@ class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
     @action(detail=True, methods=["post"], url_path="keep-open")
     def keep_open(self, request, pk=None):
         """Turn down a proposed closure (managers): the gap is open again."""
+        gap = self.get_object()  # an unseen gap is a 404 whatever the body
+        access.require(access.can_set_gap_status(request.user, gap),
+                       "Only the programme's managers can decide a proposed closure.")
         body = s.GapKeepOpenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        gap = services.gap_keep_open(actor=request.user, gap=self.get_object(),
+        gap = services.gap_keep_open(actor=request.user, gap=gap,
                                      note=body.validated_data.get("reason", ""),
                                      version=body.validated_data.get("version"),
                                      if_match=self.if_match())
