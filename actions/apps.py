@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ActionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "actions"
+
+    def ready(self):
+        from programmes.signals import gap_actions_decided
+
+        from .services import apply_gap_decision
+
+        gap_actions_decided.connect(apply_gap_decision, dispatch_uid="actions.apply_gap_decision")

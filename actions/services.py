@@ -31,9 +31,8 @@ def _check_links(action: Action) -> None:
     programme = action.programme
     if action.gap_id and action.gap.programme_id != programme.pk:
         raise DomainError("This gap belongs to another programme.", field="gap")
-    if action.owner_partner_id and not programme.partners.filter(
-        pk=action.owner_partner_id
-    ).exists():
+    partner_id = action.owner_partner_id
+    if partner_id and not programme.partners.filter(pk=partner_id).exists():
         raise DomainError("This partner is not in the programme.", field="owner_partner")
     if action.owner_id:
         membership = Membership.objects.filter(programme=programme, user_id=action.owner_id).first()
@@ -228,3 +227,8 @@ class ActionBatch:
                                          default_user=self.created_by)
         notify_many(r for r in (_assignment(a, self.created_by) for a in saved) if r)
         return saved
+
+def apply_gap_decision(sender, *, gap, outcomes: dict[int, str], actor=None, **kwargs) -> None:
+    """A manager closed a gap and said what becomes of its open actions: apply each."""
+    for action in Action.objects.filter(gap=gap, pk__in=outcomes).order_by("pk"):
+        action_update(action=action, status=outcomes[action.pk], actor=actor)

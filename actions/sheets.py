@@ -49,7 +49,7 @@ def preload_gaps(context, table, *, id_header="Gap ID", code_header="Item code")
     context["gaps_by_id"] = {g.pk: g for g in gaps.filter(pk__in=ids)} if ids else {}
     context["open_gaps"] = {
         (g.partner_id, g.checklist_item.code): g
-        for g in gaps.filter(status=Gap.Status.OPEN, checklist_item__code__in=codes)
+        for g in gaps.filter(status__in=Gap.OPEN_STATUSES, checklist_item__code__in=codes)
     } if codes else {}
 
 

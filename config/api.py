@@ -79,14 +79,16 @@ class SafeJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(
-                "JSON parse error - the body is nested too deeply.") from None
+                "JSON parse error - the body is nested too deeply."
+            ) from None
 
 
 def _validation_body(error: DjangoValidationError) -> dict:
     if hasattr(error, "error_dict"):
         return {
             ("non_field_errors" if name == "__all__" else name): [
-                m for e in errs for m in e.messages]
+                m for e in errs for m in e.messages
+            ]
             for name, errs in error.error_dict.items()
         }
     return {"non_field_errors": error.messages}
@@ -95,7 +97,7 @@ def _validation_body(error: DjangoValidationError) -> dict:
 def exception_handler(exc, context):
     """Map domain and model errors to 4xx answers; everything else as DRF does."""
     if isinstance(exc, DomainError):
-        body = {"detail": exc.message, "code": exc.code}
+        body = {"detail": exc.message, "code": exc.code, **exc.extra()}
         if exc.field:
             body[exc.field] = [exc.message]
         return Response(body, status=exc.status_code)

@@ -12,6 +12,10 @@ class DomainError(Exception):
         self.message = message
         self.field = field
 
+    def extra(self) -> dict:
+        """More of the answer's body, beside ``detail`` and ``code`` (none by default)."""
+        return {}
+
 
 class InvalidTransition(DomainError):
     """The object is not in a state that allows this change (e.g. a submitted assessment)."""
@@ -46,3 +50,28 @@ class LimitExceeded(DomainError):
 
     status_code = 409
     code = "limit_exceeded"
+
+
+class Incomplete(InvalidTransition):
+    """An assessment was submitted with applicable items unanswered."""
+
+    code = "incomplete"
+
+    def __init__(self, message: str, *, unanswered: list[str]):
+        super().__init__(message)
+        self.unanswered = unanswered
+
+    def extra(self) -> dict:
+        return {"unanswered": self.unanswered}
+
+
+class CycleNotOpen(InvalidTransition):
+    """The cycle's window has not started yet (submitting before ``period_start``)."""
+
+    code = "cycle_not_open"
+
+
+class CycleClosed(InvalidTransition):
+    """A manager closed the cycle: nothing in it can start, change or be submitted."""
+
+    code = "cycle_closed"

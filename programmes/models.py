@@ -165,7 +165,9 @@ class Membership(models.Model):
 
     def clean(self):
         if self.role in self.PARTNER_ROLES and not self.partner_id:
-            raise ValidationError({"partner": "A partner lead or learning provider needs a partner."})
+            raise ValidationError(
+                {"partner": "A partner lead or learning provider needs a partner."}
+            )
         if self.partner_id and self.programme_id:
             if not self.programme.partners.filter(pk=self.partner_id).exists():
                 raise ValidationError({"partner": "This partner is not in the programme."})
@@ -179,6 +181,9 @@ class AssessmentCycle(models.Model):
     name = models.CharField(max_length=200)
     period_start = models.DateField()
     period_end = models.DateField()
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a manager closed the cycle to changes."
+    )
 
     programme_path = "programme"
     objects = ProgrammeScopedQuerySet.as_manager()
@@ -197,6 +202,10 @@ class AssessmentCycle(models.Model):
 
     def __str__(self):
         return f"{self.programme}: {self.name}"
+
+    def is_open_on(self, day) -> bool:
+        """Open for submissions: from ``period_start`` until a manager closes it."""
+        return self.closed_at is None and day >= self.period_start
 
 
 class Assessment(models.Model):
@@ -219,6 +228,9 @@ class Assessment(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    late = models.BooleanField(
+        default=False, help_text="Submitted after the end of the cycle's period."
     )
     history = HistoricalRecords()
 
@@ -256,6 +268,10 @@ class Response(models.Model):
     rating = models.CharField(max_length=20, choices=Rating.choices)
     evidence = models.TextField(blank=True)
     notes = models.TextField(blank=True)
+    carried_forward = models.BooleanField(
+        default=False,
+        help_text="Copied from the partner's previous submitted assessment and not changed since.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -281,7 +297,11 @@ class Gap(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
+        CLOSURE_PROPOSED = "closure_proposed", "Closure proposed"
         CLOSED = "closed", "Closed"
+
+    # Statuses that count as open: one per (programme, partner, item), and in progress.
+    OPEN_STATUSES = (Status.OPEN, Status.CLOSURE_PROPOSED)
 
     class ClosedReason(models.TextChoices):
         REASSESSED_MET = "reassessed_met", "Rated met in a later assessment"
@@ -296,7 +316,7 @@ class Gap(models.Model):
     checklist_item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="gaps")
     principle = models.ForeignKey(Principle, on_delete=models.PROTECT, related_name="gaps")
     severity = models.CharField(max_length=10, choices=Severity.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     description = models.TextField(blank=True)
     opened_at = models.DateTimeField()
     opened_by_assessment = models.ForeignKey(
@@ -321,11 +341,16 @@ class Gap(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["programme", "partner", "checklist_item"],
-                condition=Q(status="open"),
+                condition=Q(status__in=["open", "closure_proposed"]),
                 name="%(app_label)s_%(class)s_one_open_per_item",
+                violation_error_message="This partner already has an open gap for this item.",
             ),
             models.CheckConstraint(
-                condition=Q(status="open", closed_at__isnull=True, closed_reason="")
+                condition=Q(
+                    status__in=["open", "closure_proposed"],
+                    closed_at__isnull=True,
+                    closed_reason="",
+                )
                 | Q(status="closed", closed_at__isnull=False) & ~Q(closed_reason=""),
                 name="%(app_label)s_%(class)s_closed_has_reason",
             ),

@@ -111,7 +111,8 @@ def _collect(programme: Programme, today, partner_id: int | None, by_partner: bo
     if partner_id is not None:
         gaps = gaps.filter(partner_id=partner_id)
     gaps = gaps.values("principle", *(["partner"] if by_partner else [])).annotate(
-        gaps_open=Count("pk", filter=Q(status=Gap.Status.OPEN)),
+        # A gap whose closure is only proposed is still open work.
+        gaps_open=Count("pk", filter=Q(status__in=Gap.OPEN_STATUSES)),
         gaps_closed=Count("pk", filter=Q(status=Gap.Status.CLOSED)),
     )
     open_action = ~Q(actions__status__in=CLOSED_ACTION_STATUSES)

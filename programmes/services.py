@@ -5,14 +5,25 @@ Functions are keyword-only and named ``<entity>_<verb>``; they validate with
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
+from notifications.services import notify
+
 from . import access
-from .errors import Conflict, DomainError, InvalidTransition
+from .errors import (
+    Conflict,
+    CycleClosed,
+    CycleNotOpen,
+    DomainError,
+    Incomplete,
+    InvalidTransition,
+)
 from .models import (
     Assessment,
     AssessmentCycle,
@@ -82,7 +93,7 @@ def framework_load(*, data: dict) -> FrameworkLoadResult:
                 principle__framework=framework, code=code
             ).first()
             wanted = {
-                "principle": principle, "text": item["text"], "order": order, "is_active": True
+                "principle": principle, "text": item["text"], "order": order, "is_active": True,
             }
             if existing is None:
                 ChecklistItem.objects.create(code=code, **wanted)
@@ -163,7 +174,33 @@ def cycle_create(**fields) -> AssessmentCycle:
 
 
 def cycle_update(*, cycle: AssessmentCycle, **fields) -> AssessmentCycle:
+    fields.pop("closed_at", None)  # only cycle_close closes a cycle
     return _save(cycle, fields)
+
+
+@transaction.atomic
+def cycle_close(*, actor, cycle: AssessmentCycle) -> AssessmentCycle:
+    """A manager closes the cycle: no assessment in it can start, change or be submitted.
+
+    The cycle's drafts are locked before the close commits, so a change already under
+    way finishes first and every later one sees the cycle closed.
+    """
+    access.require(access.can_manage_programme(actor, cycle.programme_id),
+                   "Only the programme's managers can close its assessment cycles.")
+    cycle = AssessmentCycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.closed_at is not None:
+        raise InvalidTransition("This cycle is already closed.")
+    list(Assessment.objects.select_for_update().filter(cycle=cycle).values_list("pk"))
+    cycle.closed_at = timezone.now()
+    cycle.save(update_fields=["closed_at"])
+    return cycle
+
+
+def cycle_open_now(cycles, today=None) -> AssessmentCycle | None:
+    """Of a programme's cycles, the one open today: started, not closed, the latest start."""
+    today = today or timezone.localdate()
+    open_cycles = [c for c in cycles if c.is_open_on(today)]
+    return max(open_cycles, key=lambda c: (c.period_start, c.pk), default=None)
 
 
 # Assessments and responses ------------------------------------------------
@@ -174,21 +211,46 @@ def _require_draft(assessment: Assessment) -> None:
         raise InvalidTransition("This assessment has been submitted and can no longer change.")
 
 
+def _require_cycle_not_closed(cycle_id: int) -> AssessmentCycle:
+    """Read the cycle afresh (after the caller's lock) and refuse when it is closed."""
+    cycle = AssessmentCycle.objects.get(pk=cycle_id)
+    if cycle.closed_at is not None:
+        raise CycleClosed(
+            f"The cycle \u201c{cycle.name}\u201d was closed on "
+            f"{timezone.localtime(cycle.closed_at):%-d %B %Y}: its assessments can no longer "
+            "be started, changed or submitted."
+        )
+    return cycle
+
+
+def _lock_draft(assessment_id: int) -> Assessment:
+    """Lock a draft for a change: refused when submitted or when its cycle is closed."""
+    assessment = Assessment.objects.select_for_update().get(pk=assessment_id)
+    _require_draft(assessment)
+    assessment.cycle = _require_cycle_not_closed(assessment.cycle_id)
+    return assessment
+
+
+@transaction.atomic
 def assessment_create(*, cycle: AssessmentCycle, partner: Partner, **fields) -> Assessment:
     if not cycle.programme.partners.filter(pk=partner.pk).exists():
         raise DomainError("This partner is not in the cycle's programme.", field="partner")
+    # The cycle's row lock orders a start against a manager's close.
+    AssessmentCycle.objects.select_for_update().filter(pk=cycle.pk).values_list("pk").first()
+    cycle = _require_cycle_not_closed(cycle.pk)
     return _save(Assessment(cycle=cycle, partner=partner, **fields))
 
 
 @transaction.atomic
 def assessment_update(*, assessment: Assessment, **fields) -> Assessment:
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    _require_draft(assessment)
+    assessment = _lock_draft(assessment.pk)
     if "cycle" in fields or "partner" in fields:
         cycle = fields.get("cycle", assessment.cycle)
         partner = fields.get("partner", assessment.partner)
         if not cycle.programme.partners.filter(pk=partner.pk).exists():
             raise DomainError("This partner is not in the cycle's programme.", field="partner")
+        if "cycle" in fields:
+            _require_cycle_not_closed(cycle.pk)
     return _save(assessment, fields)
 
 
@@ -214,28 +276,45 @@ def _check_item_in_framework(assessment: Assessment, item: ChecklistItem) -> Non
         raise DomainError("This checklist item has been retired.", field="checklist_item")
 
 
+ANSWER_FIELDS = ("rating", "evidence", "notes")
+
+
+def _apply_answer(response: Response, values: dict) -> bool:
+    """Set the answer's fields; a carried-forward answer that really changes stops being one.
+
+    Returns whether anything changed.
+    """
+    changed = any(getattr(response, k) != v for k, v in values.items() if k in ANSWER_FIELDS)
+    for name, value in values.items():
+        setattr(response, name, value)
+    if changed:
+        response.carried_forward = False
+    return changed
+
+
 @transaction.atomic
 def response_create(*, assessment: Assessment, checklist_item: ChecklistItem, **fields) -> Response:
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    _require_draft(assessment)
+    assessment = _lock_draft(assessment.pk)
     _check_item_in_framework(assessment, checklist_item)
     if Response.objects.filter(assessment=assessment, checklist_item=checklist_item).exists():
         raise Conflict(
             "This item already has an answer in this assessment; change that one.",
             field="checklist_item",
         )
+    fields.pop("carried_forward", None)
     return _save(Response(assessment=assessment, checklist_item=checklist_item, **fields))
 
 
 @transaction.atomic
 def response_update(*, response: Response, **fields) -> Response:
-    assessment = Assessment.objects.select_for_update().get(pk=response.assessment_id)
-    _require_draft(assessment)
+    assessment = _lock_draft(response.assessment_id)
     if "assessment" in fields and fields["assessment"].pk != assessment.pk:
         raise DomainError("An answer cannot move to another assessment.", field="assessment")
     if "checklist_item" in fields:
         _check_item_in_framework(assessment, fields["checklist_item"])
-    return _save(response, fields)
+    fields.pop("carried_forward", None)
+    _apply_answer(response, fields)
+    return _save(response)
 
 
 @transaction.atomic
@@ -248,23 +327,87 @@ def response_delete(*, actor, response: Response) -> None:
         "Only the programme's managers and this partner's leads can change its answers.")
     if assessment.status != Assessment.Status.DRAFT:
         raise InvalidTransition(SUBMITTED_KEPT)
+    _require_cycle_not_closed(assessment.cycle_id)
     Response.objects.get(pk=response.pk).delete()
 
 
 @transaction.atomic
 def responses_save(*, assessment: Assessment, answers: list[dict]) -> list[Response]:
     """Save many answers of a draft at once (the web form's "save draft")."""
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    _require_draft(assessment)
+    assessment = _lock_draft(assessment.pk)
     saved = []
     for answer in answers:
         item = answer["checklist_item"]
         _check_item_in_framework(assessment, item)
         response = Response.objects.filter(assessment=assessment, checklist_item=item).first()
-        response = response or Response(assessment=assessment, checklist_item=item)
-        values = {k: v for k, v in answer.items() if k in ("rating", "evidence", "notes")}
-        saved.append(_save(response, values))
+        if response is None:
+            response = Response(assessment=assessment, checklist_item=item)
+        values = {k: v for k, v in answer.items() if k in ANSWER_FIELDS}
+        if _apply_answer(response, values) or response.pk is None:
+            _save(response)
+        saved.append(response)
     return saved
+
+
+def unanswered_items(assessment: Assessment) -> list[ChecklistItem]:
+    """The active items of the programme's framework this assessment has no answer for."""
+    return list(
+        ChecklistItem.objects.filter(
+            principle__framework_id=assessment.cycle.programme.framework_id, is_active=True
+        )
+        .exclude(responses__assessment=assessment)
+        .select_related("principle")
+        .order_by("principle__number", "order")
+    )
+
+
+def previous_submitted(assessment: Assessment) -> Assessment | None:
+    """The partner's latest submitted assessment of the same framework before this one."""
+    earlier = Assessment.objects.filter(
+        partner_id=assessment.partner_id,
+        status=Assessment.Status.SUBMITTED,
+        cycle__programme__framework_id=assessment.cycle.programme.framework_id,
+    ).exclude(pk=assessment.pk)
+    if assessment.submitted_at is not None:
+        earlier = earlier.filter(submitted_at__lt=assessment.submitted_at)
+    return earlier.select_related("cycle").order_by("-submitted_at", "-pk").first()
+
+
+@dataclass
+class CarryForwardResult:
+    assessment: Assessment
+    source: Assessment
+    created: list[Response] = field(default_factory=list)
+
+
+@transaction.atomic
+def assessment_carry_forward(*, actor, assessment: Assessment) -> CarryForwardResult:
+    """Fill exactly the unanswered items of a draft from the partner's last submitted answers.
+
+    Rating, evidence and notes are copied; the copies are marked ``carried_forward``
+    until someone changes them. Answers already given are never touched.
+    """
+    access.require(
+        access.can_answer_assessment(actor, assessment.cycle.programme_id, assessment.partner_id),
+        "Only the programme's managers and this partner's leads can answer it.",
+    )
+    assessment = _lock_draft(assessment.pk)
+    source = previous_submitted(assessment)
+    if source is None:
+        raise InvalidTransition(
+            f"{assessment.partner.name} has no earlier submitted assessment to start from."
+        )
+    missing = {item.pk for item in unanswered_items(assessment)}
+    earlier = source.responses.filter(checklist_item_id__in=missing)
+    created = Response.objects.bulk_create([
+        Response(assessment=assessment, checklist_item_id=r.checklist_item_id, rating=r.rating,
+                 evidence=r.evidence, notes=r.notes, carried_forward=True)
+        for r in earlier
+    ])
+    if created:
+        # bulk_create skips the history signals: record the copies like any other write.
+        Response.history.bulk_history_create(created, default_user=actor)
+    return CarryForwardResult(assessment=assessment, source=source, created=created)
 
 
 @dataclass
@@ -273,6 +416,7 @@ class SubmitResult:
     opened: list[Gap] = field(default_factory=list)
     kept: list[Gap] = field(default_factory=list)
     closed: list[Gap] = field(default_factory=list)
+    proposed: list[Gap] = field(default_factory=list)
 
 
 def _open_or_keep_gap(*, assessment, programme, response, severity, now) -> tuple[Gap, bool]:
@@ -280,17 +424,19 @@ def _open_or_keep_gap(*, assessment, programme, response, severity, now) -> tupl
 
     The partial unique index allows one open gap per (programme, partner, item);
     when a concurrent submission opened it first, the insert fails inside a
-    savepoint and the open gap is kept instead.
+    savepoint and the open gap is kept instead. A gap whose closure was proposed is
+    open again: the item is not met after all.
     """
     item = response.checklist_item
     key = {"programme": programme, "partner_id": assessment.partner_id, "checklist_item": item}
     for _ in range(3):
-        gap = Gap.objects.select_for_update().filter(status=Gap.Status.OPEN, **key).first()
+        gap = Gap.objects.select_for_update().filter(status__in=Gap.OPEN_STATUSES, **key).first()
         if gap is not None:
             gap.severity = severity
             gap.last_assessment = assessment
+            gap.status = Gap.Status.OPEN
             gap.version += 1  # the row is locked: no lost update
-            gap.save(update_fields=["severity", "last_assessment", "version"])
+            gap.save(update_fields=["severity", "last_assessment", "status", "version"])
             return gap, False
         try:
             with transaction.atomic():
@@ -308,25 +454,126 @@ def _open_or_keep_gap(*, assessment, programme, response, severity, now) -> tupl
     raise Conflict("The gaps for this assessment changed while it was submitted; try again.")
 
 
+@dataclass
+class OpenWork:
+    """What is still under way on a gap: open actions, held places, held money."""
+
+    actions: list = field(default_factory=list)
+    places: int = 0
+    funding: Decimal = Decimal("0.00")
+
+    def __bool__(self):
+        return bool(self.actions or self.places or self.funding)
+
+    def describe(self) -> str:
+        parts = []
+        if self.actions:
+            n = len(self.actions)
+            parts.append(f"{n} open action{'s' if n != 1 else ''}")
+        if self.places:
+            parts.append(f"{self.places} place{'s' if self.places != 1 else ''} booked")
+        if self.funding:
+            parts.append(f"\u00a3{self.funding:,.2f} of funding planned or committed")
+        return ", ".join(parts)
+
+
+# Statuses of the work on a gap that no longer holds anything.
+CLOSED_ACTION_STATUSES = ("done", "cancelled")
+RELEASED_STATUS = "cancelled"  # placements and funding allocations
+
+
+def gap_open_work(gap: Gap) -> OpenWork:
+    """The gap's open work, read through the gap's relations (this app imports no other).
+
+    Open actions are those neither done nor cancelled; places and money count while
+    their placement or allocation is not cancelled (requested, confirmed; planned,
+    committed).
+    """
+    actions = list(
+        gap.actions.exclude(status__in=CLOSED_ACTION_STATUSES)
+        .select_related("owner").order_by("due_date", "pk")
+    )
+    gaps = Gap.objects.filter(pk=gap.pk)
+    places = gaps.exclude(learning_needs__placements__status=RELEASED_STATUS).aggregate(
+        n=Sum("learning_needs__placements__places"))["n"] or 0
+    on_needs = gaps.exclude(
+        learning_needs__funding_allocations__status=RELEASED_STATUS
+    ).aggregate(m=Sum("learning_needs__funding_allocations__amount"))["m"]
+    on_actions = gaps.exclude(actions__funding_allocations__status=RELEASED_STATUS).aggregate(
+        m=Sum("actions__funding_allocations__amount"))["m"]
+    funding = (on_needs or Decimal("0")) + (on_actions or Decimal("0"))
+    return OpenWork(actions=actions, places=places, funding=funding)
+
+
+CLOSURE_PROPOSED = "gap_closure_proposed"
+
+
+def _propose_closure(gap: Gap, *, assessment: Assessment, work: OpenWork) -> None:
+    """The item was rated met but work is under way: ask a manager, tell the owners."""
+    gap.status = Gap.Status.CLOSURE_PROPOSED
+    gap.last_assessment = assessment
+    gap.version += 1
+    gap.save(update_fields=["status", "last_assessment", "version"])
+    item = gap.checklist_item
+    message = (
+        f"{assessment.partner.name} rated {item.code} met in {assessment.cycle.name}, but its "
+        f"gap still has {work.describe()}. A programme manager decides whether to close it."
+    )
+    managers = Membership.objects.filter(
+        programme_id=gap.programme_id, role=Membership.Role.MANAGER
+    ).values_list("user_id", flat=True)
+    owners = {a.owner_id for a in work.actions if a.owner_id}
+    for recipient_id in sorted(owners | set(managers)):
+        notify(
+            recipient_id=recipient_id,
+            kind=CLOSURE_PROPOSED,
+            subject_type="gap",
+            subject_id=gap.pk,
+            occurrence=timezone.localdate(),
+            message=message,
+            link=f"/gaps/{gap.pk}/",
+        )
+
+
 @transaction.atomic
 def assessment_submit(*, assessment: Assessment, user) -> SubmitResult:
-    """Submit a draft: open or keep a gap for each partly or not met item, close met ones."""
+    """Submit a complete draft inside its cycle's window.
+
+    Partly or not met items open or keep a gap. A met item closes its gap, unless the
+    gap still has open work: then its closure is proposed to the managers. Refused,
+    changing nothing, when an applicable item is unanswered (``incomplete``), before
+    the cycle's start (``cycle_not_open``) or after its close (``cycle_closed``).
+    """
     assessment = (
         Assessment.objects.select_for_update()
-        .select_related("cycle__programme")
+        .select_related("cycle__programme", "partner")
         .get(pk=assessment.pk)
     )
     _require_draft(assessment)
+    cycle = _require_cycle_not_closed(assessment.cycle_id)
+    today = timezone.localdate()
+    if today < cycle.period_start:
+        raise CycleNotOpen(
+            f"The cycle \u201c{cycle.name}\u201d opens on {cycle.period_start:%-d %B %Y}: "
+            "you can draft your answers now and submit them from that day."
+        )
+    missing = unanswered_items(assessment)
+    if missing:
+        codes = [item.code for item in missing]
+        shown = ", ".join(codes[:10]) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
+        raise Incomplete(
+            f"Answer every question before submitting: {len(codes)} "
+            f"{'is' if len(codes) == 1 else 'are'} not answered yet ({shown}). "
+            "\u201cNot applicable\u201d is an answer.",
+            unanswered=codes,
+        )
     responses = list(
-        assessment.responses.select_related("checklist_item").order_by("checklist_item__code")
+        assessment.responses.filter(checklist_item__is_active=True)
+        .select_related("checklist_item").order_by("checklist_item__code")
     )
-    if not responses:
-        raise DomainError("Answer at least one checklist item before submitting.")
     now = timezone.now()
     programme = assessment.cycle.programme
     result = SubmitResult(assessment=assessment)
-    closing = {Rating.MET: Gap.ClosedReason.REASSESSED_MET,
-               Rating.NOT_APPLICABLE: Gap.ClosedReason.REASSESSED_NOT_APPLICABLE}
     for response in responses:
         if response.rating in GAP_RATINGS:
             gap, opened = _open_or_keep_gap(
@@ -337,21 +584,31 @@ def assessment_submit(*, assessment: Assessment, user) -> SubmitResult:
                 now=now,
             )
             (result.opened if opened else result.kept).append(gap)
-        else:
-            open_gaps = Gap.objects.select_for_update().filter(
-                programme=programme,
-                partner_id=assessment.partner_id,
-                checklist_item_id=response.checklist_item_id,
-                status=Gap.Status.OPEN,
-            )
-            for gap in open_gaps:
-                _close(gap, reason=closing[response.rating], now=now, assessment=assessment)
+            continue
+        open_gaps = Gap.objects.select_for_update().filter(
+            programme=programme,
+            partner_id=assessment.partner_id,
+            checklist_item_id=response.checklist_item_id,
+            status__in=Gap.OPEN_STATUSES,
+        ).select_related("checklist_item")
+        for gap in open_gaps:
+            work = gap_open_work(gap) if response.rating == Rating.MET else None
+            if work:
+                _propose_closure(gap, assessment=assessment, work=work)
+                result.proposed.append(gap)
+            else:
+                _close(gap, reason=CLOSING[response.rating], now=now, assessment=assessment)
                 result.closed.append(gap)
     assessment.status = Assessment.Status.SUBMITTED
     assessment.submitted_at = now
     assessment.submitted_by = user if user and user.is_authenticated else None
-    assessment.save(update_fields=["status", "submitted_at", "submitted_by"])
+    assessment.late = today > cycle.period_end
+    assessment.save(update_fields=["status", "submitted_at", "submitted_by", "late"])
     return result
+
+
+CLOSING = {Rating.MET: Gap.ClosedReason.REASSESSED_MET,
+           Rating.NOT_APPLICABLE: Gap.ClosedReason.REASSESSED_NOT_APPLICABLE}
 
 
 # Gaps ---------------------------------------------------------------------
@@ -410,14 +667,96 @@ def gap_update(*, gap: Gap, version: int | None = None, if_match=None, **fields)
     return _save(gap, allowed)
 
 
+ACTION_OUTCOMES = ("done", "cancelled", "kept")
+
+
+def _action_outcomes(gap: Gap, actions) -> dict[int, str]:
+    """What becomes of each open action of the gap: one word for all, or one per action."""
+    open_ids = list(
+        gap.actions.exclude(status__in=CLOSED_ACTION_STATUSES).order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if actions is None:
+        if open_ids and gap.status == Gap.Status.CLOSURE_PROPOSED:
+            raise DomainError(
+                "Say what becomes of the gap's open actions: done, cancelled or kept open.",
+                field="actions",
+            )
+        return dict.fromkeys(open_ids, "kept")
+    if isinstance(actions, str):
+        if actions not in ACTION_OUTCOMES:
+            raise DomainError("Choose done, cancelled or kept for the open actions.",
+                              field="actions")
+        return dict.fromkeys(open_ids, actions)
+    outcomes = {}
+    for key, outcome in actions.items():
+        try:
+            action_id = int(key)
+        except (TypeError, ValueError):
+            raise DomainError(f"\u201c{key}\u201d is not an action's id.",
+                              field="actions") from None
+        if action_id not in open_ids:
+            raise DomainError(f"Action {action_id} is not an open action of this gap.",
+                              field="actions")
+        if outcome not in ACTION_OUTCOMES:
+            raise DomainError(f"Choose done, cancelled or kept for action {action_id}.",
+                              field="actions")
+        outcomes[action_id] = outcome
+    left = [pk for pk in open_ids if pk not in outcomes]
+    if left:
+        raise DomainError(
+            "Say what becomes of every open action; missing: "
+            + ", ".join(str(pk) for pk in left) + ".",
+            field="actions",
+        )
+    return outcomes
+
+
 @transaction.atomic
-def gap_close(*, gap: Gap, note: str, version: int | None = None, if_match=None) -> Gap:
+def gap_close(*, gap: Gap, note: str = "", version: int | None = None, if_match=None,
+              actions=None, actor=None) -> Gap:
+    """Close an open gap by hand, or decide a proposed closure.
+
+    ``actions`` says what becomes of the gap's open actions: ``"done"``, ``"cancelled"``
+    or ``"kept"`` for all, or a mapping of action id to one of those. The actions app
+    makes each change through its own service (the ``gap_actions_decided`` signal), so
+    their history and notifications are as for any other change.
+    """
     gap = lock_for_update(Gap, gap.pk, version=version, if_match=if_match)
-    if gap.status != Gap.Status.OPEN:
+    if gap.status == Gap.Status.CLOSED:
         raise InvalidTransition("This gap is already closed.")
-    if not note.strip():
+    proposed = gap.status == Gap.Status.CLOSURE_PROPOSED
+    note = (note or "").strip()
+    if not note and not proposed:
         raise DomainError("Say why the gap is being closed.", field="reason")
-    _close(gap, reason=Gap.ClosedReason.CLOSED_BY_MANAGER, now=timezone.now(), note=note.strip())
+    outcomes = _action_outcomes(gap, actions)
+    reason = Gap.ClosedReason.REASSESSED_MET if proposed else Gap.ClosedReason.CLOSED_BY_MANAGER
+    _close(gap, reason=reason, now=timezone.now(), note=note)
+    changes = {pk: outcome for pk, outcome in outcomes.items() if outcome != "kept"}
+    if changes:
+        from .signals import gap_actions_decided
+
+        gap_actions_decided.send(sender=Gap, gap=gap, outcomes=changes, actor=actor)
+        still_open = gap.actions.filter(pk__in=changes).exclude(
+            status__in=CLOSED_ACTION_STATUSES).exists()
+        if still_open:  # nobody applied the decision: do not close half of it
+            raise RuntimeError("The gap's actions were not updated; is the actions app installed?")
+    return gap
+
+
+@transaction.atomic
+def gap_keep_open(*, actor, gap: Gap, note: str = "", version: int | None = None,
+                  if_match=None) -> Gap:
+    """A manager turns down a proposed closure: the gap is open again, its work goes on."""
+    access.require(access.can_set_gap_status(actor, gap),
+                   "Only the programme's managers can decide a proposed closure.")
+    gap = lock_for_update(Gap, gap.pk, version=version, if_match=if_match)
+    if gap.status != Gap.Status.CLOSURE_PROPOSED:
+        raise InvalidTransition("Only a gap whose closure is proposed can be kept open.")
+    gap.status = Gap.Status.OPEN
+    gap.status_note = (note or "").strip()
+    gap.version += 1
+    gap.save(update_fields=["status", "status_note", "version"])
     return gap
 
 

@@ -326,11 +326,11 @@ def generate(*, scale: Scale, progress=None, seed: int = SEED, today=None) -> di
 
     w.write(Assessment, ["id", "cycle_id", "partner_id", "status", "participants",
                          "includes_people_supported", "created_at", "submitted_at",
-                         "submitted_by_id"], (
+                         "submitted_by_id", "late"], (
         (assessment_id(pid, review), cycles[programme_of[pid]][review], pid, "submitted",
          "Partnership workforce leads", pid % 3 == 0,
          submitted_at(pid, review) - datetime.timedelta(days=14), submitted_at(pid, review),
-         lead_of[pid])
+         lead_of[pid], False)
         for pid in partner_ids for review in (0, 1)
     ))
 
@@ -345,11 +345,11 @@ def generate(*, scale: Scale, progress=None, seed: int = SEED, today=None) -> di
             for review, ratings in ((0, baseline_ratings[pid]), (1, review_ratings[pid])):
                 aid, when = assessment_id(pid, review), submitted_at(pid, review)
                 for (item_id, _), rating in zip(items, ratings, strict=True):
-                    yield (rid, aid, item_id, rating, "", "", when)
+                    yield (rid, aid, item_id, rating, "", "", False, when)
                     rid += 1
 
     w.write(Response, ["id", "assessment_id", "checklist_item_id", "rating", "evidence", "notes",
-                       "updated_at"], responses())
+                       "carried_forward", "updated_at"], responses())
 
     # Gaps, as the two submissions would leave them ------------------------------------
     first_gap = w.next_id(Gap)

@@ -198,3 +198,18 @@ class FundingAllocationFactory(factory.django.DjangoModelFactory):
 
     stream = factory.SubFactory(FundingStreamFactory)
     amount = Decimal("100.00")
+
+
+def answer_the_rest(assessment, rating: str = "not_applicable") -> list:
+    """Answer every active item the assessment has no answer for, so it can be submitted.
+
+    ``not_applicable`` by default: it opens no gap and leaves every score as it was.
+    """
+    answered = set(assessment.responses.values_list("checklist_item_id", flat=True))
+    items = ChecklistItem.objects.filter(
+        principle__framework_id=assessment.cycle.programme.framework_id, is_active=True
+    ).exclude(pk__in=answered)
+    return [
+        ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
+        for item in items
+    ]

@@ -796,7 +796,7 @@ def test_the_declared_bodies_of_custom_actions_are_read():
     close = next(e for e in SERVED if e.collection == "gaps" and e.extra == "close")
 
     # then their fields come from the declared serializer, not the viewset's
-    assert set(request_fields(close).writable) == {"reason", "version"}
+    assert set(request_fields(close).writable) == {"reason", "version", "actions"}
 
 
 def test_the_snapshot_sees_a_changed_row_and_a_new_one(world):

@@ -25,8 +25,8 @@ Verbs: ``list`` GET the collection; ``read`` GET the object; ``create`` POST a v
 body for the column's partner (fresh names); ``change`` PATCH a valid body;
 ``delete`` DELETE a fresh object made for the test; ``confirm`` (placements) PATCH
 ``{"status": "confirmed"}``, the provider's step; ``submit`` (assessments) POST
-``/assessments/{id}/submit/`` on a draft with one answer; ``close`` (gaps) POST
-``/gaps/{id}/close/``.
+``/assessments/{id}/submit/`` on a draft with one answer (the rest then answered);
+``close`` (gaps) POST ``/gaps/{id}/close/``.
 
 Where DESIGN.md says nothing the expected cells follow the code's documented
 decisions: only staff create programmes and delete programmes and partners; any
@@ -329,6 +329,7 @@ class Objects:
         assessment = f.AssessmentFactory(cycle=self.new_cycle(), partner=self.partner(side))
         item = self.w.items[2] if fresh else self.w.items[0]
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating="not_met")
+        f.answer_the_rest(assessment)
         result = programme_services.assessment_submit(assessment=assessment, user=self.w.manager)
         (gap,) = result.opened
         return gap
@@ -510,6 +511,7 @@ def test_role_matrix(api, world, objects, resource, verb, column, expected):
 
     if verb == "submit":
         target = objects.get("responses", side).assessment  # a draft with one answer
+        f.answer_the_rest(target)  # only a complete assessment can be submitted
         answer = client.post(f"{base}{target.pk}/submit/")
         assert answer.status_code == expected, answer.content
         target.refresh_from_db()

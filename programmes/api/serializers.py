@@ -1,6 +1,9 @@
 from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import selectors
 from ..models import (
     Assessment,
     AssessmentCycle,
@@ -11,6 +14,7 @@ from ..models import (
     Partner,
     Principle,
     Programme,
+    Rating,
     Response,
 )
 from .fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
@@ -58,7 +62,8 @@ class ProgrammeSerializer(BaseModelSerializer):
         start = attrs.get("start_date", getattr(self.instance, "start_date", None))
         end = attrs.get("end_date", getattr(self.instance, "end_date", None))
         if start and end and end < start:
-            raise serializers.ValidationError({"end_date": "The end date must not be before the start date."})
+            raise serializers.ValidationError(
+                {"end_date": "The end date must not be before the start date."})
         return attrs
 
 
@@ -73,15 +78,24 @@ class MembershipSerializer(BaseModelSerializer):
 
 
 class CycleSerializer(BaseModelSerializer):
+    is_open = serializers.SerializerMethodField(
+        help_text="Open for submissions today: started, and not closed by a manager."
+    )
+
     class Meta:
         model = AssessmentCycle
-        fields = ["id", "programme", "name", "period_start", "period_end"]
+        fields = ["id", "programme", "name", "period_start", "period_end", "closed_at", "is_open"]
+        read_only_fields = ["closed_at"]
+
+    def get_is_open(self, cycle) -> bool:
+        return cycle.is_open_on(timezone.localdate())
 
     def validate(self, attrs):
         start = attrs.get("period_start", getattr(self.instance, "period_start", None))
         end = attrs.get("period_end", getattr(self.instance, "period_end", None))
         if start and end and end < start:
-            raise serializers.ValidationError({"period_end": "The end of the period must not be before its start."})
+            raise serializers.ValidationError(
+                {"period_end": "The end of the period must not be before its start."})
         return attrs
 
 
@@ -92,16 +106,33 @@ class AssessmentSerializer(BaseModelSerializer):
         model = Assessment
         fields = [
             "id", "cycle", "programme", "partner", "status", "submitted_at", "submitted_by",
-            "participants", "includes_people_supported", "created_at",
+            "participants", "includes_people_supported", "late", "created_at",
         ]
-        read_only_fields = ["status", "submitted_at", "submitted_by", "created_at"]
+        read_only_fields = ["status", "submitted_at", "submitted_by", "late", "created_at"]
 
 
 class ResponseSerializer(BaseModelSerializer):
+    previous_rating = serializers.SerializerMethodField(
+        help_text="The partner's rating of this item in its last submitted assessment before "
+        "this one, or null."
+    )
+
     class Meta:
         model = Response
-        fields = ["id", "assessment", "checklist_item", "rating", "evidence", "notes", "updated_at"]
-        read_only_fields = ["updated_at"]
+        fields = [
+            "id", "assessment", "checklist_item", "rating", "evidence", "notes",
+            "carried_forward", "previous_rating", "updated_at",
+        ]
+        read_only_fields = ["carried_forward", "updated_at"]
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=Rating.choices, allow_null=True)
+    )
+    def get_previous_rating(self, response):
+        if hasattr(response, "previous_rating"):  # annotated by the list's one query
+            return response.previous_rating
+        return selectors.previous_ratings(Response.objects.filter(pk=response.pk)).get(
+            pk=response.pk).previous_rating
 
 
 class GapSerializer(BaseModelSerializer):
@@ -140,11 +171,69 @@ class GapStatusSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
+ACTION_OUTCOME_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "enum": ["done", "cancelled", "kept"]},
+        {"type": "object", "additionalProperties": {
+            "type": "string", "enum": ["done", "cancelled", "kept"]}},
+    ],
+    "description": "What becomes of the gap's open actions: one word for all of them, or "
+    "a mapping of action id to a word. Needed when the gap's closure was proposed and it "
+    "has open actions; otherwise they are kept.",
+}
+
+
+@extend_schema_field(ACTION_OUTCOME_SCHEMA)
+class ActionOutcomesField(serializers.Field):
+    default_error_messages = {
+        "invalid": "Give \u201cdone\u201d, \u201ccancelled\u201d or \u201ckept\u201d, "
+                   "or a mapping of action id to one of those."
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) or (
+            isinstance(data, dict) and all(isinstance(v, str) for v in data.values())
+            and len(data) <= 1000
+        ):
+            return data
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
+class GapCloseSerializer(GapStatusSerializer):
+    reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, trim_whitespace=True,
+        help_text="Why the gap is closed; may be left out when deciding a proposed closure.",
+    )
+    actions = ActionOutcomesField(required=False)
+
+
+class GapKeepOpenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True,
+                                   trim_whitespace=True)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
+class CarryForwardResultSerializer(serializers.Serializer):
+    assessment = serializers.IntegerField()
+    source_assessment = serializers.IntegerField()
+    source_cycle = serializers.CharField()
+    carried_forward = serializers.ListField(
+        child=serializers.CharField(), help_text="The codes of the items filled."
+    )
+
+
 class SubmitResultSerializer(serializers.Serializer):
     assessment = AssessmentSerializer()
     gaps_opened = serializers.ListField(child=serializers.IntegerField())
     gaps_kept = serializers.ListField(child=serializers.IntegerField())
     gaps_closed = serializers.ListField(child=serializers.IntegerField())
+    gaps_closure_proposed = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Gaps rated met that still have open work: a manager decides.",
+    )
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -180,7 +269,10 @@ class ProgressFiguresSerializer(serializers.Serializer):
     learning_needs = serializers.IntegerField()
     learning_needs_met = serializers.IntegerField()
     funding_allocated = serializers.DecimalField(max_digits=14, decimal_places=2)
-    score = serializers.FloatField(allow_null=True, help_text="0 to 100, one decimal; null when nothing applicable was assessed.")
+    score = serializers.FloatField(
+        allow_null=True,
+        help_text="0 to 100, one decimal; null when nothing applicable was assessed.",
+    )
 
 
 class PrincipleProgressSerializer(ProgressFiguresSerializer):

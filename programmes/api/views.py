@@ -1,11 +1,11 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -19,7 +19,7 @@ from exchange.api import (
 )
 from exchange.tabular import FORMATS
 
-from .. import access, compare, progress, services, sheets, snapshots
+from .. import access, compare, progress, selectors, services, sheets, snapshots
 from ..filters import (
     AssessmentFilter,
     ChecklistItemFilter,
@@ -52,12 +52,15 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
-    @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer, 400: ERRORS[400]})
+    @extend_schema(request=s.TokenRequestSerializer,
+                   responses={200: s.TokenSerializer, 400: ERRORS[400]})
     def post(self, request):
         body = s.TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = authenticate(
-            request, username=body.validated_data["username"], password=body.validated_data["password"]
+            request,
+            username=body.validated_data["username"],
+            password=body.validated_data["password"],
         )
         if user is None or not user.is_active:
             raise ValidationError({"non_field_errors": ["Unable to log in with these details."]})
@@ -138,7 +141,8 @@ class ProgrammeViewSet(FileFormatMixin, ScopedViewSet):
     def progress(self, request, pk=None):
         """Progress by principle, current to the last write (``?partner=`` for one partner)."""
         programme = self.get_object()
-        query = s.ProgressQuerySerializer(data=request.query_params, context={"programme": programme})
+        query = s.ProgressQuerySerializer(data=request.query_params,
+                                          context={"programme": programme})
         query.is_valid(raise_exception=True)
         partner = query.validated_data.get("partner")
         figures = progress.programme_progress(programme=programme, partner_id=partner)
@@ -249,6 +253,13 @@ class CycleViewSet(ScopedViewSet):
 
     def delete_object(self, instance):
         services.cycle_delete(actor=self.request.user, cycle=instance)
+    @extend_schema(request=None, responses={200: s.CycleSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close the cycle (managers): its assessments can no longer start, change or be
+        submitted (409 ``cycle_closed``)."""
+        cycle = services.cycle_close(actor=request.user, cycle=self.get_object())
+        return Response(s.CycleSerializer(cycle, context=self.get_serializer_context()).data)
 
 
 class AssessmentViewSet(HistoryMixin, ScopedViewSet):
@@ -286,11 +297,29 @@ class AssessmentViewSet(HistoryMixin, ScopedViewSet):
         assessment = self.get_object()
         self.check_change(assessment)
         result = services.assessment_submit(assessment=assessment, user=request.user)
+        context = self.get_serializer_context()
         return Response({
-            "assessment": s.AssessmentSerializer(result.assessment, context=self.get_serializer_context()).data,
+            "assessment": s.AssessmentSerializer(result.assessment, context=context).data,
             "gaps_opened": [g.pk for g in result.opened],
             "gaps_kept": [g.pk for g in result.kept],
             "gaps_closed": [g.pk for g in result.closed],
+            "gaps_closure_proposed": [g.pk for g in result.proposed],
+        })
+
+    @extend_schema(request=None, responses={200: s.CarryForwardResultSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="carry-forward")
+    def carry_forward(self, request, pk=None):
+        """Fill the draft's unanswered items from the partner's last submitted assessment
+        of the same framework; the copies are ``carried_forward`` until changed."""
+        result = services.assessment_carry_forward(actor=request.user,
+                                                   assessment=self.get_object())
+        codes = dict(ChecklistItem.objects.filter(
+            pk__in=[r.checklist_item_id for r in result.created]).values_list("pk", "code"))
+        return Response({
+            "assessment": result.assessment.pk,
+            "source_assessment": result.source.pk,
+            "source_cycle": result.source.cycle.name,
+            "carried_forward": [codes[r.checklist_item_id] for r in result.created],
         })
 
 
@@ -300,10 +329,14 @@ class ResponseViewSet(HistoryMixin, ScopedViewSet):
     select_related = ("assessment__cycle", "checklist_item")
     ordering_fields = ["updated_at"]
 
+    def get_queryset(self):
+        return selectors.previous_ratings(super().get_queryset())
+
     def _require_answerer(self, assessment):
         access.require(
-            access.can_answer_assessment(self.request.user, assessment.cycle.programme_id,
-                                         assessment.partner_id),
+            access.can_answer_assessment(
+                self.request.user, assessment.cycle.programme_id, assessment.partner_id
+            ),
             "Only the programme's managers and this partner's leads can answer it.",
         )
 
@@ -366,11 +399,39 @@ class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
                      version=body.validated_data.get("version"), if_match=self.if_match())
         return Response(s.GapSerializer(gap, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=s.GapStatusSerializer, responses={200: s.GapSerializer, **ERRORS})
+    @extend_schema(request=s.GapCloseSerializer, responses={200: s.GapSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        """Close an open gap by hand, with a reason."""
-        return self._set_status(request, services.gap_close)
+        """Close an open gap by hand, with a reason, or decide a proposed closure.
+
+        ``actions`` says what becomes of its open actions (``done``, ``cancelled`` or
+        ``kept``, for all or per action id); a proposed closure with open actions needs it.
+        """
+        gap = self.get_object()
+        access.require(access.can_set_gap_status(request.user, gap),
+                       "Only the programme's managers can close or reopen a gap.")
+        body = s.GapCloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        gap = services.gap_close(gap=gap, note=data.get("reason", ""), version=data.get("version"),
+                                 if_match=self.if_match(), actions=data.get("actions"),
+                                 actor=request.user)
+        return Response(s.GapSerializer(gap, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=s.GapKeepOpenSerializer, responses={200: s.GapSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="keep-open")
+    def keep_open(self, request, pk=None):
+        """Turn down a proposed closure (managers): the gap is open again."""
+        gap = self.get_object()  # an unseen gap is a 404 whatever the body
+        access.require(access.can_set_gap_status(request.user, gap),
+                       "Only the programme's managers can decide a proposed closure.")
+        body = s.GapKeepOpenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        gap = services.gap_keep_open(actor=request.user, gap=gap,
+                                     note=body.validated_data.get("reason", ""),
+                                     version=body.validated_data.get("version"),
+                                     if_match=self.if_match())
+        return Response(s.GapSerializer(gap, context=self.get_serializer_context()).data)
 
     @extend_schema(request=s.GapStatusSerializer, responses={200: s.GapSerializer, **ERRORS})
     @action(detail=True, methods=["post"])

@@ -103,27 +103,54 @@ def test_partner_lead_answers_and_submits_then_marks_an_action_done(visitor):
 
     # when the lead starts their review assessment (not started in the demo)
     visitor.goto(f"/programmes/{programme().pk}/cycles/")
+    assert "Open now" in page.get_by_test_id("open-now").inner_text()
     visitor.click("button", name=f"Start the assessment of {lead_partner}")
     assessment = Assessment.objects.get(partner__name=lead_partner, status="draft")
     assert f"/assessments/{assessment.pk}/" in page.url
 
     # and answers principle 1: every item not met
     visitor.click("link", name=re.compile(r"^1\. Successful workforce integration"))
+    assert page.get_by_text("What the ratings mean").is_visible()
     for radio in page.get_by_label("Not met", exact=True).all():
         radio.check()
     visitor.click("button", name="Save and continue")
     assert "Answers to principle 1 saved" in page.content()
 
-    # and submits after the confirmation page
+    # then the check page refuses to submit: it lists the 41 missing answers with links
+    visitor.click("link", name="Check and submit")
+    missing = page.get_by_test_id("unanswered").get_by_role("link")
+    assert missing.count() == 41
+    assert page.get_by_role("button", name="Submit the assessment").count() == 0
+    assert page.get_by_role("link", name=re.compile(r"^Change 1\.1")).count() == 1
+    first = missing.first
+    first_code = first.inner_text().split()[0]
+    first.click()
+    page.wait_for_load_state()
+    assert re.search(r"/principles/2/#item-\d+$", page.url)
+    assert page.locator(page.url[page.url.index("#"):]).inner_text().startswith(first_code)
+    visitor.check_accessibility()
+
+    # when they start from their baseline answers for the rest, then submit
+    visitor.goto(f"/assessments/{assessment.pk}/")
+    visitor.click("button", name="Start from your answers of Baseline self-assessment")
+    assert "41 answers copied from Baseline self-assessment" in page.content()
+    visitor.click("link", name=re.compile(r"^2\. "))
+    assert "Carried forward" in page.content()
+    assert "Last time (Baseline self-assessment)" in page.content()
+    visitor.goto(f"/assessments/{assessment.pk}/")
     visitor.click("link", name="Check and submit")
     visitor.click("button", name="Submit the assessment")
 
     # then the dashboard shows the new gaps
     assert "Assessment submitted" in page.content()
+    assessment.refresh_from_db()
+    assert assessment.status == "submitted"
+    assert assessment.responses.filter(carried_forward=True).count() == 41
     after = Gap.objects.filter(partner__name=lead_partner, status="open").count()
     assert after >= before and after >= 5
     open_gaps = int(page.get_by_test_id("open-gaps").inner_text())
-    assert open_gaps == Gap.objects.filter(programme=programme(), status="open").count()
+    assert open_gaps == Gap.objects.filter(programme=programme(),
+                                           status__in=Gap.OPEN_STATUSES).count()
 
     # and they mark one of their actions done on "My actions"
     visitor.click("link", name="My actions")
@@ -264,3 +291,41 @@ def test_every_other_page_passes_the_accessibility_check(visitor):
     visitor.click("link", name="Add a training offer")
     visitor.click("button", name="Save as a draft")
     assert "Enter the title" in page.locator(".nhsuk-error-summary").inner_text()
+
+
+def test_manager_decides_a_proposed_closure(visitor):
+    """A partner rates met an item whose gap still has open work; the manager decides."""
+    from programmes import services
+
+    page = visitor.page
+    # given a partner's review draft, and an open gap of theirs with an open action
+    draft = Assessment.objects.filter(status="draft", cycle__programme=programme()).first()
+    gap = Gap.objects.filter(partner=draft.partner, status="open",
+                             actions__status__in=["not_started", "in_progress"]).first()
+    open_actions = list(gap.actions.exclude(status__in=["done", "cancelled"]))
+    item = gap.checklist_item
+    services.responses_save(assessment=draft, answers=[{"checklist_item": item,
+                                                        "rating": "met"}])
+    services.assessment_submit(assessment=draft, user=None)
+    gap.refresh_from_db()
+    assert gap.status == "closure_proposed"
+
+    # when the manager opens the notification's gap page
+    visitor.log_in("manager")
+    visitor.goto(f"/gaps/{gap.pk}/")
+    proposal = page.get_by_test_id("closure-proposed").inner_text()
+    assert "Closure proposed" in proposal and "open action" in proposal
+
+    # and closes the gap, cancelling its open actions
+    page.get_by_label("Close the gap").check()
+    for action in open_actions:
+        page.locator(f"#action-{action.pk}-cancelled").check()
+    page.get_by_label("Note for the record (optional)").fill("Met through the new induction")
+    visitor.click("button", name="Save the decision")
+
+    # then the gap is closed and its actions cancelled
+    assert "The gap is closed" in page.content()
+    gap.refresh_from_db()
+    assert gap.status == "closed" and gap.closed_reason == "reassessed_met"
+    assert {a.status for a in gap.actions.filter(pk__in=[a.pk for a in open_actions])} == {
+        "cancelled"}

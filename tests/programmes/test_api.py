@@ -11,10 +11,13 @@ from .. import factories as f
 pytestmark = pytest.mark.django_db
 
 
-def draft(world, partner=None, ratings=None):
+def draft(world, partner=None, ratings=None, *, complete=False):
+    """A draft rating ``{item: rating}``; ``complete`` rates every other item not applicable."""
     assessment = f.AssessmentFactory(cycle=world.cycle, partner=partner or world.partner_a)
     for item, rating in (ratings or {}).items():
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
+    if complete:
+        f.answer_the_rest(assessment)
     return assessment
 
 
@@ -90,7 +93,7 @@ def test_providers_and_reviewers_cannot_answer_assessments(api, world, role_user
 
 def test_outsider_gets_404_on_the_programmes_objects(api, world):
     # given objects of a programme the outsider does not belong to
-    assessment = draft(world, ratings={world.items[0]: "not_met"})
+    assessment = draft(world, ratings={world.items[0]: "not_met"}, complete=True)
     services.assessment_submit(assessment=assessment, user=world.manager)
     gap = Gap.objects.get()
     client = api.as_user(world.outsider)
@@ -100,7 +103,7 @@ def test_outsider_gets_404_on_the_programmes_objects(api, world):
         f"/api/v1/programmes/{world.programme.pk}/",
         f"/api/v1/cycles/{world.cycle.pk}/",
         f"/api/v1/assessments/{assessment.pk}/",
-        f"/api/v1/responses/{assessment.responses.get().pk}/",
+        f"/api/v1/responses/{assessment.responses.first().pk}/",
         f"/api/v1/gaps/{gap.pk}/",
         f"/api/v1/partners/{world.partner_a.pk}/",
         f"/api/v1/memberships/{world.programme.memberships.first().pk}/",
@@ -135,9 +138,9 @@ def test_malformed_body_gets_a_message_per_field_and_changes_nothing(api, world)
 
 def test_changing_a_submitted_assessment_is_a_conflict(api, world):
     # given a submitted assessment
-    assessment = draft(world, ratings={world.items[0]: "met"})
+    assessment = draft(world, ratings={world.items[0]: "met"}, complete=True)
     services.assessment_submit(assessment=assessment, user=world.manager)
-    response = assessment.responses.get()
+    response = assessment.responses.get(checklist_item=world.items[0])
     client = api.as_user(world.lead_a)
 
     # when its lead tries to change it or its answers
@@ -146,7 +149,8 @@ def test_changing_a_submitted_assessment_is_a_conflict(api, world):
                      format="json"),
         client.patch(f"/api/v1/responses/{response.pk}/", {"rating": "not_met"}, format="json"),
         client.post("/api/v1/responses/", {
-            "assessment": assessment.pk, "checklist_item": world.items[1].pk, "rating": "met"},
+            "assessment": assessment.pk, "checklist_item": f.ChecklistItemFactory(
+                principle=world.principles[0], order=9).pk, "rating": "met"},
             format="json"),
         client.delete(f"/api/v1/responses/{response.pk}/"),
         client.post(f"/api/v1/assessments/{assessment.pk}/submit/"),
@@ -157,7 +161,7 @@ def test_changing_a_submitted_assessment_is_a_conflict(api, world):
     assert attempts[0].json()["code"] == "invalid_state"
     response.refresh_from_db()
     assert response.rating == "met"
-    assert assessment.responses.count() == 1
+    assert assessment.responses.count() == len(world.items)
 
 
 def test_an_answer_to_an_item_of_another_framework_is_refused(api, world):
@@ -172,7 +176,9 @@ def test_an_answer_to_an_item_of_another_framework_is_refused(api, world):
 def test_submitting_an_empty_assessment_is_refused(api, world):
     assessment = draft(world)
     answer = api.as_user(world.manager).post(f"/api/v1/assessments/{assessment.pk}/submit/")
-    assert answer.status_code == 400
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "incomplete"
+    assert answer.json()["unanswered"] == [item.code for item in world.items]
     assessment.refresh_from_db()
     assert assessment.status == "draft"
 
@@ -186,7 +192,7 @@ def test_one_assessment_per_partner_per_cycle(api, world):
 
 
 def test_manager_closes_and_reopens_a_gap_with_a_reason(api, world):
-    assessment = draft(world, ratings={world.items[0]: "not_met"})
+    assessment = draft(world, ratings={world.items[0]: "not_met"}, complete=True)
     services.assessment_submit(assessment=assessment, user=world.manager)
     gap = Gap.objects.get()
     manager = api.as_user(world.manager)
@@ -208,8 +214,8 @@ def test_manager_closes_and_reopens_a_gap_with_a_reason(api, world):
 
 
 def test_partner_lead_changes_own_gaps_only_and_cannot_close_them(api, world):
-    a = draft(world, ratings={world.items[0]: "not_met"})
-    b = draft(world, partner=world.partner_b, ratings={world.items[0]: "not_met"})
+    a = draft(world, ratings={world.items[0]: "not_met"}, complete=True)
+    b = draft(world, partner=world.partner_b, ratings={world.items[0]: "not_met"}, complete=True)
     services.assessment_submit(assessment=a, user=world.manager)
     services.assessment_submit(assessment=b, user=world.manager)
     gap_a = Gap.objects.get(partner=world.partner_a)
@@ -228,7 +234,7 @@ def test_partner_lead_changes_own_gaps_only_and_cannot_close_them(api, world):
 
 
 def test_a_stale_gap_version_is_refused(api, world):
-    assessment = draft(world, ratings={world.items[0]: "not_met"})
+    assessment = draft(world, ratings={world.items[0]: "not_met"}, complete=True)
     services.assessment_submit(assessment=assessment, user=world.manager)
     gap = Gap.objects.get()
     client = api.as_user(world.manager)

@@ -17,6 +17,7 @@ def submit(world, partner, ratings, cycle=None):
     assessment = f.AssessmentFactory(cycle=cycle or world.cycle, partner=partner)
     for item, rating in ratings.items():
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
+    f.answer_the_rest(assessment)
     services.assessment_submit(assessment=assessment, user=world.manager)
 
 

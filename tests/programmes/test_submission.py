@@ -13,8 +13,10 @@ from .. import factories as f
 
 
 def answer(assessment, ratings):
+    """Rate ``{item: rating}`` and every other item not applicable (so it can be submitted)."""
     for item, rating in ratings.items():
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
+    f.answer_the_rest(assessment)
 
 
 def test_submission_opens_a_gap_per_unmet_item_with_its_severity(world):
@@ -71,7 +73,7 @@ def test_a_submitted_assessment_cannot_change(world):
     assessment = f.AssessmentFactory(cycle=world.cycle, partner=world.partner_a)
     answer(assessment, {world.items[0]: "met"})
     services.assessment_submit(assessment=assessment, user=world.manager)
-    response = assessment.responses.get()
+    response = assessment.responses.get(checklist_item=world.items[0])
 
     with pytest.raises(InvalidTransition):
         services.assessment_submit(assessment=assessment, user=world.manager)

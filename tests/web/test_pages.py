@@ -172,11 +172,19 @@ def test_lead_answers_a_principle_saves_a_draft_and_submits_after_confirming(sit
     html = client.get(section).content.decode()
     assert "Joint induction since May" in html and "checked" in html
 
-    # the confirmation page changes nothing
-    confirm = client.get(reverse("web:assessment-submit", args=[assessment.pk]))
-    assert "Once submitted, it cannot change" in confirm.content.decode()
+    # the check page lists what is still to answer, offers no submit, and changes nothing
+    check = client.get(reverse("web:assessment-submit", args=[assessment.pk])).content.decode()
+    assert "Questions still to answer" in check and "Submit the assessment" not in check
     assessment.refresh_from_db()
     assert assessment.status == "draft"
+
+    # once the second principle is answered, the check page offers the submit button
+    rest = {f"item-{item.pk}-rating": "met" for item in w.items[2:]}
+    assert client.post(reverse("web:assessment-section", args=[assessment.pk, 2]),
+                       rest).status_code == 302
+    confirm = client.get(reverse("web:assessment-submit", args=[assessment.pk]))
+    assert "Once submitted, it cannot change" in confirm.content.decode()
+    assert "Submit the assessment" in confirm.content.decode()
 
     response = client.post(reverse("web:assessment-submit", args=[assessment.pk]))
     assert response["Location"] == reverse("web:dashboard", args=[w.programme.pk])

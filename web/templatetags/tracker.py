@@ -13,7 +13,8 @@ TAG_COLOURS = {
     # ratings
     "met": "green", "partly_met": "yellow", "not_met": "red", "not_applicable": "grey",
     # gaps
-    "open": "orange", "closed": "green", "high": "red", "medium": "yellow",
+    "open": "orange", "closure_proposed": "blue", "closed": "green", "high": "red",
+    "medium": "yellow",
     # actions
     "not_started": "grey", "in_progress": "blue", "blocked": "red", "done": "green",
     "cancelled": "grey",

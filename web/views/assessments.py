@@ -4,11 +4,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from programmes import access, services
 from programmes.errors import DomainError
-from programmes.models import Assessment, AssessmentCycle, Partner, Principle, Programme
+from programmes.models import (
+    Assessment,
+    AssessmentCycle,
+    ChecklistItem,
+    Partner,
+    Principle,
+    Programme,
+    Rating,
+)
 
 from ..forms import AnswerForm
 from .common import require, role_context, visible_or_404
@@ -30,6 +39,7 @@ def cycles(request, pk, cycle_pk=None):
         )
     }
     partners = list(programme.partners.order_by("name"))
+    open_now = services.cycle_open_now(programme.cycles.all())
     rows = [
         (
             cycle,
@@ -47,8 +57,40 @@ def cycles(request, pk, cycle_pk=None):
     return render(
         request,
         "web/cycles.html",
-        {"programme": programme, "rows": rows, **role_context(request.user, programme.pk)},
+        {
+            "programme": programme,
+            "rows": rows,
+            "open_now": open_now,
+            "today": timezone.localdate(),
+            **role_context(request.user, programme.pk),
+        },
     )
+
+
+@login_required
+def cycle_close(request, pk, cycle_pk):
+    """Confirm, then close a cycle (managers): its assessments can no longer change."""
+    programme = visible_or_404(Programme, request.user, pk=pk)
+    cycle = visible_or_404(AssessmentCycle, request.user, pk=cycle_pk, programme=programme)
+    require(access.can_manage_programme(request.user, programme.pk),
+            "Only the programme's managers can close its assessment cycles.")
+    if request.method == "POST":
+        try:
+            services.cycle_close(actor=request.user, cycle=cycle)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{cycle.name} is closed. Its assessments can no longer "
+                                      "be started, changed or submitted.")
+        return redirect("web:cycles", programme.pk)
+    drafts = list(cycle.assessments.filter(status=Assessment.Status.DRAFT)
+                  .select_related("partner").order_by("partner__name"))
+    submitted = cycle.assessments.filter(status=Assessment.Status.SUBMITTED).count()
+    return render(request, "web/cycle_close.html", {
+        "programme": programme, "cycle": cycle, "drafts": drafts, "submitted": submitted,
+        "not_started": programme.partners.count() - len(drafts) - submitted,
+        **role_context(request.user, programme.pk),
+    })
 
 
 @login_required
@@ -62,6 +104,10 @@ def assessment_start(request, pk, cycle_pk, partner_pk):
         "Only the programme's managers and this partner's leads can answer its assessment.",
     )
     assessment = Assessment.objects.filter(cycle=cycle, partner=partner).first()
+    if assessment is None and services.cycle_open_now(programme.cycles.all()) != cycle:
+        messages.error(request, f"{cycle.name} is not the cycle open now: start an assessment "
+                                "in the open cycle.")
+        return redirect("web:cycles", programme.pk)
     if assessment is None:
         try:
             assessment = services.assessment_create(cycle=cycle, partner=partner)
@@ -90,6 +136,12 @@ def assessment(request, pk):
     assessment = visible_or_404(Assessment, request.user, pk=pk)
     programme = assessment.cycle.programme
     sections = _sections(assessment)
+    answered = sum(s.answered for s in sections)
+    total = sum(s.item_count for s in sections)
+    can_answer = access.can_answer_assessment(request.user, programme.pk, assessment.partner_id)
+    earlier = None
+    if can_answer and not assessment.is_submitted and answered < total:
+        earlier = services.previous_submitted(assessment)
     return render(
         request,
         "web/assessment.html",
@@ -97,13 +149,31 @@ def assessment(request, pk):
             "assessment": assessment,
             "programme": programme,
             "sections": sections,
-            "answered": sum(s.answered for s in sections),
-            "total": sum(s.item_count for s in sections),
-            "can_answer": access.can_answer_assessment(
-                request.user, programme.pk, assessment.partner_id
-            ),
+            "answered": answered,
+            "total": total,
+            "can_answer": can_answer,
+            "earlier": earlier,
         },
     )
+
+
+@login_required
+@require_POST
+def assessment_carry_forward(request, pk):
+    """The "Start from your answers of <cycle>" button: the API's carry-forward service."""
+    assessment = visible_or_404(Assessment, request.user, pk=pk)
+    try:
+        result = services.assessment_carry_forward(actor=request.user, assessment=assessment)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        n = len(result.created)
+        messages.success(
+            request,
+            f"{n} answer{'s' if n != 1 else ''} copied from {result.source.cycle.name}. "
+            "Check each one: it is marked \u201ccarried forward\u201d until you change it.",
+        )
+    return redirect("web:assessment", assessment.pk)
 
 
 @login_required
@@ -116,6 +186,15 @@ def assessment_section(request, pk, number):
     existing = {
         r.checklist_item_id: r for r in assessment.responses.filter(checklist_item__in=items)
     }
+    earlier = services.previous_submitted(assessment)
+    previous = dict(
+        earlier.responses.filter(checklist_item__in=items)
+        .values_list("checklist_item_id", "rating")
+    ) if earlier else {}
+    for item in items:
+        item.answer = existing.get(item.pk)
+        item.previous_rating = previous.get(item.pk)
+        item.previous_label = Rating(previous[item.pk]).label if item.pk in previous else ""
     readonly = assessment.is_submitted or not can_answer
     forms = [
         (
@@ -164,47 +243,89 @@ def assessment_section(request, pk, number):
             "principle": principle,
             "forms": forms,
             "readonly": readonly,
+            "earlier": earlier,
+            "guidance": RATING_GUIDANCE,
             "errors": [(item, form) for item, form in forms if form.errors],
         },
         status=400 if request.method == "POST" else 200,
     )
 
 
+def _check_context(request, assessment, programme) -> dict:
+    """Everything the check page shows: each answer by principle, and what is missing."""
+    principles = list(
+        Principle.objects.filter(framework_id=programme.framework_id).order_by("number")
+    )
+    items = list(
+        ChecklistItem.objects.filter(principle__in=principles, is_active=True)
+        .order_by("principle__number", "order")
+    )
+    answers = {r.checklist_item_id: r for r in assessment.responses.all()}
+    by_principle = {p.pk: [] for p in principles}
+    unanswered = []
+    for item in items:
+        item.answer = answers.get(item.pk)
+        by_principle[item.principle_id].append(item)
+        if item.answer is None:
+            unanswered.append(item)
+    ratings = {r: 0 for r in ("met", "partly_met", "not_met", "not_applicable")}
+    for item in items:
+        if item.answer is not None:
+            ratings[item.answer.rating] += 1
+    return {
+        "assessment": assessment,
+        "programme": programme,
+        "principles": [(p, by_principle[p.pk]) for p in principles],
+        "unanswered": unanswered,
+        "answered": len(items) - len(unanswered),
+        "total": len(items),
+        "ratings": ratings,
+        "today": timezone.localdate(),
+        **role_context(request.user, programme.pk),
+    }
+
+
 @login_required
 def assessment_submit(request, pk):
+    """Check your answers, then submit: the service refuses an incomplete assessment."""
     assessment = visible_or_404(Assessment, request.user, pk=pk)
     programme = assessment.cycle.programme
     require(
         access.can_answer_assessment(request.user, programme.pk, assessment.partner_id),
         "Only the programme's managers and this partner's leads can submit it.",
     )
-    sections = _sections(assessment)
-    answered = sum(s.answered for s in sections)
+    refusal = None
     if request.method == "POST":
         try:
             result = services.assessment_submit(assessment=assessment, user=request.user)
         except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect("web:assessment", assessment.pk)
-        opened = len(result.opened)
-        messages.success(
-            request,
-            f"Assessment submitted. {opened} new gap{'s' if opened != 1 else ''} opened, "
-            f"{len(result.kept)} still open, {len(result.closed)} closed.",
-        )
-        return redirect("web:dashboard", programme.pk)
-    return render(
-        request,
-        "web/assessment_submit.html",
-        {
-            "assessment": assessment,
-            "programme": programme,
-            "answered": answered,
-            "total": sum(s.item_count for s in sections),
-            "ratings": {
-                r: assessment.responses.filter(rating=r).count()
-                for r in ("met", "partly_met", "not_met", "not_applicable")
-            },
-            **role_context(request.user, programme.pk),
-        },
-    )
+            refusal = exc
+        else:
+            opened = len(result.opened)
+            proposed = len(result.proposed)
+            messages.success(
+                request,
+                f"Assessment submitted{' late' if result.assessment.late else ''}. "
+                f"{opened} new gap{'s' if opened != 1 else ''} opened, "
+                f"{len(result.kept)} still open, {len(result.closed)} closed"
+                + (f", {proposed} proposed for closing (they still have open work)"
+                   if proposed else "") + ".",
+            )
+            return redirect("web:dashboard", programme.pk)
+    context = _check_context(request, assessment, programme)
+    context["refusal"] = refusal
+    status = refusal.status_code if refusal is not None else 200
+    return render(request, "web/assessment_submit.html", context, status=status)
+
+
+RATING_GUIDANCE = [
+    ("met", "Met", "Your organisation does this now, across the services it covers, and you "
+     "can point to evidence: a policy in use, records, feedback or figures."),
+    ("partly_met", "Partly met", "You do some of this, or in some teams or places but not "
+     "all, or it is planned and has started. Say in the evidence what is missing."),
+    ("not_met", "Not met", "You do not do this yet, or only informally with nothing to show "
+     "for it. This opens a gap to plan work against."),
+    ("not_applicable", "Not applicable", "The question does not apply to what your "
+     "organisation does (for example, a question about staff you do not employ). Say why in "
+     "the evidence. It is left out of your score."),
+]

@@ -1,5 +1,6 @@
 """A believable demo programme, safe to run again (nothing is created twice)."""
 
+import datetime
 import random
 from datetime import timedelta
 from decimal import Decimal
@@ -45,7 +46,8 @@ PARTNERS = [
     ("Riverside Homes Housing Association", "housing", False),
     ("Riverside Children and Families Service", "childrens_services", False),
     ("Riverside College Health and Care Academy", "learning_provider", True),
-    ("Riverside Voices (people who draw on care and their carers)", "people_supported_group", False),
+    ("Riverside Voices (people who draw on care and their carers)", "people_supported_group",
+     False),
 ]
 
 # username, first name, last name, role, partner index (or None)
@@ -72,7 +74,8 @@ ACTION_TITLES = [
 # title, topics, staff groups, format, principle numbers, starts in (days), capacity, cost
 OFFERS = [
     ("Strengths-based practice for integrated teams", "strengths-based, practice, assessment",
-     "social workers, community nurses, care workers", "workshop", [1, 4], 30, 24, Decimal("95.00")),
+     "social workers, community nurses, care workers", "workshop", [1, 4], 30, 24,
+     Decimal("95.00")),
     ("Leading across boundaries: system leadership", "leadership, system, change",
      "senior managers, team leaders", "active_learning_group", [4, 5], 45, 16, Decimal("450.00")),
     ("Co-production in practice", "co-production, people supported, engagement",
@@ -216,9 +219,13 @@ class Command(BaseCommand):
             ChecklistItem.objects.filter(principle__framework=programme.framework, is_active=True)
         )
         manager = users["manager"]
-        for index, partner in enumerate(self.partners):
+        for partner in self.partners:
             rng = random.Random(f"baseline-{partner.name}")
             self._assess(baseline, partner, items, rng, BASELINE_WEIGHTS, manager, submit=True)
+        # The baseline is over: its manager closed it, so only the review takes changes.
+        baseline.refresh_from_db()
+        if baseline.closed_at is None:
+            services.cycle_close(actor=manager, cycle=baseline)
         # The trend on the dashboard starts from the state at the end of the baseline.
         if not ProgressSnapshot.objects.filter(programme=programme).exists():
             snapshot_take(programme=programme, day=baseline.period_end)
@@ -259,6 +266,13 @@ class Command(BaseCommand):
             bulk_create_with_history(answers, Response)
         if submit and assessment.status == Assessment.Status.DRAFT:
             services.assessment_submit(assessment=assessment, user=user)
+            if cycle.period_end < timezone.localdate():
+                # A past cycle's answers were given in its period, as they would have been,
+                # not late on the day the demo is seeded.
+                on_time = timezone.make_aware(datetime.datetime.combine(
+                    cycle.period_end - timedelta(days=rng.randint(1, 20)), datetime.time(10)))
+                Assessment.objects.filter(pk=assessment.pk).update(
+                    submitted_at=on_time, late=False)
 
     def _work(self, programme, users):
         """Actions, learning needs, offers, placements and funding on the open gaps."""
@@ -284,7 +298,8 @@ class Command(BaseCommand):
                 programme=programme,
                 gap=gap,
                 title=ACTION_TITLES[index % len(ACTION_TITLES)],
-                description=f"Agreed at the partnership board to address item {gap.checklist_item.code}.",
+                description="Agreed at the partnership board to address item "
+                f"{gap.checklist_item.code}.",
                 owner=owner or manager,
                 owner_partner=gap.partner,
                 due_date=due,
@@ -301,7 +316,8 @@ class Command(BaseCommand):
             learning_services.offer_create(
                 provider=provider,
                 title=title,
-                description=f"{title}, delivered by {provider.name} with partners across the system.",
+                description=f"{title}, delivered by {provider.name} with partners across the "
+                "system.",
                 topics=topics,
                 staff_groups=groups,
                 format=fmt,
