@@ -220,14 +220,29 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# The hard time limit of a task that declares none. There is no global soft limit:
+# each task's soft limit is derived from its own hard one (config/celery.py), so none
+# can be above it (Celery refuses to queue such a task).
 CELERY_TASK_TIME_LIMIT = 1800
-CELERY_TASK_SOFT_TIME_LIMIT = 1700
+# The reminder run is cut into batch tasks; one not finished this long after it
+# started is taken to be lost with its worker and handed out again by the outbox
+# (notifications/outbox.py). Lowered from the environment only by tests.
+REMINDER_BATCH_TIME_LIMIT = env.int("REMINDER_BATCH_TIME_LIMIT", default=120)
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits for the broker for ever
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_DEFAULT_RETRY_DELAY = 30
 CELERY_RETRY_BACKOFF_MAX = 300  # seconds; far below the visibility timeout
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Tests only: every stored schedule entry fires every this many seconds (config/beat.py).
+CELERY_BEAT_TEST_INTERVAL = env.float("CELERY_BEAT_TEST_INTERVAL", default=0)
+if CELERY_BEAT_TEST_INTERVAL:
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("CELERY_BEAT_TEST_INTERVAL is for tests, not production")
+    CELERY_BEAT_SCHEDULER = "config.beat:EveryFewSecondsScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 DJANGO_CELERY_BEAT_TZ_AWARE = True
