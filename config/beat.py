@@ -19,3 +19,7 @@ class EveryFewSecondsEntry(ModelEntry):
 
 class EveryFewSecondsScheduler(DatabaseScheduler):
     Entry = EveryFewSecondsEntry
+
+    def enabled_models_qs(self):
+        # Every enabled entry: the parent leaves out crontab entries not due this hour.
+        return self.Model.objects.enabled()
