@@ -183,16 +183,16 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise a broker in files under var/.
-# Settings for a worker or broker that can be lost (pinned by tests/test_celery_settings.py):
+# Settings for a worker or broker that can be lost (pinned by tests/notifications/test_celery_settings.py):
 # a task is acknowledged only when done and handed out again if its worker dies; one
 # task at a time per worker process; publishing to a dead broker fails within about a
 # second (the outbox keeps the work); no countdown or retry delay reaches the
 # visibility timeout, after which Redis would hand the same task out again.
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
-# Seconds before Redis hands an unacknowledged task out again. Lowered from the
-# environment only by tests that SIGKILL a worker (tests/notifications/
-# test_worker_integration.py); anything else keeps it well above the longest delay.
+# Seconds before Redis hands an unacknowledged task out again. A task lost with its
+# worker is handed out again by the outbox long before this (notifications/outbox.py);
+# keep it well above the longest task and delay, or live tasks run twice.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
