@@ -21,6 +21,7 @@ import signal
 import time
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -286,6 +287,13 @@ def test_a_worker_killed_mid_run_leaves_the_rest_to_another_worker_within_second
 
         row = OutboxMessage.objects.get(pk=interrupted[0])
         assert row.restarts == 1 and row.finished_at is not None
+        # Redis still holds the killed batch's message, unacknowledged: the rerun came
+        # from the outbox, not from the broker.
+        killed_id = re.findall(rf"Task {ACTION_BATCH}\[([\w-]+)\] received", first.output())[-1]
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        held_by_redis = b"".join(client.hvals("unacked"))
+        client.close()
+        assert killed_id.encode() in held_by_redis
         assert batches.count() == KILL_TEST_ACTIONS // KILL_TEST_BATCH
         assert ACTION_BATCH in second.tasks_succeeded()
 
