@@ -45,7 +45,8 @@ def _message(kind: str, title: str, due: datetime.date, today: datetime.date) ->
     when = f"{due:%A} {due.day} {due:%B %Y}"
     if kind == OVERDUE:
         late = -days_left
-        return f"Overdue: \u201c{title}\u201d was due on {when}, {late} day{'s' if late != 1 else ''} ago."
+        days = f"{late} day{'s' if late != 1 else ''}"
+        return f"Overdue: \u201c{title}\u201d was due on {when}, {days} ago."
     if days_left == 0:
         return f"Due today: \u201c{title}\u201d is due today, {when}."
     if days_left == 1:
@@ -53,14 +54,50 @@ def _message(kind: str, title: str, due: datetime.date, today: datetime.date) ->
     return f"Due soon: \u201c{title}\u201d is due in {days_left} days, on {when}."
 
 
-def due_action_reminders(today: datetime.date, *, chunk_size: int = 5000) -> Iterator[Reminder]:
-    rows = (
+def _due_actions(today: datetime.date):
+    return (
         Action.objects.open()
         .filter(owner__isnull=False, due_date__isnull=False)
         .filter(due_date__lte=today + datetime.timedelta(days=7))
-        .values_list("pk", "owner_id", "due_date", "title")
-        .order_by("pk")
     )
+
+
+def due_action_batches(today: datetime.date, *, size: int) -> list[tuple[int, int]]:
+    """The run cut into ranges of action ids, ``(first, last)``, of ``size`` actions each.
+
+    Each range is a batch task of its own; an action outside every range on the day
+    (created while the run goes on) is picked up by the next day's run.
+    """
+    pks = _due_actions(today).order_by("pk").values_list("pk", flat=True)
+    batches: list[tuple[int, int]] = []
+    first = previous = None
+    count = 0
+    for pk in pks.iterator(chunk_size=10000):
+        if first is None:
+            first = pk
+        previous, count = pk, count + 1
+        if count == size:
+            batches.append((first, previous))
+            first, count = None, 0
+    if first is not None:
+        batches.append((first, previous))
+    return batches
+
+
+def due_action_reminders(
+    today: datetime.date,
+    *,
+    chunk_size: int = 5000,
+    first_pk: int | None = None,
+    last_pk: int | None = None,
+) -> Iterator[Reminder]:
+    """The reminders of the day, or of one batch (actions ``first_pk``..``last_pk``)."""
+    rows = _due_actions(today)
+    if first_pk is not None:
+        rows = rows.filter(pk__gte=first_pk)
+    if last_pk is not None:
+        rows = rows.filter(pk__lte=last_pk)
+    rows = rows.values_list("pk", "owner_id", "due_date", "title").order_by("pk")
     for pk, owner_id, due, title in rows.iterator(chunk_size=chunk_size):
         kind, occurrence = latest_reminder(due, today)
         yield Reminder(

@@ -193,16 +193,16 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise a broker in files under var/.
-# Settings for a worker or broker that can be lost (pinned by tests/test_celery_settings.py):
+# Settings for a worker or broker that can be lost (pinned by tests/notifications/test_celery_settings.py):
 # a task is acknowledged only when done and handed out again if its worker dies; one
 # task at a time per worker process; publishing to a dead broker fails within about a
 # second (the outbox keeps the work); no countdown or retry delay reaches the
 # visibility timeout, after which Redis would hand the same task out again.
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
-# Seconds before Redis hands an unacknowledged task out again. Lowered from the
-# environment only by tests that SIGKILL a worker (tests/notifications/
-# test_worker_integration.py); anything else keeps it well above the longest delay.
+# Seconds before Redis hands an unacknowledged task out again. A task lost with its
+# worker is handed out again by the outbox long before this (notifications/outbox.py);
+# keep it well above the longest task and delay, or live tasks run twice.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -230,14 +230,29 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# The hard time limit of a task that declares none. There is no global soft limit:
+# each task's soft limit is derived from its own hard one (config/celery.py), so none
+# can be above it (Celery refuses to queue such a task).
 CELERY_TASK_TIME_LIMIT = 1800
-CELERY_TASK_SOFT_TIME_LIMIT = 1700
+# The reminder run is cut into batch tasks; one not finished this long after it
+# started is taken to be lost with its worker and handed out again by the outbox
+# (notifications/outbox.py). Lowered from the environment only by tests.
+REMINDER_BATCH_TIME_LIMIT = env.int("REMINDER_BATCH_TIME_LIMIT", default=120)
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits for the broker for ever
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_DEFAULT_RETRY_DELAY = 30
 CELERY_RETRY_BACKOFF_MAX = 300  # seconds; far below the visibility timeout
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Tests only: every stored schedule entry fires every this many seconds (config/beat.py).
+CELERY_BEAT_TEST_INTERVAL = env.float("CELERY_BEAT_TEST_INTERVAL", default=0)
+if CELERY_BEAT_TEST_INTERVAL:
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("CELERY_BEAT_TEST_INTERVAL is for tests, not production")
+    CELERY_BEAT_SCHEDULER = "config.beat:EveryFewSecondsScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 DJANGO_CELERY_BEAT_TZ_AWARE = True

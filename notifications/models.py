@@ -119,10 +119,12 @@ class EmailDelivery(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """Background work asked for by a request, kept until the broker has taken it.
+    """Background work asked for by a request or a task, kept until it has run.
 
-    Written in the request's transaction; handed to the broker after commit. When
-    the broker is down the row stays, and ``outbox_flush`` hands it over later.
+    Written in the caller's transaction; handed to the broker after commit. When
+    the broker is down the row stays, and ``outbox_flush`` hands it over later. The
+    worker notes when the task starts and finishes; one started but not finished
+    within its time limit died with its worker and is handed out again.
     """
 
     task = models.CharField(max_length=200)
@@ -131,12 +133,22 @@ class OutboxMessage(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    restarts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times handed out again after its worker was lost."
+    )
 
     class Meta:
         ordering = ["id"]
         indexes = [
             models.Index(
                 fields=["id"], condition=Q(dispatched_at__isnull=True), name="outbox_waiting"
+            ),
+            models.Index(
+                fields=["started_at"],
+                condition=Q(started_at__isnull=False, finished_at__isnull=True),
+                name="outbox_running",
             ),
         ]
 

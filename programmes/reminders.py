@@ -26,11 +26,29 @@ def latest_reminder_day(period_end: datetime.date, today: datetime.date) -> date
     return period_end - datetime.timedelta(days=min(fallen_due))
 
 
-def due_assessment_reminders(today: datetime.date) -> Iterator[Reminder]:
-    cycles = AssessmentCycle.objects.filter(
+def _cycles_in_reach(today: datetime.date):
+    return AssessmentCycle.objects.filter(
         period_end__gte=today,
         period_end__lte=today + datetime.timedelta(days=max(REMINDER_DAYS_BEFORE)),
-    ).select_related("programme")
+    )
+
+
+def due_assessment_batches(today: datetime.date) -> list[int]:
+    """The run cut into batches: the ids of the cycles with reminders due, one batch each."""
+    return [
+        pk
+        for pk, period_end in _cycles_in_reach(today).order_by("pk").values_list("pk", "period_end")
+        if latest_reminder_day(period_end, today) is not None
+    ]
+
+
+def due_assessment_reminders(
+    today: datetime.date, *, cycle_id: int | None = None
+) -> Iterator[Reminder]:
+    """The reminders of the day, or of one batch (the cycle ``cycle_id``)."""
+    cycles = _cycles_in_reach(today).select_related("programme")
+    if cycle_id is not None:
+        cycles = cycles.filter(pk=cycle_id)
     for cycle in cycles:
         occurrence = latest_reminder_day(cycle.period_end, today)
         if occurrence is None:

@@ -29,3 +29,42 @@ def test_no_delay_reaches_the_visibility_timeout():
 def test_only_json_crosses_the_broker_and_the_schedule_lives_in_the_database():
     assert app.conf.accept_content == ["json"] and app.conf.task_serializer == "json"
     assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+def test_every_task_has_a_soft_time_limit_below_its_hard_one():
+    app.loader.import_default_modules()
+    assert app.conf.task_soft_time_limit is None, "a global soft limit would top some tasks"
+    for name, task in app.tasks.items():
+        assert task.time_limit, f"{name} has no time limit"
+        assert 0 < task.soft_time_limit < task.time_limit, (
+            name, task.soft_time_limit, task.time_limit)
+
+
+def test_a_task_declaring_a_soft_limit_above_its_hard_one_is_refused_when_bound():
+    import pytest
+    from celery import Celery
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.celery import TrackerTask
+
+    scratch = Celery("scratch", task_cls=TrackerTask, set_as_current=False)
+    scratch.conf.task_time_limit = 1800
+
+    @scratch.task(name="scratch.too_soft", time_limit=300, soft_time_limit=1700)
+    def too_soft():
+        return None
+
+    with pytest.raises(ImproperlyConfigured, match="soft time limit 1700 s is above"):
+        scratch.finalize(auto=True)
+        too_soft.apply_async  # noqa: B018 - binding happens on first use
+
+
+def test_soft_limits_follow_hard_ones():
+    from config.celery import soft_time_limit_for
+
+    assert [soft_time_limit_for(s) for s in (5, 120, 300, 1800)] == [4, 108, 270, 1620]
+
+
+def test_a_worker_waits_for_a_lost_broker_for_ever():
+    assert app.conf.broker_connection_retry is True
+    assert app.conf.broker_connection_max_retries is None

@@ -1,14 +1,16 @@
 """Reminders and e-mails with real Celery workers, Redis and PostgreSQL.
 
 These tests start worker processes (``python -m celery -A config worker``) against the
-test database and Redis, kill them, run them side by side and take the broker away:
+test database and Redis, run them side by side and take the broker away:
 
-1. a worker SIGKILLed half way through the reminder run, then restarted: every due
-   reminder is made and e-mailed, none twice;
-2. two runs of the reminder job for the same day at the same time (two threads, and
+1. two runs of the reminder job for the same day at the same time (two threads, and
    two worker processes) make each notification and each e-mail once;
-3. with the broker down, the API still answers quickly; the outbox keeps the work,
+2. with the broker down, the API still answers quickly; the outbox keeps the work,
    which runs once the broker is back.
+
+A worker SIGKILLed half way through the reminder run, beat and a worker running the
+schedule, and a Redis outage with the worker left running are in
+``test_beat_integration.py``.
 
 They run only in the PostgreSQL + Redis pass (``DATABASE_URL`` and ``REDIS_URL`` set):
 a worker process needs a database it can share with the test, and Redis. Each test is
@@ -16,27 +18,13 @@ a worker process needs a database it can share with the test, and Redis. Each te
 """
 
 import datetime
-import email
-import email.policy
-import os
-import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import uuid
-from collections import Counter
-from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-import redis
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Count
 
 from actions.models import Action
@@ -47,6 +35,16 @@ from notifications.models import EmailDelivery, Notification, OutboxMessage
 from notifications.services import notify_many
 
 from .. import factories as f
+from .processes import (
+    SENT,
+    ThrowawayRedis,
+    action_ids_mailed,
+    all_work_done,
+    celery_broker,
+    sent_mails,
+    wait_until,
+)
+from .processes import celery_processes as worker_processes
 
 pytestmark = [
     pytest.mark.postgres,
@@ -58,40 +56,12 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = datetime.date(2026, 11, 23)  # the reminder run's "today"
 DUE = DAY + datetime.timedelta(days=1)  # due tomorrow: one action_due_tomorrow reminder each
 REMINDER_TASK = "actions.tasks.send_action_reminders"
-SENT = EmailDelivery.Status.SENT
-VISIBILITY_TIMEOUT = 2  # seconds; only for the worker processes of the SIGKILL test
 
 
 # Helpers ---------------------------------------------------------------------------
-
-
-def wait_until(condition, *, timeout, what, interval=0.1):
-    """Poll ``condition`` until it is true; fail saying what did not happen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
-
-
-def test_database_url() -> str:
-    """The URL of the test database (not the one in DATABASE_URL) for worker processes."""
-    s = connection.settings_dict
-    password = f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else ""
-    user = quote(s["USER"] or "", safe="")
-    host = s["HOST"] or "127.0.0.1"
-    port = s["PORT"] or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{quote(s['NAME'], safe='')}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
 
 
 def make_due_actions(count: int, *, owners: int = 25) -> list[int]:
@@ -114,31 +84,6 @@ def purge_default_queue():
     app.control.purge()
 
 
-MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # how Django's file e-mail backend ends each one
-
-
-def sent_mails(folder: Path) -> list:
-    """The e-mails a worker wrote with Django's file backend (``EMAIL_URL=filemail://``)."""
-    mails = []
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            for chunk in path.read_bytes().split(MAIL_SEPARATOR):
-                if chunk.strip():
-                    mails.append(email.message_from_bytes(chunk, policy=email.policy.default))
-    return mails
-
-
-def action_ids_mailed(mails) -> Counter:
-    """How many e-mails were sent about each action (by the link in the text part)."""
-    counts = Counter()
-    for mail in mails:
-        body = mail.get_body(preferencelist=("plain",)).get_content()
-        found = re.findall(r"/actions/(\d+)/", body)
-        assert found, f"an e-mail without an action link: {body!r}"
-        counts[int(found[0])] += 1
-    return counts
-
-
 def assert_each_action_notified_and_mailed_once(action_ids, mail_dir):
     notifications = Notification.objects.all()
     assert notifications.count() == len(action_ids)
@@ -156,167 +101,7 @@ def assert_each_action_notified_and_mailed_once(action_ids, mail_dir):
     assert not twice, f"{len(twice)} actions e-mailed twice or more: {list(twice.items())[:5]}"
 
 
-def all_work_done():
-    return (
-        not EmailDelivery.objects.exclude(status=SENT).exists()
-        and not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
-    )
-
-
-class WorkerProcess:
-    """``celery -A config worker`` in its own process, its output kept in a file."""
-
-    def __init__(self, name: str, folder: Path, env: dict):
-        self.name = f"{name}-{uuid.uuid4().hex[:8]}"
-        self.log_path = folder / f"{self.name}.log"
-        self._log = open(self.log_path, "wb")  # closed in kill() or stop()
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--pool=solo", "--concurrency=1", "-l", "info", "-n", f"{self.name}@%h",
-                # No start-up handshakes with other workers that may share this Redis.
-                "--without-mingle", "--without-gossip", "--without-heartbeat",
-            ],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = 30):
-        ready = re.compile(rf"{re.escape(self.name)}@\S+ ready\.")
-
-        def is_ready():
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker {self.name} exited with {self.process.returncode}")
-            return ready.search(self.output())
-
-        wait_until(is_ready, timeout=timeout, what=f"worker {self.name} to be ready")
-
-    def received(self, task_id: str) -> bool:
-        return f"[{task_id}] received" in self.output()
-
-    def succeeded(self, task_id: str) -> bool:
-        return re.search(rf"\[{re.escape(task_id)}\] succeeded", self.output()) is not None
-
-    def kill(self):
-        """SIGKILL: no warm shutdown, nothing acknowledged or handed back."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self._log.close()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._log.close()
-
-
-@contextmanager
-def worker_processes(folder: Path, *, redis_url: str, mail_dir: Path, **extra_env):
-    """Start workers with ``start(name)``; all of them are stopped when the block ends.
-
-    The workers use the test database, ``redis_url`` and Django's file e-mail backend
-    writing to ``mail_dir``. Their output is printed when the block fails.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=test_database_url(),
-        REDIS_URL=redis_url,
-        EMAIL_URL=f"filemail:///{mail_dir}",  # four slashes: an absolute path
-        LOG_LEVEL="INFO",
-        PYTHONUNBUFFERED="1",
-        # Skip Django's system checks at worker start-up: they are not what these tests
-        # are about, and the checks' order varies from run to run (at the time of writing
-        # one order hits an import cycle in config/api.py, failing 1 start in 3).
-        CELERY_SKIP_CHECKS="1",
-        **{k: str(v) for k, v in extra_env.items()},
-    )
-    started: list[WorkerProcess] = []
-
-    def start(name: str) -> WorkerProcess:
-        worker = WorkerProcess(name, folder, env)
-        started.append(worker)
-        return worker
-
-    failed = False
-    try:
-        yield start
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        for worker in started:
-            worker.kill()
-        if failed:
-            for worker in started:
-                print(f"\n----- output of worker {worker.name} (pid {worker.pid}) -----")
-                print(worker.output())
-
-
-# 1. A worker killed half way ---------------------------------------------------------
-
-
-KILL_TEST_ACTIONS = 5000  # ten batches of notify_many (the workers get NOTIFY_BATCH_SIZE=500)
-KILL_TEST_BATCH = 500
-
-
-def test_worker_killed_mid_run_then_restarted_delivers_every_reminder_once(tmp_path):
-    """SIGKILL the worker between two batches of the reminder run, then start another.
-
-    The task is acknowledged late, so Redis still holds it as unacknowledged when its
-    worker dies. The worker processes here run with ``CELERY_VISIBILITY_TIMEOUT=2``
-    (read by config/settings.py; production keeps 3600), and the new worker is started
-    once that time has passed since the delivery: kombu's Redis transport sweeps for
-    such messages when a worker starts (then only about every 100 s), so the new worker
-    hands the same message (same task id) out again and runs it. No second publish is
-    needed, and none is made. The run is idempotent: batches committed before the kill
-    are kept, the batch being written is rolled back, and the rerun does the rest.
-    """
-    action_ids = make_due_actions(KILL_TEST_ACTIONS)
-    mail_dir = tmp_path / "mail"
-    purge_default_queue()
-
-    with worker_processes(tmp_path, redis_url=settings.REDIS_URL, mail_dir=mail_dir,
-                          CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT,
-                          NOTIFY_BATCH_SIZE=KILL_TEST_BATCH) as start:
-        first = start("killtest")
-        first.wait_ready()
-        task = app.send_task(REMINDER_TASK, args=[DAY.isoformat()])
-
-        wait_until(Notification.objects.exists, timeout=60, interval=0.005,
-                   what="the first batch of notifications")
-        os.kill(first.pid, signal.SIGKILL)
-        killed_at = time.monotonic()
-        first.kill()  # reap it
-        partial = Notification.objects.count()
-        assert first.received(task.id)
-        assert 0 < partial < len(action_ids), f"not killed half way: {partial} notifications"
-        assert not first.succeeded(task.id)
-        print(f"\nkilled the worker with {partial} of {len(action_ids)} notifications made")
-
-        # Redis gives the message out again once the visibility timeout has passed
-        # since it was delivered (before the kill).
-        time.sleep(max(0.0, killed_at + VISIBILITY_TIMEOUT + 0.5 - time.monotonic()))
-        second = start("killtest-restarted")
-        second.wait_ready()
-        wait_until(lambda: second.succeeded(task.id), timeout=60,
-                   what="the restarted worker to run the same task again")
-        assert Notification.objects.count() == len(action_ids)
-        wait_until(all_work_done, timeout=60, what="every e-mail to be sent")
-        assert_each_action_notified_and_mailed_once(action_ids, mail_dir)
-
-
-# 2. Two runs at the same time ----------------------------------------------------------
+# 1. Two runs at the same time ----------------------------------------------------------
 
 
 def test_two_threads_running_the_reminder_job_at_once_create_each_notification_once():
@@ -379,76 +164,7 @@ def test_two_workers_running_the_reminder_job_at_once_create_and_send_each_once(
         assert_each_action_notified_and_mailed_once(action_ids, mail_dir)
 
 
-# 3. The broker goes away -----------------------------------------------------------------
-
-
-def free_port(first: int = 6391) -> int:
-    for port in range(first, first + 100):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port for a throwaway Redis")
-
-
-class ThrowawayRedis:
-    """A redis-server of this test's own (the machine's Redis on 6379 is left alone)."""
-
-    def __init__(self, folder: Path):
-        self.port = free_port()
-        self.folder = folder
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self):
-        log = open(self.folder / f"redis-{self.port}.log", "ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our own arguments
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(self.folder)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
-        log.close()
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-
-        def answers():
-            try:
-                return client.ping()
-            except redis.ConnectionError:
-                return False
-
-        wait_until(answers, timeout=10, interval=0.05, what=f"redis-server on {self.port}")
-        client.close()
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-def _drop_broker_connections():
-    """Forget pooled broker connections so the next publish uses ``broker_url`` anew."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    amqp = app.__dict__.get("amqp")
-    if amqp is not None and amqp._producer_pool is not None:
-        amqp._producer_pool.force_close_all()
-        amqp._producer_pool = None
-
-
-@contextmanager
-def celery_broker(url: str):
-    """Point this process's Celery app (the web side: the outbox) at another broker."""
-    previous = app.conf.broker_url
-    _drop_broker_connections()
-    app.conf.broker_url = url
-    try:
-        yield
-    finally:
-        _drop_broker_connections()
-        app.conf.broker_url = previous
+# 2. The broker goes away -----------------------------------------------------------------
 
 
 def timed(call):
