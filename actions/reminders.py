@@ -13,6 +13,8 @@ import datetime
 from collections.abc import Iterator
 
 from notifications.services import Reminder
+from programmes.querysets import belongs
+from programmes.reminders import members_among
 
 from .models import Action
 
@@ -45,7 +47,8 @@ def _message(kind: str, title: str, due: datetime.date, today: datetime.date) ->
     when = f"{due:%A} {due.day} {due:%B %Y}"
     if kind == OVERDUE:
         late = -days_left
-        return f"Overdue: \u201c{title}\u201d was due on {when}, {late} day{'s' if late != 1 else ''} ago."
+        days = f"{late} day{'s' if late != 1 else ''}"
+        return f"Overdue: \u201c{title}\u201d was due on {when}, {days} ago."
     if days_left == 0:
         return f"Due today: \u201c{title}\u201d is due today, {when}."
     if days_left == 1:
@@ -58,6 +61,7 @@ def due_action_reminders(today: datetime.date, *, chunk_size: int = 5000) -> Ite
         Action.objects.open()
         .filter(owner__isnull=False, due_date__isnull=False)
         .filter(due_date__lte=today + datetime.timedelta(days=7))
+        .filter(belongs("owner_id", "programme_id"))  # not to owners who left
         .values_list("pk", "owner_id", "due_date", "title")
         .order_by("pk")
     )
@@ -73,3 +77,13 @@ def due_action_reminders(today: datetime.date, *, chunk_size: int = 5000) -> Ite
             message=_message(kind, title, due, today),
             link=action_link(pk),
         )
+
+
+def still_told_about_actions(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Of (person, action id) pairs, those whose person still belongs to the action's
+    programme: the e-mails about the others are not sent (``notifications.audience``)."""
+    programme_of = dict(
+        Action.objects.filter(pk__in={action for _, action in pairs}).values_list(
+            "pk", "programme_id")
+    )
+    return members_among(pairs, programme_of)

@@ -43,12 +43,16 @@ def partner_ids_in_a_programme():
 
 def belongs(user_ref: str, programme_ref: str) -> Exists:
     """``EXISTS`` a membership of the person in the outer row's ``user_ref`` column in the
-    programme of its ``programme_ref`` column: e.g. an action's owner still belongs to the
-    action's programme. One probe of the unique (programme, user) index per row."""
+    programme of its ``programme_ref`` column, their account still active: e.g. an
+    action's owner still belongs to the action's programme (DESIGN: leaving a programme
+    ends what the person receives from it). Reads the unique (programme, user) index."""
     from .models import Membership
 
     return Exists(
-        Membership.objects.filter(user_id=OuterRef(user_ref), programme_id=OuterRef(programme_ref))
+        Membership.objects.filter(
+            user_id=OuterRef(user_ref), programme_id=OuterRef(programme_ref),
+            user__is_active=True,
+        )
     )
 
 
