@@ -68,7 +68,7 @@ def _skip(ids: set[int], reason: str) -> set[int]:
 
 def withdraw(deliveries: list[EmailDelivery]) -> set[int]:
     """Mark skipped the e-mails of ``deliveries`` (claimed for sending, with their
-    notifications loaded) that may no longer go; returns their ids.
+    notifications and recipients loaded) that may no longer go; returns their ids.
 
     For a weekly digest, its waiting items that may no longer go are skipped first, and
     the digest itself when none is left.
@@ -87,8 +87,7 @@ def withdraw(deliveries: list[EmailDelivery]) -> set[int]:
         ).values_list("pk", "recipient_id", "notification__subject_type",
                       "notification__subject_id")
     } if digests else {}
-    recipients = {d.recipient_id for d in deliveries}
-    active = _active(recipients)
+    active = {d.recipient_id for d in deliveries if d.recipient.is_active}  # loaded with them
     ok = allowed([*single.values(), *waiting.values()], active=active)
 
     def refused(items: dict, *, ended: bool) -> set[int]:

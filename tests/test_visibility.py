@@ -471,3 +471,26 @@ def test_a_user_never_in_a_programme_sees_only_the_directory_partners_in_none(sh
     for model in SCOPED:
         assert not model.objects.visible_to(loner).exists()
 
+
+
+def test_a_manager_of_one_programme_edits_a_partner_list_shared_with_another(api, shared):
+    # given a manager of the second programme only; Alpha Council is also in the first
+    world = shared.world
+    solo = f.UserFactory(username="solo-manager")
+    f.MembershipFactory(programme=shared.other, user=solo, role=Role.MANAGER)
+    client = api.as_user(solo)
+    url = f"/api/v1/programmes/{shared.other.pk}/"
+
+    # when they send the list back, add a directory partner, and read the shared partner
+    same = client.patch(url, {"partners": [world.partner_a.pk, world.provider.pk]},
+                        format="json")
+    grown = client.patch(url, {"partners": [world.partner_a.pk, world.provider.pk,
+                                            shared.loose_partner.pk]}, format="json")
+    partner = client.get(f"/api/v1/partners/{world.partner_a.pk}/")
+    hidden = client.get(f"/api/v1/partners/{world.partner_b.pk}/")
+
+    # then all work, and a partner of the first programme only stays out of sight
+    assert same.status_code == 200, same.content
+    assert grown.status_code == 200, grown.content
+    assert partner.status_code == 200
+    assert hidden.status_code == 404

@@ -346,7 +346,7 @@ def test_the_withdrawal_check_costs_a_fixed_number_of_queries(
     due = list(EmailDelivery.objects.select_related("notification", "recipient"))
 
     # when the e-mails being sent are checked
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         withdrawn = audience.withdraw(due)
 
     # then the first programme's three are withdrawn, whatever the number of e-mails
