@@ -28,7 +28,9 @@ def feed_url(feed: CalendarFeed) -> str:
 
 
 def calendar_for(user) -> bytes:
-    """All-day events on the due dates of the user's open actions."""
+    """All-day events on the due dates of the user's open actions, in the programmes they
+    still belong to: someone who left a programme stops seeing its actions here, as in
+    the API."""
     calendar = Calendar()
     calendar.add("prodid", "-//Workforce integration programme tracker//EN")
     calendar.add("version", "2.0")
@@ -36,7 +38,8 @@ def calendar_for(user) -> bytes:
     calendar.add("x-wr-timezone", settings.TIME_ZONE)
     stamp = timezone.now()
     actions = (
-        Action.objects.open()
+        Action.objects.visible_to(user)
+        .open()
         .filter(owner=user, due_date__isnull=False)
         .select_related("programme")
         .order_by("due_date", "pk")

@@ -13,6 +13,8 @@ import datetime
 from collections.abc import Iterator
 
 from notifications.services import Reminder
+from programmes.querysets import belongs
+from programmes.reminders import members_among
 
 from .models import Action
 
@@ -59,6 +61,7 @@ def _due_actions(today: datetime.date):
         Action.objects.open()
         .filter(owner__isnull=False, due_date__isnull=False)
         .filter(due_date__lte=today + datetime.timedelta(days=7))
+        .filter(belongs("owner_id", "programme_id"))  # not to owners who left
     )
 
 
@@ -110,3 +113,13 @@ def due_action_reminders(
             message=_message(kind, title, due, today),
             link=action_link(pk),
         )
+
+
+def still_told_about_actions(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Of (person, action id) pairs, those whose person still belongs to the action's
+    programme: the e-mails about the others are not sent (``notifications.audience``)."""
+    programme_of = dict(
+        Action.objects.filter(pk__in={action for _, action in pairs}).values_list(
+            "pk", "programme_id")
+    )
+    return members_among(pairs, programme_of)

@@ -136,9 +136,10 @@ def _tables() -> dict[str, str]:
         NotificationPreference,
         OutboxMessage,
     )
-    from programmes.models import Framework, Partner, Programme
+    from programmes.models import Framework, Membership, Partner, Programme
 
     models = {
+        "membership": Membership,
         "action": Action,
         "notification": Notification,
         "delivery": EmailDelivery,
@@ -173,7 +174,7 @@ def seed(n: int, owners: int, day: datetime.date) -> dict[str, int]:
 
     from actions.models import Action
     from notifications.models import NotificationPreference
-    from programmes.models import Framework, Partner, Programme
+    from programmes.models import Framework, Membership, Partner, Programme
 
     t = _tables()
     _execute(
@@ -199,6 +200,11 @@ def seed(n: int, owners: int, day: datetime.date) -> dict[str, int]:
         )
         for i, user in enumerate(users)
         if i % 10 in (0, 1)
+    )
+    # Owners are members of the programme (reminders go to members only).
+    Membership.objects.bulk_create(
+        Membership(programme=programme, user=user, role=Membership.Role.REVIEWER)
+        for user in users
     )
     user_ids = [user.pk for user in users]
     windows = {"later": 0, "in_2_to_7_days": 0, "today_or_tomorrow": 0, "overdue": 0}
@@ -229,6 +235,7 @@ def seed(n: int, owners: int, day: datetime.date) -> dict[str, int]:
     _execute(f"VACUUM ANALYZE {t['action']}")
     _execute(f"VACUUM ANALYZE {t['user']}")
     _execute(f"VACUUM ANALYZE {t['preference']}")
+    _execute(f"VACUUM ANALYZE {t['membership']}")
     return windows
 
 
@@ -245,6 +252,11 @@ WITH due AS (
       AND owner_id IS NOT NULL
       AND due_date IS NOT NULL
       AND due_date <= %(day)s::date + 7
+      AND EXISTS (
+          SELECT 1 FROM {membership} m JOIN {user} u ON u.id = m.user_id
+          WHERE m.user_id = {action}.owner_id AND m.programme_id = {action}.programme_id
+            AND u.is_active
+      )
 )
 INSERT INTO {notification}
     (recipient_id, kind, subject_type, subject_id, due_date, occurrence, message, link,

@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from actions.models import Action
 from programmes.models import Gap, Partner, Principle, Programme
-from programmes.querysets import ProgrammeScopedQuerySet
+from programmes.querysets import ProgrammeScopedQuerySet, partner_ids_of_programmes_of
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
@@ -79,17 +79,14 @@ class TrainingOfferQuerySet(models.QuerySet):
             return self.all()
         from programmes.models import Membership
 
-        mine = Membership.objects.filter(
+        # Uncorrelated IN subqueries under the OR (see programmes/querysets.py).
+        own = Membership.objects.filter(
             user_id=user.pk, role=Membership.Role.LEARNING_PROVIDER
         ).values("partner_id")
-        managed = Programme.partners.through.objects.filter(
-            programme_id__in=Membership.objects.filter(
-                user_id=user.pk, role=Membership.Role.MANAGER
-            ).values("programme_id")
-        ).values("partner_id")
+        managed = partner_ids_of_programmes_of(user, role=Membership.Role.MANAGER)
         return self.filter(
             Q(status=TrainingOffer.Status.PUBLISHED)
-            | Q(provider_id__in=mine)
+            | Q(provider_id__in=own)
             | Q(provider_id__in=managed)
         )
 

@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import digest, outbox
+from . import audience, digest, outbox
 from .models import EmailDelivery, Notification, NotificationPreference
 
 log = logging.getLogger("tracker.notifications")
@@ -272,7 +272,8 @@ def _render(template: str, context: dict, recipient) -> EmailMultiAlternatives:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
     )
-    message.attach_alternative(render_to_string(f"notifications/email/{template}.html", context), "text/html")
+    html = render_to_string(f"notifications/email/{template}.html", context)
+    message.attach_alternative(html, "text/html")
     return message
 
 
@@ -280,8 +281,9 @@ def _email_for(delivery: EmailDelivery) -> EmailMultiAlternatives:
     recipient = delivery.recipient
     if delivery.digest_week:
         items = list(
-            Notification.objects.filter(recipient=recipient, email__status=EmailDelivery.Status.DIGEST)
-            .order_by("created_at")
+            Notification.objects.filter(
+                recipient=recipient, email__status=EmailDelivery.Status.DIGEST
+            ).order_by("created_at")
         )
         context = {"week": delivery.digest_week, "items": [(n, absolute(n.link)) for n in items]}
         message = _render("digest", context, recipient)
@@ -320,6 +322,8 @@ def send_pending_emails(*, limit: int = 200) -> int:
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .order_by("id")[:limit]
         )
+        withdrawn = audience.withdraw(due)  # about programmes the recipient has left
+        due = [delivery for delivery in due if delivery.pk not in withdrawn]
         for delivery in due:
             if not delivery.recipient.email:
                 delivery.status = EmailDelivery.Status.SKIPPED
@@ -336,7 +340,9 @@ def send_pending_emails(*, limit: int = 200) -> int:
                 else:
                     delivery.next_attempt_at = _retry_at(delivery.attempts)
                 delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-                log.warning("e-mail %s failed (attempt %s): %s", delivery.pk, delivery.attempts, exc)
+                log.warning(
+                    "e-mail %s failed (attempt %s): %s", delivery.pk, delivery.attempts, exc
+                )
                 continue
             delivery.status = EmailDelivery.Status.SENT
             delivery.sent_at = timezone.now()

@@ -1,13 +1,65 @@
-"""Who can see what: one queryset method per model, used by the API and the pages."""
+"""Who can see what: one queryset method per model, used by the API and the pages.
+
+Every rule filters the model's own rows by subqueries, never by a join to the memberships
+or to a programme's partners: a join repeats a row once per path to it (a partner in two
+of the user's programmes came back twice, and ``.get()`` raised
+``MultipleObjectsReturned``), while a subquery only asks whether a path exists.
+
+The subqueries are uncorrelated ``IN (SELECT ...)``, which PostgreSQL plans as a semi-join
+(alone) or as a hashed subplan run once (under an OR). Measured on the national data set
+(docs/decisions.md, "Visibility and leavers"), the correlated ``EXISTS`` form lost twice:
+under an OR it is costed as if run for every row, which turns on JIT compilation (40-350
+ms a request in place of 2-10 ms), and alone it cannot read the memberships in programme
+order, so the gap register of a person in five programmes took 200 ms in place of 65 ms.
+``EXISTS`` is kept for what needs two of the row's own columns (``belongs``).
+"""
 
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 
 
-def member_programme_ids(user):
-    """A subquery of the ids of the programmes ``user`` belongs to."""
+def member_programme_ids(user, **membership):
+    """The ids of the programmes ``user`` belongs to (with ``membership`` conditions, e.g.
+    ``role=...``), as a subquery."""
     from .models import Membership
 
-    return Membership.objects.filter(user_id=user.pk).values("programme_id")
+    return Membership.objects.filter(user_id=user.pk, **membership).values("programme_id")
+
+
+def partner_ids_of_programmes_of(user, **membership):
+    """The ids of the partners of the programmes ``user`` belongs to, as a subquery."""
+    from .models import Programme
+
+    return Programme.partners.through.objects.filter(
+        programme_id__in=member_programme_ids(user, **membership)
+    ).values("partner_id")
+
+
+def partner_ids_in_a_programme():
+    from .models import Programme
+
+    return Programme.partners.through.objects.values("partner_id")
+
+
+def belongs(user_ref: str, programme_ref: str) -> Exists:
+    """``EXISTS`` a membership of the person in the outer row's ``user_ref`` column in the
+    programme of its ``programme_ref`` column, their account still active: e.g. an
+    action's owner still belongs to the action's programme (DESIGN: leaving a programme
+    ends what the person receives from it). Reads the unique (programme, user) index."""
+    from .models import Membership
+
+    return Exists(
+        Membership.objects.filter(
+            user_id=OuterRef(user_ref), programme_id=OuterRef(programme_ref),
+            user__is_active=True,
+        )
+    )
+
+
+def programme_column(model) -> str:
+    """The column of ``model``'s rows (or the join from them) that holds their programme."""
+    path = model.programme_path
+    return f"{path}_id" if path else "pk"
 
 
 class ProgrammeScopedQuerySet(models.QuerySet):
@@ -18,9 +70,9 @@ class ProgrammeScopedQuerySet(models.QuerySet):
             return self.none()
         if user.is_staff:
             return self.all()
-        path = self.model.programme_path
-        lookup = f"{path}__in" if path else "pk__in"
-        return self.filter(**{lookup: member_programme_ids(user)})
+        return self.filter(
+            **{f"{programme_column(self.model)}__in": member_programme_ids(user)}
+        )
 
     def in_programme(self, programme_id):
         path = self.model.programme_path
@@ -38,8 +90,6 @@ class PartnerQuerySet(models.QuerySet):
             return self.none()
         if user.is_staff:
             return self.all()
-        through = self.model.programmes.through
-        partner_ids = through.objects.filter(
-            programme_id__in=member_programme_ids(user)
-        ).values("partner_id")
-        return self.filter(models.Q(pk__in=partner_ids) | models.Q(programmes__isnull=True))
+        return self.filter(
+            Q(pk__in=partner_ids_of_programmes_of(user)) | ~Q(pk__in=partner_ids_in_a_programme())
+        )

@@ -57,7 +57,10 @@ def due_assessment_reminders(
             cycle=cycle, status=Assessment.Status.SUBMITTED
         ).values("partner_id")
         leads = (
-            Membership.objects.filter(programme=cycle.programme, role=Membership.Role.PARTNER_LEAD)
+            Membership.objects.filter(
+                programme=cycle.programme, role=Membership.Role.PARTNER_LEAD,
+                user__is_active=True,
+            )
             .exclude(partner_id__in=submitted)
             .select_related("partner")
         )
@@ -77,3 +80,29 @@ def due_assessment_reminders(
                 ),
                 link=f"/programmes/{cycle.programme_id}/cycles/{cycle.pk}/",
             )
+
+
+def members_among(pairs: set[tuple[int, int]], programme_of: dict[int, int]
+                  ) -> set[tuple[int, int]]:
+    """Of (person, subject id) pairs, those whose person belongs to the subject's programme
+    (``programme_of``: subject id to programme id; a subject not in it is gone)."""
+    memberships = set(
+        Membership.objects.filter(
+            user_id__in={person for person, _ in pairs},
+            programme_id__in=set(programme_of.values()),
+        ).values_list("user_id", "programme_id")
+    )
+    return {
+        (person, subject) for person, subject in pairs
+        if subject in programme_of and (person, programme_of[subject]) in memberships
+    }
+
+
+def still_told_about_cycles(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Of (person, cycle id) pairs, those whose person still belongs to the cycle's
+    programme: the e-mails about the others are not sent (``notifications.audience``)."""
+    programme_of = dict(
+        AssessmentCycle.objects.filter(pk__in={cycle for _, cycle in pairs}).values_list(
+            "pk", "programme_id")
+    )
+    return members_among(pairs, programme_of)

@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from programmes.models import Membership, Programme
+from programmes.querysets import member_programme_ids
 
 from . import documents
 
@@ -10,7 +11,7 @@ from . import documents
 def highlight_reports_for_managers(*, recipient, week) -> list[tuple[str, bytes, str]]:
     """One PDF per active programme the recipient manages (at most a handful)."""
     programmes = Programme.objects.filter(
-        memberships__user=recipient, memberships__role=Membership.Role.MANAGER,
+        pk__in=member_programme_ids(recipient, role=Membership.Role.MANAGER)
     ).exclude(status=Programme.Status.CLOSED).order_by("name")[:settings.DIGEST_MAX_REPORTS]
     files = []
     for programme in programmes:

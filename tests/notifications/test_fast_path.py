@@ -28,6 +28,8 @@ def owners_and_actions(world):
     """Four owners (default, e-mail off, weekly digest, explicit immediate) and actions
     in every reminder window, one of them already reminded by an earlier run."""
     owners = [f.UserFactory(username=f"owner{i}", email=f"owner{i}@example.org") for i in range(4)]
+    for owner in owners:  # an owner is a member of the action's programme
+        f.MembershipFactory(programme=world.programme, user=owner, role="reviewer")
     NotificationPreference.objects.create(user=owners[1], email_enabled=False)
     NotificationPreference.objects.create(user=owners[2], email_frequency="weekly_digest")
     NotificationPreference.objects.create(user=owners[3], email_frequency="immediate")

@@ -68,6 +68,8 @@ def make_due_actions(count: int, *, owners: int = 25) -> list[int]:
     """``count`` open actions, all due on ``DUE``, spread over a few owners."""
     programme = f.ProgrammeFactory()
     people = [f.UserFactory(username=f"owner{i}") for i in range(owners)]
+    for person in people:  # an owner is a member of the action's programme
+        f.MembershipFactory(programme=programme, user=person, role="reviewer")
     Action.objects.bulk_create(
         [
             Action(programme=programme, owner=people[i % owners], title=f"Due action {i}",

@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import timezone
 from pypdf import PdfReader
 
+from actions.models import Action
 from learning import services as learning_services
 from notifications import services as notification_services
 from notifications.models import NotificationPreference
@@ -122,10 +123,12 @@ def test_report_is_for_members_only(api, busy):
 
 def test_weekly_digest_of_a_manager_carries_the_report(busy, settings):
     # given a manager and a partner lead who both take a weekly digest, with news waiting
+    action = Action.objects.filter(programme=busy.programme).first()  # news about a real one
     for user in (busy.manager, busy.lead_a):
         NotificationPreference.objects.create(user=user, email_frequency="weekly_digest")
         notification_services.notify(
-            recipient_id=user.pk, kind="action_assigned", subject_type="action", subject_id=1,
+            recipient_id=user.pk, kind="action_assigned", subject_type="action",
+            subject_id=action.pk,
             occurrence=datetime.date(2026, 6, 1), message="A new action for you.")
 
     # when the digests are queued and sent
