@@ -215,15 +215,15 @@ def read_table(upload, *, max_rows: int, max_bytes: int,
         headers = [" ".join(str(h or "").split()) for h in header_row[:max_columns]]
         while headers and not headers[-1]:
             headers.pop()
+        keys = [_norm(h) for h in headers]
         rows = []
         for number, values in enumerate(raw, start=2):
             if _blank(values):
                 continue
             if len(rows) >= max_rows:
                 raise BadFile(_too_many_rows(max_rows))
-            values = list(values) + [None] * (len(headers) - len(values))
-            rows.append((number, {_norm(h): v for h, v in zip(headers, values, strict=False)
-                                  if h}))
+            values = list(values) + [None] * (len(keys) - len(values))
+            rows.append((number, {k: v for k, v in zip(keys, values, strict=False) if k}))
     finally:
         raw.close()
     return Table(headers=headers, rows=rows)
