@@ -216,7 +216,10 @@ class ActionBatch:
                 raise DomainError("The owner must be a member of the programme.", field="owner")
             if member and not action.owner_partner_id and self._member_partner[action.owner_id]:
                 action.owner_partner_id = self._member_partner[action.owner_id]
-        action.full_clean(exclude=_BATCH_CHECKED, validate_constraints=False)
+        # No field but the id is unique, and the one check constraint holds by
+        # _apply_status: what is left to check needs no query.
+        action.full_clean(exclude=_BATCH_CHECKED, validate_unique=False,
+                          validate_constraints=False)
         self.actions.append(action)
         return action
 

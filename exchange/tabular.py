@@ -9,6 +9,7 @@ row numbers.
 
 import csv
 import datetime
+import functools
 import io
 import logging
 import re
@@ -159,6 +160,7 @@ class Table:
     rows: list[tuple[int, dict[str, Any]]]  # (spreadsheet row number, values by header)
 
 
+@functools.lru_cache(maxsize=1024)
 def _norm(header) -> str:
     return " ".join(str(header or "").split()).casefold()
 
@@ -211,15 +213,17 @@ def read_table(upload, *, max_rows: int, max_bytes: int,
         if header_row is None or _blank(header_row):
             raise BadFile("The first row must hold the column headers.")
         headers = [" ".join(str(h or "").split()) for h in header_row[:max_columns]]
+        while headers and not headers[-1]:
+            headers.pop()
+        keys = [_norm(h) for h in headers]
         rows = []
         for number, values in enumerate(raw, start=2):
             if _blank(values):
                 continue
             if len(rows) >= max_rows:
                 raise BadFile(_too_many_rows(max_rows))
-            values = list(values) + [None] * (len(headers) - len(values))
-            rows.append((number, {_norm(h): v for h, v in zip(headers, values, strict=False)
-                                  if h}))
+            values = list(values) + [None] * (len(keys) - len(values))
+            rows.append((number, {k: v for k, v in zip(keys, values, strict=False) if k}))
     finally:
         raw.close()
     return Table(headers=headers, rows=rows)
@@ -290,12 +294,12 @@ def _xlsx_rows(data: bytes, *, max_rows: int, max_columns: int) -> Generator[lis
                 if strings > MAX_SHARED_STRINGS:
                     raise BadFile(f"The workbook holds more than {MAX_SHARED_STRINGS:,} pieces "
                                   "of text, more than a sheet that can be imported needs.")
+        if unsized:
+            data = _with_dimensions(data, dict(unsized))
     except BadFile:
         raise
     except XLSX_ERRORS as exc:
         raise _bad(NOT_A_WORKBOOK, exc) from None
-    if unsized:
-        data = _with_dimensions(data, dict(unsized))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except XLSX_ERRORS as exc:
@@ -304,13 +308,13 @@ def _xlsx_rows(data: bytes, *, max_rows: int, max_columns: int) -> Generator[lis
         if not workbook.worksheets:
             raise BadFile("The workbook has no sheet.")
         sheet = workbook.worksheets[0]
-        declared_columns = sheet.max_column
-        _check_size(sheet.max_row, declared_columns, max_rows=max_rows,
+        _check_size(sheet.max_row, sheet.max_column, max_rows=max_rows,
                     max_columns=max_columns, declared=True)
-        # Read as the XML says, not as the dimension says: no padding to a declared size.
+        # Read as the XML says, not as the dimension says: no padding to a declared size,
+        # and no column lost to a dimension narrower than the data. A cell past the
+        # column limit is left out.
         sheet.reset_dimensions()
-        width = min(declared_columns or max_columns, max_columns)
-        rows = sheet.iter_rows(values_only=True, max_col=width)
+        rows = sheet.iter_rows(values_only=True, max_col=max_columns)
     except BadFile:
         workbook.close()
         raise

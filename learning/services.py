@@ -412,7 +412,10 @@ class NeedBatch:
         if need.principle_id and need.principle.framework_id != self.programme.framework_id:
             raise DomainError("This principle is not in the programme's framework.",
                               field="principle")
-        need.full_clean(exclude=_NEED_BATCH_CHECKED, validate_constraints=False)
+        # No field but the id is unique, and the check constraint (workers at least 1)
+        # is the field's own validator: what is left to check needs no query.
+        need.full_clean(exclude=_NEED_BATCH_CHECKED, validate_unique=False,
+                        validate_constraints=False)
         self.needs.append(need)
         return need
 

@@ -51,15 +51,15 @@ class ProgrammeSheet:
 
 def resolve_partner(row, context, *, id_header: str, name_header: str, required: bool):
     """A partner of the programme, by its id or else by its name (any case)."""
-    partners = context["partners"]
+    by_id, by_name = _partner_index(context)
     partner_id = row.get(id_header, tabular.whole_number)
     name = row.get(name_header)
     if partner_id is not None:
-        found = next((p for p in partners if p.pk == partner_id), None)
+        found = by_id.get(partner_id)
         if found is not None and (not name or found.name.casefold() == name.casefold()):
             return found
     if name:
-        found = next((p for p in partners if p.name.casefold() == name.casefold()), None)
+        found = by_name.get(name.casefold())
         if found is not None:
             return found
         row.error(name_header, f"\u201c{name}\u201d is not a partner of this programme.")
@@ -68,6 +68,20 @@ def resolve_partner(row, context, *, id_header: str, name_header: str, required:
     elif required:
         row.error(name_header, f"{name_header} is needed (a partner's name or id).")
     return None
+
+
+def _partner_index(context) -> tuple[dict, dict]:
+    """The programme's partners by id and by name (any case; the first of a name wins),
+    made again only when the list has grown (the partner list import adds to it)."""
+    partners = context["partners"]
+    index = context.get("partner_index")
+    if index is None or index[0] != len(partners):
+        by_id, by_name = {}, {}
+        for partner in partners:
+            by_id.setdefault(partner.pk, partner)
+            by_name.setdefault(partner.name.casefold(), partner)
+        index = context["partner_index"] = (len(partners), by_id, by_name)
+    return index[1], index[2]
 
 
 # Gaps and progress (export) ------------------------------------------------------------

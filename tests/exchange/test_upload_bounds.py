@@ -352,3 +352,12 @@ def test_the_import_page_refuses_a_hostile_or_oversized_workbook_on_the_field(wo
     assert "The file is larger than" in large.content.decode()
     assert "pending_import" not in page.session
     assert not Action.objects.exists()
+
+
+def test_a_dimension_narrower_than_the_data_loses_no_column(api, world):
+    content = rezip(SMALL, {SHEET: in_sheet(b'<dimension ref="A1:B2"/>',
+                                            b'<dimension ref="A1:A2"/>')})
+    response = post(api.as_user(world.manager), world.programme, content)
+    assert response.status_code == 201, response.content
+    assert list(Action.objects.values_list("title", "owner_partner")) == [
+        ("Train the team", world.partner_a.pk)]
