@@ -6,7 +6,8 @@ from .models import CLOSED_STATUSES, Action
 
 class ActionFilter(filters.FilterSet):
     principle = filters.NumberFilter(field_name="gap__principle")
-    overdue = filters.BooleanFilter(method="filter_overdue", label="Overdue (due before today, still open)")
+    overdue = filters.BooleanFilter(method="filter_overdue",
+                                    label="Overdue (due before today, still open)")
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lt")
     due_after = filters.DateFilter(field_name="due_date", lookup_expr="gt")
     open = filters.BooleanFilter(method="filter_open", label="Still open (not done or cancelled)")

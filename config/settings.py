@@ -193,7 +193,8 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise a broker in files under var/.
-# Settings for a worker or broker that can be lost (pinned by tests/notifications/test_celery_settings.py):
+# Settings for a worker or broker that can be lost (pinned by
+# tests/notifications/test_celery_settings.py):
 # a task is acknowledged only when done and handed out again if its worker dies; one
 # task at a time per worker process; publishing to a dead broker fails within about a
 # second (the outbox keeps the work); no countdown or retry delay reaches the

@@ -73,5 +73,6 @@ def matching_offers(*, need: LearningNeed, limit: int = 20) -> list[OfferMatch]:
         else:
             match.reasons.append(f"has {offer.places_free} free places, fewer than the workers")
         matches.append(match)
-    matches.sort(key=lambda m: (-m.score, m.offer.start_date or need.needed_by or m.offer.created_at.date(), m.offer.pk))
+    matches.sort(key=lambda m: (
+        -m.score, m.offer.start_date or need.needed_by or m.offer.created_at.date(), m.offer.pk))
     return matches[:limit]

@@ -5,7 +5,8 @@ from .models import EmailDelivery, Notification, NotificationPreference, OutboxM
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["recipient", "kind", "subject_type", "subject_id", "occurrence", "created_at", "read_at"]
+    list_display = ["recipient", "kind", "subject_type", "subject_id", "occurrence", "created_at",
+                    "read_at"]
     list_filter = ["kind", "subject_type"]
     raw_id_fields = ["recipient"]
 

@@ -4,7 +4,7 @@ import datetime
 
 from django.db import transaction
 
-from .models import ProgressSnapshot, Programme
+from .models import Programme, ProgressSnapshot
 from .progress import partners_progress, programme_progress
 
 FIGURE_FIELDS = ("number", "title", "id")

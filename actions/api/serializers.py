@@ -11,7 +11,8 @@ class ActionSerializer(BaseModelSerializer):
         queryset=get_user_model().objects.all(), required=False, allow_null=True
     )
     owner_name = serializers.SerializerMethodField()
-    owner_partner_name = serializers.CharField(source="owner_partner.name", read_only=True, default=None)
+    owner_partner_name = serializers.CharField(source="owner_partner.name", read_only=True,
+                                               default=None)
     principle = serializers.IntegerField(source="gap.principle_id", read_only=True, default=None)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)

@@ -79,7 +79,8 @@ def calendar_feed(request, token):
     feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token)
     if not feed.user.is_active:
         raise Http404
-    response = HttpResponse(calendar.calendar_for(feed.user), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(calendar.calendar_for(feed.user),
+                            content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="actions.ics"'
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -47,7 +47,8 @@ class TrainingOfferSerializer(BaseModelSerializer):
         start = attrs.get("start_date", getattr(self.instance, "start_date", None))
         end = attrs.get("end_date", getattr(self.instance, "end_date", None))
         if start and end and end < start:
-            raise serializers.ValidationError({"end_date": "The end date must not be before the start date."})
+            raise serializers.ValidationError(
+                {"end_date": "The end date must not be before the start date."})
         return attrs
 
 

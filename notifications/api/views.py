@@ -17,7 +17,8 @@ class NotificationFilter(filters.FilterSet):
         fields = ["kind", "subject_type"]
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
     """Your own notifications, newest first."""
 
     serializer_class = s.NotificationSerializer
@@ -25,7 +26,8 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     ordering_fields = ["created_at"]
 
     def get_queryset(self):
-        return Notification.objects.filter(recipient_id=self.request.user.pk).select_related("email")
+        mine = Notification.objects.filter(recipient_id=self.request.user.pk)
+        return mine.select_related("email")
 
     @extend_schema(responses=s.UnreadCountSerializer)
     @action(detail=False, methods=["get"], url_path="unread-count", filter_backends=[],
