@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.security import lockout_response
+from core.security import lockout_response
 
 from . import services
 from .authentication import TokenAuthentication

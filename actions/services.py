@@ -9,11 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from core.errors import DomainError, InvalidTransition
+from core.versioning import lock_for_update
 from notifications.services import Reminder, notify, notify_many
 from programmes import access as programme_access
-from programmes.errors import DomainError, InvalidTransition
 from programmes.models import Membership
-from programmes.versioning import lock_for_update
 
 from . import access
 from .models import Action, ActionNote

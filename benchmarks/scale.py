@@ -57,6 +57,7 @@ def _setup_django() -> None:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("DEV_TOOLS", "true")  # generate_dataset
     os.environ.setdefault("SECRET_KEY", "benchmark-only-not-a-secret")
     os.environ.setdefault("ALLOWED_HOSTS", "localhost,testserver")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "django_celery_beat",
+    "core",
     "notifications",
     "exchange",
     "programmes",
@@ -51,7 +52,6 @@ INSTALLED_APPS = [
     "learning",
     "reports",
     "web",
-    "demo",
 ]
 
 MIDDLEWARE = [
@@ -156,14 +156,14 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "config.api.FilterBackend",
+        "core.api.rest.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.Negotiation",
+    "DEFAULT_PAGINATION_CLASS": "core.api.rest.Pagination",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.rest.Negotiation",
     "DEFAULT_PARSER_CLASSES": [
-        "config.api.SafeJSONParser",
+        "core.api.rest.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -171,7 +171,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "UNICODE_JSON": False,
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.rest.exception_handler",
     "DEFAULT_THROTTLE_RATES": {},
 }
 
@@ -293,20 +293,20 @@ DIGEST_MAX_REPORTS = env.int("DIGEST_MAX_REPORTS", default=5)
 VAR_DIR.mkdir(exist_ok=True)
 STATIC_ROOT.mkdir(exist_ok=True)
 
-# Every operation's schema lists the 4xx answers it can give (config/api.py).
+# Every operation's schema lists the 4xx answers it can give (core/api/rest.py).
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
-    "config.api.document_error_responses",
+    "core.api.rest.document_error_responses",
 ]
-REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = "config.api.Metadata"
+REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = "core.api.rest.Metadata"
 
-# Writes are throttled per user (config/security.py); the token endpoint has its own rate.
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["config.security.WriteRateThrottle"]
+# Writes are throttled per user (core/security.py); the token endpoint has its own rate.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["core.security.WriteRateThrottle"]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"] = env.str(
     "WRITE_THROTTLE_RATE", default="300/min"
 )
 
-# Sign-in, tokens and sessions (accounts/, config/security.py) ------------------------
+# Sign-in, tokens and sessions (accounts/, core/security.py) ------------------------
 # Wrong passwords are counted by django-axes per account and per address in the
 # database, which every server process shares; the web form, the admin and the token
 # endpoint all sign in through authenticate(request, ...), which axes watches.
@@ -333,8 +333,8 @@ AXES_LOCKOUT_PARAMETERS = [
     for part in env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
 ]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends when the message says
-AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
-AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # API tokens (django-rest-knox, model accounts.ApiToken): `Authorization: Token <token>`.
 KNOX_TOKEN_MODEL = "accounts.ApiToken"
@@ -352,7 +352,11 @@ SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 2)
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # our own lines are on tracker.security
 
 # Generated data sets (manage.py generate_dataset) for benchmarks and load tests.
-INSTALLED_APPS += ["scale"]
+# The demo seed and the data set generator are tools for development, tests and
+# benchmarks: production mode leaves them out unless DEV_TOOLS says otherwise.
+DEV_TOOLS = env.bool("DEV_TOOLS", default=DEBUG)
+if DEV_TOOLS:
+    INSTALLED_APPS += ["demo", "scale"]
 # The CSV, XLSX, HTML and PDF answers of ``?format=`` in the schema (exchange/schema.py).
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("exchange.schema.document_file_formats")
 

@@ -45,4 +45,4 @@ urlpatterns = [
 ]
 
 handler404 = "config.views.not_found"
-handler500 = "config.api.server_error"
+handler500 = "core.api.rest.server_error"

@@ -14,9 +14,9 @@ from decimal import Decimal
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from core.errors import Conflict, DomainError, InvalidTransition, LimitExceeded
+from core.versioning import lock_for_update
 from programmes.access import require
-from programmes.errors import Conflict, DomainError, InvalidTransition, LimitExceeded
-from programmes.versioning import lock_for_update
 
 from . import access
 from .models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer

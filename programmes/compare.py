@@ -27,7 +27,8 @@ from decimal import Decimal
 
 from django.db.models import Count, F, FilteredRelation, Q
 
-from .errors import DomainError
+from core.errors import DomainError
+
 from .models import Assessment, AssessmentCycle, Principle, Programme, Rating, Response
 from .progress import score
 

@@ -13,10 +13,7 @@ from django.db.models import Sum
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
-from notifications.services import notify
-
-from . import access
-from .errors import (
+from core.errors import (
     Conflict,
     CycleClosed,
     CycleNotOpen,
@@ -24,6 +21,10 @@ from .errors import (
     Incomplete,
     InvalidTransition,
 )
+from core.versioning import lock_for_update
+from notifications.services import notify
+
+from . import access
 from .models import (
     Assessment,
     AssessmentCycle,
@@ -37,7 +38,6 @@ from .models import (
     Rating,
     Response,
 )
-from .versioning import lock_for_update
 
 GAP_RATINGS = {Rating.NOT_MET: Gap.Severity.HIGH, Rating.PARTLY_MET: Gap.Severity.MEDIUM}
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from rest_framework.exceptions import ValidationError
 
+from core.errors import DomainError
 from exchange import tabular
 from exchange.tabular import Column
 
 from . import access, services
-from .errors import DomainError
 from .models import Gap, Membership, Partner, Programme
 
 

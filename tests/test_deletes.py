@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from actions import services as action_services
 from actions.models import Action, ActionNote
+from core.errors import DomainError
 from learning import services as learning_services
 from learning.models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
 from programmes import services as programme_services
-from programmes.errors import DomainError
 from programmes.models import Assessment, AssessmentCycle, Gap, Programme, Response
 
 from . import factories as f

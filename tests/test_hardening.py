@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from config.security import WriteRateThrottle
+from core.security import WriteRateThrottle
 from programmes.models import Partner
 
 from .test_settings import PRODUCTION, run_manage

@@ -7,7 +7,7 @@ the path, the query string and the body. Each answer must
 
 * not be a server error (5xx);
 * carry a status code the operation documents (the 400/401/403/404/409/429 answers are
-  added to every operation by ``config.api.document_error_responses``);
+  added to every operation by ``core.api.rest.document_error_responses``);
 * conform to the documented schema and content type.
 
 Bounded by ``FUZZ_EXAMPLES`` per operation (default 12: the whole run takes a few

@@ -12,10 +12,10 @@ from django.urls import reverse
 
 from actions import services as action_services
 from actions.models import Action
+from core.errors import InvalidTransition
 from learning import services as learning_services
 from learning.models import Placement, TrainingOffer
 from programmes import services as programme_services
-from programmes.errors import InvalidTransition
 from programmes.models import Membership
 
 from . import factories as f

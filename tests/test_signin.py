@@ -30,7 +30,7 @@ from django.test import RequestFactory, override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
-from config.security import client_ip
+from core.security import client_ip
 
 from . import factories as f
 

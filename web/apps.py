@@ -6,6 +6,3 @@ class WebConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "web"
-
-    def ready(self):
-        from config import security  # noqa: F401 - connects the failed sign-in log

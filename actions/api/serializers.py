@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from programmes.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
+from core.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
 
 from ..models import Action, ActionNote
 

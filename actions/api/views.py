@@ -4,9 +4,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.base import VersionedMixin
 from exchange.api import ExportMixin, ImportMixin
 from programmes import access
-from programmes.api.base import HistoryMixin, ScopedViewSet, VersionedMixin
+from programmes.api.base import HistoryMixin, ScopedViewSet
 
 from .. import access as action_access
 from .. import calendar, services, sheets

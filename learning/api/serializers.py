@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from programmes.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
+from core.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
 from programmes.models import Principle
 
 from ..models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer

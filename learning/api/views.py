@@ -2,9 +2,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.base import VersionedMixin
 from exchange.api import ExportMixin, ImportMixin
 from programmes import access
-from programmes.api.base import HistoryMixin, ScopedViewSet, VersionedMixin, programme_id_of
+from programmes.api.base import HistoryMixin, ScopedViewSet, programme_id_of
 from programmes.api.views import ERRORS
 
 from .. import access as learning_access

@@ -3,6 +3,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
+
 from .. import selectors
 from ..models import (
     Assessment,
@@ -17,7 +19,6 @@ from ..models import (
     Rating,
     Response,
 )
-from .fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
 
 
 class FrameworkSerializer(BaseModelSerializer):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.api.base import VersionedMixin
 from exchange.api import (
     FORMAT_PARAMETER,
     ExportMixin,
@@ -34,7 +35,7 @@ from ..filters import (
 from ..models import ChecklistItem, Framework, Principle
 from . import compare as compare_api
 from . import serializers as s
-from .base import HistoryMixin, ScopedViewSet, VersionedMixin
+from .base import HistoryMixin, ScopedViewSet
 
 ERRORS = {
     400: OpenApiResponse(description="Bad input: a message per field."),

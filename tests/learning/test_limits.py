@@ -16,9 +16,9 @@ from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from actions.models import Action
+from core.errors import DomainError, InvalidTransition, LimitExceeded
 from learning import services
 from learning.models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
-from programmes.errors import DomainError, InvalidTransition, LimitExceeded
 
 from .. import factories as f
 

@@ -197,7 +197,7 @@ def celery_processes(folder: Path, *, redis_url: str, mail_dir: Path, **extra_en
         PYTHONUNBUFFERED="1",
         # Skip Django's system checks at worker start-up: they are not what these tests
         # are about, and the checks' order varies from run to run (at the time of writing
-        # one order hits an import cycle in config/api.py, failing 1 start in 3).
+        # one order hits an import cycle in core/api/rest.py, failing 1 start in 3).
         CELERY_SKIP_CHECKS="1",
         **{k: str(v) for k, v in extra_env.items()},
     )

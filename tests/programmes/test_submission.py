@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
+from core.errors import InvalidTransition
 from programmes import services
-from programmes.errors import InvalidTransition
 from programmes.models import Assessment, Gap
 
 from .. import factories as f

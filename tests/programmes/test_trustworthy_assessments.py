@@ -449,7 +449,7 @@ def test_a_close_waits_for_a_change_under_way_and_refuses_the_next():
 
     from django.db import transaction
 
-    from programmes.errors import CycleClosed
+    from core.errors import CycleClosed
 
     # given a draft whose answer a partner lead is changing right now (its row locked)
     framework = f.FrameworkFactory()

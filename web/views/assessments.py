@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from programmes import access, services
-from programmes.errors import DomainError
 from programmes.models import (
     Assessment,
     AssessmentCycle,

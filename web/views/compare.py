@@ -8,8 +8,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from core.errors import DomainError
 from programmes.compare import compare_scope, cycles_compare
-from programmes.errors import DomainError
 from programmes.models import Programme, Rating
 
 from ..forms import Form

@@ -19,6 +19,7 @@ from actions import access as action_access
 from actions import services as action_services
 from actions import sheets as action_sheets
 from actions.models import Action
+from core.errors import DomainError
 from learning import access as learning_access
 from learning import services as learning_services
 from learning import sheets as learning_sheets
@@ -28,7 +29,6 @@ from learning.selectors import matching_offers
 from programmes import access
 from programmes import services as programme_services
 from programmes.answers import gap_answers
-from programmes.errors import DomainError
 from programmes.models import Gap, Principle, Programme
 
 from ..forms import (

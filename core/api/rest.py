@@ -17,7 +17,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from programmes.errors import DomainError
+from core.errors import DomainError
 
 log = logging.getLogger("tracker.api")
 

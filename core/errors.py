@@ -1,4 +1,4 @@
-"""Domain errors, mapped to HTTP answers once, in ``config.api.exception_handler``."""
+"""Domain errors, mapped to HTTP answers once, in ``core.api.rest.exception_handler``."""
 
 
 class DomainError(Exception):

@@ -1,0 +1,1 @@
+"""API pieces every app shares: pagination, parsing, errors, serializer fields."""
