@@ -183,13 +183,14 @@ def test_a_cycle_with_drafts_only_is_deleted_with_them_and_their_history_stays(a
 
 def test_the_database_refuses_to_cascade_to_assessments_and_answers(world):
     assessment = submitted_assessment(world)
+    answers = Response.objects.filter(assessment=assessment).count()
     with pytest.raises(ProtectedError):
         assessment.cycle.delete()
     with pytest.raises(ProtectedError):
         Assessment.objects.filter(pk=assessment.pk).delete()
     with pytest.raises(ProtectedError):
         Programme.objects.filter(pk=world.programme.pk).delete()
-    assert Response.objects.filter(assessment=assessment).count() == 2
+    assert Response.objects.filter(assessment=assessment).count() == answers == 5
 
 
 def test_a_programme_without_submissions_is_deleted_by_staff(api, world, objects):
