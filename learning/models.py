@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -12,6 +13,8 @@ from simple_history.models import HistoricalRecords
 from actions.models import Action
 from programmes.models import Gap, Partner, Principle, Programme
 from programmes.querysets import ProgrammeScopedQuerySet, partner_ids_of_programmes_of
+
+OFFER_DATES_OUT_OF_ORDER = "The end date must not be before the start date."
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
@@ -153,6 +156,12 @@ class TrainingOffer(models.Model):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        """Dates in order, reported on the end date (web form and API say the same)."""
+        super().clean()
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": OFFER_DATES_OUT_OF_ORDER})
 
     @property
     def places_free(self) -> int:

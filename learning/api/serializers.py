@@ -5,7 +5,14 @@ from rest_framework import serializers
 from core.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
 from programmes.models import Principle
 
-from ..models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+from ..models import (
+    OFFER_DATES_OUT_OF_ORDER,
+    FundingAllocation,
+    FundingStream,
+    LearningNeed,
+    Placement,
+    TrainingOffer,
+)
 
 
 class LearningNeedSerializer(BaseModelSerializer):
@@ -47,8 +54,7 @@ class TrainingOfferSerializer(BaseModelSerializer):
         start = attrs.get("start_date", getattr(self.instance, "start_date", None))
         end = attrs.get("end_date", getattr(self.instance, "end_date", None))
         if start and end and end < start:
-            raise serializers.ValidationError(
-                {"end_date": "The end date must not be before the start date."})
+            raise serializers.ValidationError({"end_date": OFFER_DATES_OUT_OF_ORDER})
         return attrs
 
 

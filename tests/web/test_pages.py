@@ -469,3 +469,25 @@ def test_every_tag_has_words_in_it(site, as_user):
         html = client.get(path).content.decode()
         for text in re.findall(r'<strong class="nhsuk-tag[^"]*">(.*?)</strong>', html, re.S):
             assert re.sub(r"<[^>]+>", "", text).strip(), f"{path}: an empty tag"
+
+
+def test_an_offer_ending_before_it_starts_gets_one_sentence_in_the_form_and_the_api(
+        site, as_user, api):
+    # given an offer whose end date is before its start date
+    fields = {"title": "Dates the wrong way round", "format": "workshop", "capacity": "12",
+              "cost_per_place": "40.00", "start_date": "2027-03-10", "end_date": "2027-03-01"}
+
+    # when a provider sends it through the page and through the API
+    page = as_user(site.world.provider_user).post(reverse("web:offer-new"), fields)
+    reply = api.as_user(site.world.provider_user).post(
+        "/api/v1/training-offers/",
+        {**fields, "provider": site.world.provider.pk, "principles": []}, format="json")
+
+    # then both refuse it with the same sentence, the page next to the end date field
+    sentence = "The end date must not be before the start date."
+    html = page.content.decode()
+    assert page.status_code == 400 and reply.status_code == 400
+    assert reply.json() == {"end_date": [sentence]}
+    assert 'id="end_date-error"' in html or 'id="id_end_date-error"' in html, html
+    assert sentence in html and "end_after_start" not in html and "Constraint" not in html
+    assert not TrainingOffer.objects.filter(title="Dates the wrong way round").exists()
