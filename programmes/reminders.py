@@ -8,6 +8,8 @@ day is caught up with the latest of the two that has fallen due.
 import datetime
 from collections.abc import Iterator
 
+from django.urls import reverse
+
 from notifications.services import Reminder
 
 from .models import Assessment, AssessmentCycle, Membership
@@ -78,7 +80,7 @@ def due_assessment_reminders(
                     f"assessment for \u201c{cycle.name}\u201d, which closes in {days_left} "
                     f"day{'s' if days_left != 1 else ''} ({cycle.period_end:%-d %B %Y})."
                 ),
-                link=f"/programmes/{cycle.programme_id}/cycles/{cycle.pk}/",
+                link=reverse("web:cycle", args=[cycle.programme_id, cycle.pk]),
             )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import (
@@ -531,7 +532,7 @@ def _propose_closure(gap: Gap, *, assessment: Assessment, work: OpenWork) -> Non
             subject_id=gap.pk,
             occurrence=timezone.localdate(),
             message=message,
-            link=f"/gaps/{gap.pk}/",
+            link=reverse("web:gap", args=[gap.pk]),
         )
 
 
