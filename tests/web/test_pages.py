@@ -491,3 +491,20 @@ def test_an_offer_ending_before_it_starts_gets_one_sentence_in_the_form_and_the_
     assert 'id="end_date-error"' in html or 'id="id_end_date-error"' in html, html
     assert sentence in html and "end_after_start" not in html and "Constraint" not in html
     assert not TrainingOffer.objects.filter(title="Dates the wrong way round").exists()
+
+
+def test_gap_register_points_to_closures_waiting_for_a_decision(site, as_user):
+    # given a gap whose closure a later assessment proposed
+    Gap.objects.filter(pk=site.gap.pk).update(status=Gap.Status.CLOSURE_PROPOSED)
+    client = as_user(site.world.manager)
+    url = reverse("web:gaps", args=[site.world.programme.pk])
+
+    # when the manager opens the register (open gaps by default)
+    html = client.get(url).content.decode()
+
+    # then it says one closure waits, with a link that shows it
+    assert "1 gap has a proposed closure waiting for a manager's decision" in html
+    assert 'href="?status=closure_proposed"' in html
+    shown = client.get(url, {"status": "closure_proposed"}).content.decode()
+    assert f'href="/gaps/{site.gap.pk}/"' in shown
+    assert 'data-testid="proposed-closures"' not in shown

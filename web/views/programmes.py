@@ -158,6 +158,11 @@ def gap_register(request, pk):
         need_count=_count_per_gap(LearningNeed.objects.all()),
     )
     page = Paginator(shown, 50).get_page(request.GET.get("page"))
+    # Gaps whose closure is proposed wait for a manager; the default view (open gaps)
+    # says how many there are, so they are not lost from sight.
+    proposed = 0
+    if data.get("status") != Gap.Status.CLOSURE_PROPOSED:
+        proposed = gaps.filter(status=Gap.Status.CLOSURE_PROPOSED).count()
     return render(
         request,
         "web/gap_register.html",
@@ -165,6 +170,7 @@ def gap_register(request, pk):
             "programme": programme,
             "filter": filterset,
             "page": page,
+            "proposed": proposed,
             "query": page_query(request, status="open"),
             **role_context(request.user, programme.pk),
         },
