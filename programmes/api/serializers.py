@@ -237,15 +237,6 @@ class SubmitResultSerializer(serializers.Serializer):
     )
 
 
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
-
-
 class ProgressQuerySerializer(serializers.Serializer):
     partner = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 

@@ -1,13 +1,7 @@
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
-from rest_framework.views import APIView
 
 from core.api.base import VersionedMixin
 from exchange.api import (
@@ -43,30 +37,6 @@ ERRORS = {
     404: OpenApiResponse(description="Not found, or not in a programme you belong to."),
     409: OpenApiResponse(description="The object's state does not allow this change."),
 }
-
-
-class TokenView(APIView):
-    """Exchange a username and password for an API token."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "token"
-
-    @extend_schema(request=s.TokenRequestSerializer,
-                   responses={200: s.TokenSerializer, 400: ERRORS[400]})
-    def post(self, request):
-        body = s.TokenRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        user = authenticate(
-            request,
-            username=body.validated_data["username"],
-            password=body.validated_data["password"],
-        )
-        if user is None or not user.is_active:
-            raise ValidationError({"non_field_errors": ["Unable to log in with these details."]})
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
 
 
 class FrameworkViewSet(viewsets.ReadOnlyModelViewSet):
