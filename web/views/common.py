@@ -1,10 +1,12 @@
 """Helpers shared by the page views: access in the same terms as the API."""
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from rest_framework.exceptions import ValidationError
 
+from core.errors import DomainError
 from exchange import tabular
 from exchange.api import file_response
 from programmes import access
@@ -82,3 +84,26 @@ def download(fmt: str, *, columns, rows, name: str, count=None):
         messages = [str(m) for values in exc.detail.values() for m in values]
         return HttpResponse(" ".join(messages), status=400,
                             content_type="text/plain; charset=utf-8")
+
+
+# Forms: a service's refusal shown on the form -------------------------------------------
+
+
+def attempt(form, write):
+    """Run a service write; put a refusal on the form instead. Returns the result or None."""
+    try:
+        return write()
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    except DjangoValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error.messages)
+        else:
+            form.add_error(None, exc.messages)
+    return None
+
+
+def invalid(request, template, context):
+    return render(request, template, context, status=400)

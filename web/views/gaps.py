@@ -1,0 +1,89 @@
+"""The gap page and a manager's decision on a proposed closure.
+
+Each view checks access with the same functions as the API and calls the same
+service; a refused rule comes back as an error on the page, never a crash.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from learning import access as learning_access
+from programmes import access
+from programmes import services as programme_services
+from programmes.answers import gap_answers
+from programmes.models import Gap
+
+from .. import selectors
+from .common import require, role_context, visible_or_404
+
+
+def _gap_context(request, gap) -> dict:
+    needs = selectors.gap_needs(gap=gap)
+    actions = selectors.gap_actions(gap=gap)
+    context = {
+        "gap": gap,
+        "programme": gap.programme,
+        "answers": gap_answers(gap=gap),
+        "actions": actions,
+        "needs": needs,
+        "action_allocations": [
+            a for action in actions for a in action.funding_allocations.all()
+        ],
+        "can_add_action": access.is_manager(request.user, gap.programme_id)
+        or access.is_partner_lead_for(request.user, gap.programme_id, gap.partner_id),
+        "can_add_need": learning_access.can_change_need(
+            request.user, gap.programme_id, gap.partner_id
+        ),
+        "can_fund": learning_access.can_manage_funding(request.user, gap.programme_id),
+        **role_context(request.user, gap.programme_id),
+    }
+    if gap.status == Gap.Status.CLOSURE_PROPOSED:
+        context["open_work"] = programme_services.gap_open_work(gap)
+        context["can_decide"] = access.can_set_gap_status(request.user, gap)
+        context["outcome_choices"] = [("done", "Mark it done"), ("cancelled", "Cancel it"),
+                                      ("kept", "Keep it open")]
+    return context
+
+
+@login_required
+def gap(request, pk):
+    gap = visible_or_404(Gap, request.user, pk=pk)
+    return render(request, "web/gap.html", _gap_context(request, gap))
+
+
+@login_required
+@require_POST
+def gap_decide(request, pk):
+    """A manager decides a proposed closure: close (saying what becomes of each open
+    action) or keep the gap open. The same services as the API's close and keep-open."""
+    gap = visible_or_404(Gap, request.user, pk=pk)
+    require(access.can_set_gap_status(request.user, gap),
+            "Only the programme's managers can decide a proposed closure.")
+    decision = request.POST.get("decision")
+    note = request.POST.get("reason", "")[:2000]
+    errors = []
+    try:
+        if decision == "close":
+            outcomes = {
+                a.pk: request.POST.get(f"action-{a.pk}", "")
+                for a in programme_services.gap_open_work(gap).actions
+            }
+            programme_services.gap_close(gap=gap, note=note, actions=outcomes, actor=request.user)
+            messages.success(request, "The gap is closed.")
+        elif decision == "keep_open":
+            programme_services.gap_keep_open(actor=request.user, gap=gap, note=note)
+            messages.success(request, "The gap stays open; its work goes on.")
+        else:
+            errors.append(("decision-close", "Choose whether to close the gap or keep it open."))
+    except DomainError as exc:
+        errors.append(("decision-close", exc.message))
+    if not errors:
+        return redirect("web:gap", gap.pk)
+    gap.refresh_from_db()
+    context = _gap_context(request, gap)
+    context["decision_errors"] = errors
+    context["posted"] = request.POST
+    return render(request, "web/gap.html", context, status=400)
