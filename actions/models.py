@@ -76,6 +76,8 @@ class Action(models.Model):
                 condition=Q(status="done", completed_at__isnull=False)
                 | (~Q(status="done") & Q(completed_at__isnull=True)),
                 name="%(app_label)s_%(class)s_completed_when_done",
+                violation_error_message="An action has a completion date exactly when it is done.",
+                violation_error_code="invalid",
             ),
         ]
         indexes = [

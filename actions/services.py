@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from core import integrity
 from core.errors import DomainError, InvalidTransition
 from core.versioning import lock_for_update
 from notifications.services import Reminder, notify, notify_many
@@ -77,7 +78,8 @@ def _assignment(action: Action, actor) -> Reminder | None:
 
 def _full_save(action: Action) -> Action:
     action.full_clean()
-    action.save()
+    with integrity.translated():
+        action.save()
     return action
 
 

@@ -20,6 +20,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
+from core import integrity
+
 from . import tabular
 
 
@@ -120,7 +122,10 @@ def _problems(exc: Exception, row: Row, headers: dict[str, str]) -> list[Problem
             ]
         return [Problem(row.number, None, m) for m in exc.messages]
     if isinstance(exc, IntegrityError):
-        return [Problem(row.number, None, "This row clashes with another record.")]
+        known = integrity.domain_error(exc)
+        if known is None:
+            raise exc
+        exc = known
     field_name = getattr(exc, "field", None)
     message = getattr(exc, "message", None) or str(exc) or "This row is not allowed."
     return [Problem(row.number, headers.get(field_name) if field_name else None, message)]

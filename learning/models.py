@@ -60,7 +60,10 @@ class LearningNeed(models.Model):
         ordering = ["needed_by", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(workers_count__gte=1), name="%(app_label)s_%(class)s_workers_positive"
+                condition=Q(workers_count__gte=1),
+                name="%(app_label)s_%(class)s_workers_positive",
+                violation_error_message="A learning need is for at least one worker.",
+                violation_error_code="invalid",
             ),
         ]
         indexes = [models.Index(fields=["programme", "status"], name="need_programme_status")]
@@ -145,12 +148,16 @@ class TrainingOffer(models.Model):
             models.CheckConstraint(
                 condition=Q(places_booked__lte=F("capacity")),
                 name="%(app_label)s_%(class)s_within_capacity",
+                violation_error_message="This offer does not have that many places left.",
+                violation_error_code="limit_exceeded",
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True)
                 | Q(start_date__isnull=True)
                 | Q(end_date__gte=F("start_date")),
                 name="%(app_label)s_%(class)s_end_after_start",
+                violation_error_message=OFFER_DATES_OUT_OF_ORDER,
+                violation_error_code="invalid",
             ),
         ]
 
@@ -199,7 +206,10 @@ class Placement(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(places__gte=1), name="%(app_label)s_%(class)s_places_positive"
+                condition=Q(places__gte=1),
+                name="%(app_label)s_%(class)s_places_positive",
+                violation_error_message="Book at least one place.",
+                violation_error_code="invalid",
             ),
         ]
 
@@ -228,9 +238,16 @@ class FundingStream(models.Model):
             models.CheckConstraint(
                 condition=Q(allocated__lte=F("amount")) & Q(allocated__gte=0),
                 name="%(app_label)s_%(class)s_within_amount",
+                violation_error_message="This funding stream does not have that much money left.",
+                violation_error_code="limit_exceeded",
             ),
             models.UniqueConstraint(
-                fields=["programme", "name"], name="%(app_label)s_%(class)s_unique_name"
+                fields=["programme", "name"],
+                name="%(app_label)s_%(class)s_unique_name",
+                violation_error_message=(
+                    "This programme already has a funding stream with this name."
+                ),
+                violation_error_code="conflict",
             ),
         ]
 
@@ -277,9 +294,16 @@ class FundingAllocation(models.Model):
                 condition=Q(learning_need__isnull=False, action__isnull=True)
                 | Q(learning_need__isnull=True, action__isnull=False),
                 name="%(app_label)s_%(class)s_one_target",
+                violation_error_message=(
+                    "Funding goes to a learning need or to an action: exactly one of them."
+                ),
+                violation_error_code="invalid",
             ),
             models.CheckConstraint(
-                condition=Q(amount__gt=0), name="%(app_label)s_%(class)s_amount_positive"
+                condition=Q(amount__gt=0),
+                name="%(app_label)s_%(class)s_amount_positive",
+                violation_error_message="The amount must be more than zero.",
+                violation_error_code="invalid",
             ),
         ]
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from core import integrity
 from core.errors import Conflict, DomainError, InvalidTransition, LimitExceeded
 from core.versioning import lock_for_update
 from programmes.access import require
@@ -49,7 +50,8 @@ def need_create(*, programme, partner, **fields) -> LearningNeed:
     need = LearningNeed(programme=programme, partner=partner, **fields)
     _check_need_links(need)
     need.full_clean()
-    need.save()
+    with integrity.translated():
+        need.save()
     return need
 
 
@@ -65,7 +67,8 @@ def need_update(*, need: LearningNeed, version=None, if_match=None, **fields) ->
     _check_need_links(need)
     need.version += 1
     need.full_clean()
-    need.save()
+    with integrity.translated():
+        need.save()
     return need
 
 
@@ -84,7 +87,8 @@ def offer_create(*, provider, principles=(), **fields) -> TrainingOffer:
         raise DomainError("This partner does not provide learning.", field="provider")
     offer = TrainingOffer(provider=provider, **fields)
     offer.full_clean()
-    offer.save()
+    with integrity.translated():
+        offer.save()
     offer.principles.set(principles)
     return offer
 
@@ -106,7 +110,8 @@ def offer_update(*, offer: TrainingOffer, principles=None, **fields) -> Training
         setattr(offer, name, value)
     offer.status = status
     offer.full_clean()
-    offer.save()
+    with integrity.translated():
+        offer.save()
     if principles is not None:
         offer.principles.set(principles)
     return offer
@@ -226,7 +231,8 @@ def placement_update(*, actor, placement: Placement, **fields) -> Placement:
     placement.places = places
     placement.status = status
     placement.full_clean()
-    placement.save()
+    with integrity.translated():
+        placement.save()
     return placement
 
 
@@ -247,7 +253,8 @@ def stream_create(**fields) -> FundingStream:
     if not stream.programme.partners.filter(pk=stream.funder_id).exists():
         raise DomainError("The funder must be a partner of the programme.", field="funder")
     stream.full_clean()
-    stream.save()
+    with integrity.translated():
+        stream.save()
     return stream
 
 
@@ -265,7 +272,8 @@ def stream_update(*, stream: FundingStream, **fields) -> FundingStream:
     if not stream.programme.partners.filter(pk=stream.funder_id).exists():
         raise DomainError("The funder must be a partner of the programme.", field="funder")
     stream.full_clean()
-    stream.save()
+    with integrity.translated():
+        stream.save()
     return stream
 
 
@@ -300,7 +308,8 @@ def allocation_create(*, stream: FundingStream, amount: Decimal, learning_need=N
                                    amount=amount, status=status, note=note)
     allocation.full_clean()
     _hold_money(stream, amount)
-    allocation.save()
+    with integrity.translated():
+        allocation.save()
     return allocation
 
 
@@ -320,7 +329,8 @@ def allocation_update(*, allocation: FundingAllocation, **fields) -> FundingAllo
     allocation.full_clean()
     if held_after != held_before:
         _hold_money(stream, Decimal(held_after) - Decimal(held_before))
-    allocation.save()
+    with integrity.translated():
+        allocation.save()
     return allocation
 
 

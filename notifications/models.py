@@ -58,6 +58,8 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "kind", "subject_type", "subject_id", "occurrence"],
                 name="%(app_label)s_%(class)s_once_per_key",
+                violation_error_message="This notification was already sent.",
+                violation_error_code="conflict",
             ),
         ]
         indexes = [
@@ -106,6 +108,8 @@ class EmailDelivery(models.Model):
                 fields=["recipient", "digest_week"],
                 condition=Q(digest_week__isnull=False),
                 name="%(app_label)s_%(class)s_one_digest_a_week",
+                violation_error_message="This person already has a digest for this week.",
+                violation_error_code="conflict",
             ),
         ]
         indexes = [

@@ -35,7 +35,10 @@ class Principle(models.Model):
         ordering = ["framework_id", "number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["framework", "number"], name="%(app_label)s_%(class)s_unique_number"
+                fields=["framework", "number"],
+                name="%(app_label)s_%(class)s_unique_number",
+                violation_error_message="This framework already has a principle with this number.",
+                violation_error_code="conflict",
             ),
         ]
 
@@ -56,7 +59,10 @@ class ChecklistItem(models.Model):
         ordering = ["principle__framework_id", "principle__number", "order"]
         constraints = [
             models.UniqueConstraint(
-                fields=["principle", "code"], name="%(app_label)s_%(class)s_unique_code"
+                fields=["principle", "code"],
+                name="%(app_label)s_%(class)s_unique_code",
+                violation_error_message="This principle already has an item with this code.",
+                violation_error_code="conflict",
             ),
         ]
 
@@ -118,6 +124,8 @@ class Programme(models.Model):
                 | Q(start_date__isnull=True)
                 | Q(end_date__gte=models.F("start_date")),
                 name="%(app_label)s_%(class)s_end_after_start",
+                violation_error_message="A programme's end date cannot be before its start date.",
+                violation_error_code="invalid",
             ),
         ]
 
@@ -151,12 +159,19 @@ class Membership(models.Model):
         ordering = ["programme_id", "role", "user_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["programme", "user"], name="%(app_label)s_%(class)s_one_role_per_programme"
+                fields=["programme", "user"],
+                name="%(app_label)s_%(class)s_one_role_per_programme",
+                violation_error_message="This person already has a role in this programme.",
+                violation_error_code="conflict",
             ),
             models.CheckConstraint(
                 condition=Q(role__in=["partner_lead", "learning_provider"], partner__isnull=False)
                 | Q(role__in=["manager", "reviewer"]),
                 name="%(app_label)s_%(class)s_partner_roles_have_partner",
+                violation_error_message=(
+                    "A partner lead or a learning provider must belong to a partner."
+                ),
+                violation_error_code="invalid",
             ),
         ]
 
@@ -192,11 +207,16 @@ class AssessmentCycle(models.Model):
         ordering = ["programme_id", "period_start", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["programme", "name"], name="%(app_label)s_%(class)s_unique_name"
+                fields=["programme", "name"],
+                name="%(app_label)s_%(class)s_unique_name",
+                violation_error_message="This programme already has a cycle with this name.",
+                violation_error_code="conflict",
             ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=models.F("period_start")),
                 name="%(app_label)s_%(class)s_end_after_start",
+                violation_error_message="A cycle's period cannot end before it starts.",
+                violation_error_code="invalid",
             ),
         ]
 
@@ -241,7 +261,10 @@ class Assessment(models.Model):
         ordering = ["cycle_id", "partner__name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["cycle", "partner"], name="%(app_label)s_%(class)s_one_per_partner"
+                fields=["cycle", "partner"],
+                name="%(app_label)s_%(class)s_one_per_partner",
+                violation_error_message="This partner already has an assessment in this cycle.",
+                violation_error_code="conflict",
             ),
         ]
 
@@ -282,7 +305,10 @@ class Response(models.Model):
         ordering = ["assessment_id", "checklist_item__principle__number", "checklist_item__order"]
         constraints = [
             models.UniqueConstraint(
-                fields=["assessment", "checklist_item"], name="%(app_label)s_%(class)s_one_per_item"
+                fields=["assessment", "checklist_item"],
+                name="%(app_label)s_%(class)s_one_per_item",
+                violation_error_message="This assessment already has an answer for this item.",
+                violation_error_code="conflict",
             ),
         ]
 
@@ -343,6 +369,7 @@ class Gap(models.Model):
                 fields=["programme", "partner", "checklist_item"],
                 condition=Q(status__in=["open", "closure_proposed"]),
                 name="%(app_label)s_%(class)s_one_open_per_item",
+                violation_error_code="conflict",
                 violation_error_message="This partner already has an open gap for this item.",
             ),
             models.CheckConstraint(
@@ -353,6 +380,11 @@ class Gap(models.Model):
                 )
                 | Q(status="closed", closed_at__isnull=False) & ~Q(closed_reason=""),
                 name="%(app_label)s_%(class)s_closed_has_reason",
+                violation_error_message=(
+                    "A closed gap needs a closing date and a reason; an open gap has "
+                    "neither."
+                ),
+                violation_error_code="invalid",
             ),
         ]
         indexes = [models.Index(fields=["programme", "status"], name="gap_programme_status")]
@@ -388,7 +420,12 @@ class ProgressSnapshot(models.Model):
         ordering = ["programme_id", "date", "scope"]
         constraints = [
             models.UniqueConstraint(
-                fields=["programme", "date", "scope"], name="%(app_label)s_%(class)s_one_per_day"
+                fields=["programme", "date", "scope"],
+                name="%(app_label)s_%(class)s_one_per_day",
+                violation_error_message=(
+                    "This programme already has a snapshot of this scope for this day."
+                ),
+                violation_error_code="conflict",
             ),
         ]
 

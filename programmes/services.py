@@ -14,6 +14,7 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.urls import reverse
 from django.utils import timezone
 
+from core import integrity
 from core.errors import (
     Conflict,
     CycleClosed,
@@ -48,7 +49,8 @@ def _save(instance, fields: dict[str, Any] | None = None, *, exclude=None):
     for name, value in (fields or {}).items():
         setattr(instance, name, value)
     instance.full_clean(exclude=exclude, validate_unique=True)
-    instance.save()
+    with integrity.translated():  # a write that raced past the validation above
+        instance.save()
     return instance
 
 
@@ -450,7 +452,9 @@ def _open_or_keep_gap(*, assessment, programme, response, severity, now) -> tupl
                     **key,
                 )
             return gap, True
-        except IntegrityError:
+        except IntegrityError as exc:
+            if integrity.constraint_name(exc) != "programmes_gap_one_open_per_item":
+                raise
             continue  # another submission opened it a moment ago: keep that one
     raise Conflict("The gaps for this assessment changed while it was submitted; try again.")
 
@@ -644,13 +648,8 @@ def gap_create(*, programme: Programme, partner: Partner, checklist_item: Checkl
         opened_at=timezone.now(),
     )
     gap.full_clean(validate_constraints=False)
-    try:
-        with transaction.atomic():
-            gap.save()
-    except IntegrityError:
-        raise Conflict(
-            "This partner already has an open gap for this item.", field="checklist_item"
-        ) from None
+    with integrity.translated(), transaction.atomic():
+        gap.save()  # the constraint's message: one open gap per partner and item
     return gap
 
 
@@ -773,13 +772,8 @@ def gap_reopen(*, gap: Gap, note: str, version: int | None = None, if_match=None
     gap.closed_reason = ""
     gap.status_note = note.strip()
     gap.version += 1
-    try:
-        with transaction.atomic():
-            gap.save()
-    except IntegrityError:
-        raise Conflict(
-            "Another gap is already open for this partner and item; work on that one."
-        ) from None
+    with integrity.translated(), transaction.atomic():
+        gap.save()  # the constraint's message: one open gap per partner and item
     return gap
 
 

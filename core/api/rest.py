@@ -17,6 +17,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from core import integrity
 from core.errors import DomainError
 
 log = logging.getLogger("tracker.api")
@@ -96,6 +97,15 @@ def _validation_body(error: DjangoValidationError) -> dict:
 
 def exception_handler(exc, context):
     """Map domain and model errors to 4xx answers; everything else as DRF does."""
+    if isinstance(exc, IntegrityError):
+        # A constraint refused a write that raced with another one: the constraint's
+        # own message, as its domain error. An IntegrityError no constraint explains is
+        # a fault of the code: DRF re-raises it (None), Django logs it and answers 500.
+        error = integrity.domain_error(exc)
+        if error is None:
+            return None
+        log.info("constraint refused a write: %s", exc)
+        exc = error
     if isinstance(exc, DomainError):
         body = {"detail": exc.message, "code": exc.code, **exc.extra()}
         if exc.field:
@@ -115,14 +125,6 @@ def exception_handler(exc, context):
             {"detail": "This record no longer exists; it may just have been deleted.",
              "code": "not_found"},
             status=status.HTTP_404_NOT_FOUND,
-        )
-    if isinstance(exc, IntegrityError):
-        # A constraint refused a write that raced with another one: a conflict,
-        # not a server fault. The transaction was rolled back, nothing changed.
-        log.info("integrity conflict: %s", exc)
-        return Response(
-            {"detail": "This change conflicts with another record.", "code": "conflict"},
-            status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, exceptions.AuthenticationFailed):
         # A token that does not exist, or a disabled user's token.
