@@ -89,7 +89,10 @@ def _tables() -> tuple[dict[str, Known], dict[tuple[str, frozenset[str]], Known]
             )
             by_name[constraint.name] = known
             if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
-                columns = frozenset(model._meta.get_field(f).column for f in constraint.fields)
+                columns = frozenset(
+                    str(model._meta.get_field(f).column)  # type: ignore[union-attr]
+                    for f in constraint.fields
+                )
                 by_columns[(model._meta.db_table, columns)] = known
     return by_name, by_columns
 
