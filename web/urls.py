@@ -4,6 +4,7 @@ from django.urls import path
 from .views import (
     account,
     assessments,
+    board,
     compare,
     imports,
     inbox,
@@ -26,6 +27,8 @@ urlpatterns = [
     path("programmes/<int:pk>/", programmes.dashboard, name="dashboard"),
     path("programmes/<int:pk>/principles/<int:number>/", programmes.principle, name="principle"),
     path("programmes/<int:pk>/gaps/", programmes.gap_register, name="gaps"),
+    path("programmes/<int:pk>/actions/", board.board, name="action-board"),
+    path("programmes/<int:pk>/actions/bulk/", board.board_bulk, name="action-board-bulk"),
     path("programmes/<int:pk>/partners/", partners.partners, name="partners"),
     path("programmes/<int:pk>/partners/<int:partner_pk>/", partners.partner, name="partner"),
     path("programmes/<int:pk>/compare/", compare.compare, name="compare"),
