@@ -206,6 +206,7 @@ def test_reviewer_reads_everything_and_finds_no_button_to_change_anything(visito
         f"/programmes/{programme().pk}/",
         f"/programmes/{programme().pk}/principles/3/",
         f"/programmes/{programme().pk}/gaps/",
+        f"/programmes/{programme().pk}/actions/",
         f"/programmes/{programme().pk}/cycles/",
         f"/programmes/{programme().pk}/funding/",
         f"/programmes/{programme().pk}/compare/",
@@ -249,6 +250,7 @@ def test_every_other_page_passes_the_accessibility_check(visitor):
         f"/programmes/{prog.pk}/partners/{submitted.partner_id}/",
         f"/programmes/{prog.pk}/compare/?partner={submitted.partner_id}",
         f"/programmes/{prog.pk}/compare/?from=&to=",
+        f"/programmes/{prog.pk}/actions/", f"/programmes/{prog.pk}/actions/?no_owner=true",
     ]:
         visitor.goto(path)
         assert page.get_by_role("heading", level=1).count() == 1, path

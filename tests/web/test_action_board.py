@@ -259,3 +259,13 @@ def test_a_refused_page_change_says_so_and_changes_nothing(world, board, as_user
     response = client.post(reverse("web:action-board-bulk", args=[world.programme.pk]),
                            {"status": "done"}, follow=True)
     assert "Nothing was changed. Choose at least one action." in response.content.decode()
+
+
+def test_the_bulk_endpoint_is_in_the_openapi_schema_with_its_request_body():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    post = schema["paths"]["/api/v1/actions/bulk/"]["post"]
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert {"ids", "owner", "status"} <= set(body["properties"]) and body["required"] == ["ids"]
