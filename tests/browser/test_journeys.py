@@ -206,7 +206,6 @@ def test_reviewer_reads_everything_and_finds_no_button_to_change_anything(visito
         f"/programmes/{programme().pk}/",
         f"/programmes/{programme().pk}/principles/3/",
         f"/programmes/{programme().pk}/gaps/",
-        f"/programmes/{programme().pk}/actions/",
         f"/programmes/{programme().pk}/cycles/",
         f"/programmes/{programme().pk}/funding/",
         f"/programmes/{programme().pk}/compare/",
