@@ -5,6 +5,7 @@ change an action, and to whom a partner lead may give one, are the same rules wh
 the change comes from the API, a page or an import.
 """
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -14,7 +15,7 @@ from core.errors import DomainError, InvalidTransition
 from core.versioning import lock_for_update
 from notifications.services import Reminder, notify, notify_many
 from programmes import access as programme_access
-from programmes.models import Membership
+from programmes.models import Membership, Partner
 
 from . import access
 from .models import Action, ActionNote
@@ -25,6 +26,8 @@ ASSIGNED = "action_assigned"
 EDITABLE = {
     "gap", "title", "description", "owner", "owner_partner", "due_date", "status", "priority",
 }
+
+_UNSET = object()
 
 
 def _check_links(action: Action) -> None:
@@ -151,6 +154,73 @@ def action_update(*, actor, action: Action, version=None, if_match=None, **field
     if owner_changed:
         _tell_new_owner(action, actor)
     return action
+
+
+BULK_LIMIT = 1000
+
+
+def _naming(action: Action, exc: Exception) -> Exception:
+    """The same refusal, its message starting with the action it is about."""
+    message = getattr(exc, "message", None) or (exc.args[0] if exc.args else str(exc))
+    named = f"Action {action.pk} (\u201c{action.title}\u201d): {message}"
+    if isinstance(exc, PermissionDenied):
+        return PermissionDenied(named)
+    if isinstance(exc, DomainError):
+        exc.message = named
+        exc.args = (named,)
+        return exc
+    if isinstance(exc, ValidationError):
+        return DomainError(named + " " + " ".join(exc.messages))
+    return exc
+
+
+@transaction.atomic
+def actions_bulk_update(*, actor, ids: list[int], owner=_UNSET, status=None) -> int:
+    """Give many actions one new owner, or one new status, or both: all or none.
+
+    Each action changes through ``action_update`` (its role rules, its checks, its
+    history row); the first refusal undoes every change already made, and its message
+    names the action. Only the programmes' managers may change actions in bulk. An
+    action that already has what was asked is left as it is. Returns how many changed.
+    """
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        raise DomainError("Choose at least one action.", field="ids")
+    if len(ids) > BULK_LIMIT:
+        raise DomainError(f"Change at most {BULK_LIMIT} actions at once.", field="ids")
+    if owner is _UNSET and status is None:
+        raise DomainError("Choose a new owner or a new status.")
+    found = {a.pk: a for a in Action.objects.visible_to(actor).filter(pk__in=ids)}
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise DomainError(
+            "There is no action you can see with the id "
+            + ", ".join(str(pk) for pk in missing[:10]) + ".", field="ids")
+    for pk in ids:
+        action = found[pk]
+        if not programme_access.is_manager(actor, action.programme_id):
+            raise _naming(action, PermissionDenied(
+                "Only the programme's managers can change actions in bulk."))
+    changed = 0
+    for pk in ids:
+        action = found[pk]
+        fields: dict = {}
+        if owner is not _UNSET and action.owner_id != getattr(owner, "pk", None):
+            fields["owner"] = owner
+            if owner is not None:
+                partner_id = programme_access.partner_in(owner, action.programme_id)
+                if partner_id is not None:
+                    fields["owner_partner"] = Partner(pk=partner_id)
+        if status is not None and action.status != status:
+            fields["status"] = status
+        if not fields:
+            continue
+        try:
+            action_update(actor=actor, action=action, **fields)
+        except (DomainError, PermissionDenied, ValidationError) as exc:
+            raise _naming(action, exc) from exc
+        changed += 1
+    return changed
 
 
 @transaction.atomic

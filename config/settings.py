@@ -187,6 +187,7 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
         "ProgrammeStatusEnum": "programmes.models.Programme.Status",
         "AssessmentStatusEnum": "programmes.models.Assessment.Status",
         "GapStatusEnum": "programmes.models.Gap.Status",
+        "ActionStatusEnum": "actions.models.Action.Status",
         "RatingEnum": "programmes.models.Rating",
     },
 }

@@ -43,3 +43,25 @@ class ActionNoteSerializer(BaseModelSerializer):
 
 class CalendarFeedSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="Paste this address into your calendar app.")
+
+
+class ActionBulkSerializer(serializers.Serializer):
+    """Many actions, one change: a new owner (``null`` to leave them unowned), a new
+    status, or both."""
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        min_length=1, max_length=1000, help_text="The actions to change.")
+    owner = VisiblePrimaryKeyRelatedField(
+        queryset=get_user_model().objects.all(), required=False, allow_null=True,
+        help_text="The new owner of every action.")
+    status = serializers.ChoiceField(choices=Action.Status.choices, required=False)
+
+    def validate(self, attrs):
+        if "owner" not in attrs and "status" not in attrs:
+            raise serializers.ValidationError("Choose a new owner or a new status.")
+        return attrs
+
+
+class ActionBulkResultSerializer(serializers.Serializer):
+    changed = serializers.IntegerField(help_text="How many actions changed.")

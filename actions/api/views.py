@@ -1,6 +1,7 @@
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -44,6 +45,27 @@ class ActionViewSet(ImportMixin, ExportMixin, HistoryMixin, VersionedMixin, Scop
 
     def delete_object(self, instance):
         services.action_delete(actor=self.request.user, action=instance)
+
+    @extend_schema(request=s.ActionBulkSerializer, responses=s.ActionBulkResultSerializer,
+                   summary="Change many actions at once (managers)",
+                   description="A new owner, a new status or both for every action listed, "
+                   "all or none: the first refusal (400, 403 or 409, naming the action) "
+                   "leaves every action as it was.")
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        # Refused before the body is read: only a manager of some programme bulk-changes.
+        user = request.user
+        access.require(user.is_staff or any(
+            m.role == access.Role.MANAGER for m in access.memberships_of(user).values()),
+            "Only the programme's managers can change actions in bulk.")
+        serializer = s.ActionBulkSerializer(data=request.data,
+                                            context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        change = {"owner": data["owner"]} if "owner" in data else {}
+        changed = services.actions_bulk_update(actor=user, ids=data["ids"],
+                                               status=data.get("status"), **change)
+        return Response({"changed": changed})
 
 
 class ActionNoteViewSet(ScopedViewSet):

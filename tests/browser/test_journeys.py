@@ -249,6 +249,7 @@ def test_every_other_page_passes_the_accessibility_check(visitor):
         f"/programmes/{prog.pk}/partners/{submitted.partner_id}/",
         f"/programmes/{prog.pk}/compare/?partner={submitted.partner_id}",
         f"/programmes/{prog.pk}/compare/?from=&to=",
+        f"/programmes/{prog.pk}/actions/", f"/programmes/{prog.pk}/actions/?no_owner=true",
     ]:
         visitor.goto(path)
         assert page.get_by_role("heading", level=1).count() == 1, path

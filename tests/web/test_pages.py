@@ -32,6 +32,9 @@ def pages(site):
         "principle": reverse("web:principle", args=[pk, 1]),
         "gap register": reverse("web:gaps", args=[pk]),
         "gap register, filtered": reverse("web:gaps", args=[pk]) + "?severity=high&status=open",
+        "action board": reverse("web:action-board", args=[pk]),
+        "action board, filtered": reverse("web:action-board", args=[pk])
+        + "?overdue=true&sort=priority",
         "partners": reverse("web:partners", args=[pk]),
         "partner": reverse("web:partner", args=[pk, w.partner_a.pk]),
         "compare cycles": reverse("web:compare", args=[pk]),
