@@ -77,11 +77,15 @@ def closing_cycle(world):
 
 
 def waiting_emails(recipients, kind="message_waiting"):
-    """E-mails written but never sent (their send task was lost with Redis's memory)."""
+    """E-mails written but never sent (their send task was lost with Redis's memory).
+
+    Their subject is a plain message, about no programme, so whether the recipient still
+    belongs to one (notifications.audience) does not decide whether they go.
+    """
     reminders = [
-        Reminder(recipient_id=user.pk, kind=kind, subject_type="action", subject_id=900 + i,
+        Reminder(recipient_id=user.pk, kind=kind, subject_type="message", subject_id=900 + i,
                  occurrence=timezone.localdate(), message=f"Waiting e-mail {i}",
-                 link=f"/actions/{900 + i}/")
+                 link="/notifications/")
         for i, user in enumerate(recipients)
     ]
     return reminders
@@ -248,6 +252,8 @@ def test_a_worker_killed_mid_run_leaves_the_rest_to_another_worker_within_second
     day = timezone.localdate()
     programme = f.ProgrammeFactory()
     owners = [f.UserFactory(username=f"owner{i}") for i in range(25)]
+    for owner in owners:  # reminders go only to people who belong to the programme
+        f.MembershipFactory(programme=programme, user=owner, role="manager")
     Action.objects.bulk_create([
         Action(programme=programme, owner=owners[i % 25], title=f"Due action {i}",
                due_date=day + datetime.timedelta(days=1))
