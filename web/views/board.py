@@ -44,11 +44,11 @@ def _members(programme, *, owners_only=False) -> list[tuple[int, str]]:
             role__in=[access.Role.MANAGER, access.Role.PARTNER_LEAD])
     rows = memberships.select_related("user", "partner").order_by(
         "user__first_name", "user__last_name", "user__username")
-    roles = dict(Membership._meta.get_field("role").choices)
+    roles = dict(Membership.Role.choices)
     pairs = []
     for m in rows:
         name = m.user.get_full_name() or m.user.username
-        where = f"{m.partner.name}, " if m.partner_id else ""
+        where = f"{m.partner.name}, " if m.partner is not None else ""
         pairs.append((m.user_id, f"{name} – {where}{roles.get(m.role, m.role).lower()}"))
     return pairs
 
