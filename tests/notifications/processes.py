@@ -27,6 +27,7 @@ import redis
 from django.apps import apps
 from django.db import connection
 from django.db.models import Q
+from kombu import pools as kombu_pools
 
 from config.celery import app
 from notifications.models import EmailDelivery, OutboxMessage
@@ -275,6 +276,9 @@ def _drop_broker_connections():
     if amqp is not None and amqp._producer_pool is not None:
         amqp._producer_pool.force_close_all()
         amqp._producer_pool = None
+    # kombu keeps its pools in a registry keyed by broker URL: a pool closed above would
+    # be handed out again, closed, the next time that broker is used.
+    kombu_pools.reset()
 
 
 @contextmanager
