@@ -117,18 +117,35 @@ def framework_load(*, data: dict) -> FrameworkLoadResult:
 # Programmes, partners, memberships, cycles --------------------------------
 
 
+MANAGERS_ONLY = "Only the programme's managers can change its {what}."
+
+
+def _require_manager(actor, programme_id, what: str) -> None:
+    access.require(access.can_manage_programme(actor, programme_id),
+                   MANAGERS_ONLY.format(what=what))
+
+
 @transaction.atomic
-def programme_create(*, user, partners=(), **fields) -> Programme:
-    """Create a programme; a creator who is not staff becomes its manager."""
+def programme_create(*, actor, partners=(), **fields) -> Programme:
+    """Create a programme (programme creators and staff); a creator who is not staff
+    becomes its first manager."""
+    access.require(
+        access.can_create_programme(actor),
+        "Only programme creators can set up programmes: ask an administrator to add you "
+        "to the \u201cProgramme creators\u201d group.",
+    )
     programme = _save(Programme(**fields))
     programme.partners.set(partners)
-    if not user.is_staff:
-        Membership.objects.create(programme=programme, user=user, role=Membership.Role.MANAGER)
+    if not actor.is_staff:
+        Membership.objects.create(programme=programme, user=actor, role=Membership.Role.MANAGER)
+        access.forget_memberships(actor)
     return programme
 
 
 @transaction.atomic
-def programme_update(*, programme: Programme, partners=None, **fields) -> Programme:
+def programme_update(*, actor, programme: Programme, partners=None, **fields) -> Programme:
+    access.require(access.can_manage_programme(actor, programme.pk),
+                   "Only the programme's managers can change it.")
     if fields.get("framework") and fields["framework"] != programme.framework:
         if AssessmentCycle.objects.filter(programme=programme).exists():
             raise Conflict(
@@ -137,46 +154,114 @@ def programme_update(*, programme: Programme, partners=None, **fields) -> Progra
             )
     _save(programme, fields)
     if partners is not None:
-        removed = set(programme.partners.values_list("pk", flat=True)) - {p.pk for p in partners}
-        if removed and Membership.objects.filter(programme=programme, partner__in=removed).exists():
-            raise Conflict(
-                "A partner with members cannot leave the programme; remove its memberships first.",
-                field="partners",
-            )
+        kept = {p.pk for p in partners}
+        for partner in programme.partners.exclude(pk__in=kept).order_by("name"):
+            held = _partner_work_in(programme, partner)
+            if held:
+                raise Conflict(
+                    f"{partner.name} cannot leave the programme: it has "
+                    + ", ".join(held) + " in it, which are kept for the record.",
+                    field="partners",
+                )
         programme.partners.set(partners)
     return programme
 
 
-def partner_create(**fields) -> Partner:
-    return _save(Partner(**fields))
+@transaction.atomic
+def partner_create(*, actor, programme: Programme | None = None, **fields) -> Partner:
+    """Add a partner to the directory (any programme manager); with ``programme``, also
+    to that programme (its managers only)."""
+    if programme is not None:
+        _require_manager(actor, programme.pk, "partners")
+    access.require(access.can_create_partner(actor),
+                   "Only programme managers can add partners.")
+    partner = _save(Partner(**fields))
+    if programme is not None:
+        programme.partners.add(partner)
+    return partner
 
 
-def partner_update(*, partner: Partner, **fields) -> Partner:
+def partner_update(*, actor, partner: Partner, **fields) -> Partner:
+    access.require(access.can_change_partner(actor, partner),
+                   "Only the managers of a programme this partner is in can change it.")
     return _save(partner, fields)
 
 
 @transaction.atomic
-def programme_partner_add(*, programme: Programme, partner: Partner) -> bool:
+def programme_partner_add(*, actor, programme: Programme, partner: Partner) -> bool:
     """Add a partner to the programme; False when it was already in it."""
+    _require_manager(actor, programme.pk, "partners")
     if programme.partners.filter(pk=partner.pk).exists():
         return False
     programme.partners.add(partner)
     return True
 
 
-def membership_create(**fields) -> Membership:
-    return _save(Membership(**fields))
+def _partner_work_in(programme: Programme, partner: Partner) -> list[str]:
+    """What the partner has in the programme that would be left without its partner,
+    read through the partner's relations (this app imports no app above it)."""
+    held = []
+    counts = [
+        ("assessment", Assessment.objects.filter(cycle__programme=programme, partner=partner)),
+        ("gap", Gap.objects.filter(programme=programme, partner=partner)),
+        ("member", Membership.objects.filter(programme=programme, partner=partner)),
+    ]
+    for name, queryset in counts:
+        n = queryset.count()
+        if n:
+            held.append(f"{n} {name}{'s' if n != 1 else ''}")
+    for name, relation in (("action", "actions"), ("learning need", "learning_needs")):
+        related = getattr(partner, relation, None)
+        if related is not None:
+            n = related.filter(programme=programme).count()
+            if n:
+                held.append(f"{n} {name}{'s' if n != 1 else ''}")
+    return held
 
 
-def membership_update(*, membership: Membership, **fields) -> Membership:
+@transaction.atomic
+def programme_partner_remove(*, actor, programme: Programme, partner: Partner) -> None:
+    """Take a partner out of the programme (managers); refused (409) while it has
+    assessments, gaps, actions, learning needs or members in the programme."""
+    _require_manager(actor, programme.pk, "partners")
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    if not programme.partners.filter(pk=partner.pk).exists():
+        raise InvalidTransition(f"{partner.name} is not a partner of this programme.")
+    held = _partner_work_in(programme, partner)
+    if held:
+        raise InvalidTransition(
+            f"{partner.name} cannot leave the programme: it has "
+            + ", ".join(held) + " in it, which are kept for the record."
+        )
+    programme.partners.remove(partner)
+
+
+@transaction.atomic
+def membership_create(*, actor, programme: Programme, **fields) -> Membership:
+    _require_manager(actor, programme.pk, "members")
+    return _save(Membership(programme=programme, **fields))
+
+
+@transaction.atomic
+def membership_update(*, actor, membership: Membership, **fields) -> Membership:
+    _require_manager(actor, membership.programme_id, "members")
+    if "programme" in fields:
+        _require_manager(actor, fields["programme"].pk, "members")
     return _save(membership, fields)
 
 
-def cycle_create(**fields) -> AssessmentCycle:
-    return _save(AssessmentCycle(**fields))
+@transaction.atomic
+def cycle_create(*, actor, programme: Programme, **fields) -> AssessmentCycle:
+    _require_manager(actor, programme.pk, "assessment cycles")
+    fields.pop("closed_at", None)  # only cycle_close closes a cycle
+    return _save(AssessmentCycle(programme=programme, **fields))
 
 
-def cycle_update(*, cycle: AssessmentCycle, **fields) -> AssessmentCycle:
+@transaction.atomic
+def cycle_update(*, actor, cycle: AssessmentCycle, **fields) -> AssessmentCycle:
+    _require_manager(actor, cycle.programme_id, "assessment cycles")
+    if "programme" in fields:
+        _require_manager(actor, fields["programme"].pk, "assessment cycles")
     fields.pop("closed_at", None)  # only cycle_close closes a cycle
     return _save(cycle, fields)
 
@@ -235,7 +320,12 @@ def _lock_draft(assessment_id: int) -> Assessment:
 
 
 @transaction.atomic
-def assessment_create(*, cycle: AssessmentCycle, partner: Partner, **fields) -> Assessment:
+def assessment_create(*, actor, cycle: AssessmentCycle, partner: Partner,
+                      **fields) -> Assessment:
+    access.require(
+        access.can_answer_assessment(actor, cycle.programme_id, partner.pk),
+        "Only the programme's managers and this partner's leads can answer its assessment.",
+    )
     if not cycle.programme.partners.filter(pk=partner.pk).exists():
         raise DomainError("This partner is not in the cycle's programme.", field="partner")
     # The cycle's row lock orders a start against a manager's close.
@@ -245,11 +335,19 @@ def assessment_create(*, cycle: AssessmentCycle, partner: Partner, **fields) -> 
 
 
 @transaction.atomic
-def assessment_update(*, assessment: Assessment, **fields) -> Assessment:
+def assessment_update(*, actor, assessment: Assessment, **fields) -> Assessment:
+    access.require(
+        access.can_answer_assessment(actor, assessment.cycle.programme_id, assessment.partner_id),
+        "Only the programme's managers and this partner's leads can answer its assessment.",
+    )
     assessment = _lock_draft(assessment.pk)
     if "cycle" in fields or "partner" in fields:
         cycle = fields.get("cycle", assessment.cycle)
         partner = fields.get("partner", assessment.partner)
+        access.require(
+            access.can_answer_assessment(actor, cycle.programme_id, partner.pk),
+            "Only the programme's managers and this partner's leads can answer its assessment.",
+        )
         if not cycle.programme.partners.filter(pk=partner.pk).exists():
             raise DomainError("This partner is not in the cycle's programme.", field="partner")
         if "cycle" in fields:
@@ -296,7 +394,12 @@ def _apply_answer(response: Response, values: dict) -> bool:
 
 
 @transaction.atomic
-def response_create(*, assessment: Assessment, checklist_item: ChecklistItem, **fields) -> Response:
+def response_create(*, actor, assessment: Assessment, checklist_item: ChecklistItem,
+                    **fields) -> Response:
+    access.require(
+        access.can_answer_assessment(actor, assessment.cycle.programme_id, assessment.partner_id),
+        "Only the programme's managers and this partner's leads can answer its assessment.",
+    )
     assessment = _lock_draft(assessment.pk)
     _check_item_in_framework(assessment, checklist_item)
     if Response.objects.filter(assessment=assessment, checklist_item=checklist_item).exists():
@@ -309,7 +412,12 @@ def response_create(*, assessment: Assessment, checklist_item: ChecklistItem, **
 
 
 @transaction.atomic
-def response_update(*, response: Response, **fields) -> Response:
+def response_update(*, actor, response: Response, **fields) -> Response:
+    assessment = response.assessment
+    access.require(
+        access.can_answer_assessment(actor, assessment.cycle.programme_id, assessment.partner_id),
+        "Only the programme's managers and this partner's leads can answer its assessment.",
+    )
     assessment = _lock_draft(response.assessment_id)
     if "assessment" in fields and fields["assessment"].pk != assessment.pk:
         raise DomainError("An answer cannot move to another assessment.", field="assessment")
@@ -335,8 +443,12 @@ def response_delete(*, actor, response: Response) -> None:
 
 
 @transaction.atomic
-def responses_save(*, assessment: Assessment, answers: list[dict]) -> list[Response]:
+def responses_save(*, actor, assessment: Assessment, answers: list[dict]) -> list[Response]:
     """Save many answers of a draft at once (the web form's "save draft")."""
+    access.require(
+        access.can_answer_assessment(actor, assessment.cycle.programme_id, assessment.partner_id),
+        "Only the programme's managers and this partner's leads can answer its assessment.",
+    )
     assessment = _lock_draft(assessment.pk)
     saved = []
     for answer in answers:
@@ -541,7 +653,7 @@ def _propose_closure(gap: Gap, *, assessment: Assessment, work: OpenWork) -> Non
 
 
 @transaction.atomic
-def assessment_submit(*, assessment: Assessment, user) -> SubmitResult:
+def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
     """Submit a complete draft inside its cycle's window.
 
     Partly or not met items open or keep a gap. A met item closes its gap, unless the
@@ -553,6 +665,10 @@ def assessment_submit(*, assessment: Assessment, user) -> SubmitResult:
         Assessment.objects.select_for_update()
         .select_related("cycle__programme", "partner")
         .get(pk=assessment.pk)
+    )
+    access.require(
+        access.can_answer_assessment(actor, assessment.cycle.programme_id, assessment.partner_id),
+        "Only the programme's managers and this partner's leads can submit its assessment.",
     )
     _require_draft(assessment)
     cycle = _require_cycle_not_closed(assessment.cycle_id)
@@ -606,7 +722,7 @@ def assessment_submit(*, assessment: Assessment, user) -> SubmitResult:
                 result.closed.append(gap)
     assessment.status = Assessment.Status.SUBMITTED
     assessment.submitted_at = now
-    assessment.submitted_by = user if user and user.is_authenticated else None
+    assessment.submitted_by = actor if actor.is_authenticated else None
     assessment.late = today > cycle.period_end
     assessment.save(update_fields=["status", "submitted_at", "submitted_by", "late"])
     return result

@@ -183,17 +183,17 @@ class PartnerSheet(ProgrammeSheet):
                               "administrator to add it to this one.")
             row.check()
         if partner is None:
-            access.require(access.can_create_partner(context["user"]),
-                           "Only programme managers can add partners.")
             if not sector:
                 row.error("Sector", "Sector is needed for a partner new to the directory.")
                 row.check()
             partner = services.partner_create(
-                name=name, sector=sector, provides_learning=bool(provides), contact_email=email)
+                actor=context["user"], name=name, sector=sector,
+                provides_learning=bool(provides), contact_email=email)
         elif sector and sector != partner.sector:
             row.warn("Sector", f"\u201c{partner.name}\u201d is already in the directory as "
                                f"{partner.get_sector_display()}; it was left as it is.")
-        services.programme_partner_add(programme=context["programme"], partner=partner)
+        services.programme_partner_add(actor=context["user"], programme=context["programme"],
+                                       partner=partner)
         context["partners"].append(partner)
         return partner
 
@@ -248,5 +248,5 @@ class MembershipSheet(ProgrammeSheet):
             row.error(column, f"{user.username} is already a member of this programme "
                               f"({existing.get_role_display()}).")
             row.check()
-        return services.membership_create(programme=programme, user=user, role=role,
-                                          partner=partner)
+        return services.membership_create(actor=context["user"], programme=programme,
+                                          user=user, role=role, partner=partner)

@@ -62,7 +62,7 @@ def submitted_assessment(world, *, partner=None, cycle=None):
     f.ResponseFactory(assessment=assessment, checklist_item=world.items[0], rating="not_met")
     f.ResponseFactory(assessment=assessment, checklist_item=world.items[1], rating="met")
     f.answer_the_rest(assessment)
-    programme_services.assessment_submit(assessment=assessment, user=world.manager)
+    programme_services.assessment_submit(actor=world.manager, assessment=assessment)
     assessment.refresh_from_db()
     return assessment
 

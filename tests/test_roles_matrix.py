@@ -330,7 +330,7 @@ class Objects:
         item = self.w.items[2] if fresh else self.w.items[0]
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating="not_met")
         f.answer_the_rest(assessment)
-        result = programme_services.assessment_submit(assessment=assessment, user=self.w.manager)
+        result = programme_services.assessment_submit(actor=self.w.manager, assessment=assessment)
         (gap,) = result.opened
         return gap
 

@@ -60,7 +60,7 @@ def live_schema(world, monkeypatch):
     for item, rating in zip(world.items, ["met", "not_met", "partly_met", "met", "not_met"],
                             strict=True):
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
-    services.assessment_submit(assessment=assessment, user=world.manager)
+    services.assessment_submit(actor=world.manager, assessment=assessment)
     f.AssessmentFactory(cycle=world.cycle, partner=world.partner_b)
     _, token = token_issue(user=world.manager)
     auth = {"Authorization": f"Token {token}"}  # the schema is for signed-in users

@@ -19,7 +19,7 @@ def gap(world):
     assessment = f.AssessmentFactory(cycle=world.cycle, partner=world.partner_a)
     f.ResponseFactory(assessment=assessment, checklist_item=world.items[2], rating="not_met")
     f.answer_the_rest(assessment)
-    programme_services.assessment_submit(assessment=assessment, user=world.manager)
+    programme_services.assessment_submit(actor=world.manager, assessment=assessment)
     return Gap.objects.get()
 
 

@@ -94,7 +94,7 @@ def test_providers_and_reviewers_cannot_answer_assessments(api, world, role_user
 def test_outsider_gets_404_on_the_programmes_objects(api, world):
     # given objects of a programme the outsider does not belong to
     assessment = draft(world, ratings={world.items[0]: "not_met"}, complete=True)
-    services.assessment_submit(assessment=assessment, user=world.manager)
+    services.assessment_submit(actor=world.manager, assessment=assessment)
     gap = Gap.objects.get()
     client = api.as_user(world.outsider)
 
@@ -139,7 +139,7 @@ def test_malformed_body_gets_a_message_per_field_and_changes_nothing(api, world)
 def test_changing_a_submitted_assessment_is_a_conflict(api, world):
     # given a submitted assessment
     assessment = draft(world, ratings={world.items[0]: "met"}, complete=True)
-    services.assessment_submit(assessment=assessment, user=world.manager)
+    services.assessment_submit(actor=world.manager, assessment=assessment)
     response = assessment.responses.get(checklist_item=world.items[0])
     client = api.as_user(world.lead_a)
 
@@ -193,7 +193,7 @@ def test_one_assessment_per_partner_per_cycle(api, world):
 
 def test_manager_closes_and_reopens_a_gap_with_a_reason(api, world):
     assessment = draft(world, ratings={world.items[0]: "not_met"}, complete=True)
-    services.assessment_submit(assessment=assessment, user=world.manager)
+    services.assessment_submit(actor=world.manager, assessment=assessment)
     gap = Gap.objects.get()
     manager = api.as_user(world.manager)
 
@@ -216,8 +216,8 @@ def test_manager_closes_and_reopens_a_gap_with_a_reason(api, world):
 def test_partner_lead_changes_own_gaps_only_and_cannot_close_them(api, world):
     a = draft(world, ratings={world.items[0]: "not_met"}, complete=True)
     b = draft(world, partner=world.partner_b, ratings={world.items[0]: "not_met"}, complete=True)
-    services.assessment_submit(assessment=a, user=world.manager)
-    services.assessment_submit(assessment=b, user=world.manager)
+    services.assessment_submit(actor=world.manager, assessment=a)
+    services.assessment_submit(actor=world.manager, assessment=b)
     gap_a = Gap.objects.get(partner=world.partner_a)
     gap_b = Gap.objects.get(partner=world.partner_b)
     client = api.as_user(world.lead_a)
@@ -235,7 +235,7 @@ def test_partner_lead_changes_own_gaps_only_and_cannot_close_them(api, world):
 
 def test_a_stale_gap_version_is_refused(api, world):
     assessment = draft(world, ratings={world.items[0]: "not_met"}, complete=True)
-    services.assessment_submit(assessment=assessment, user=world.manager)
+    services.assessment_submit(actor=world.manager, assessment=assessment)
     gap = Gap.objects.get()
     client = api.as_user(world.manager)
     first = client.patch(f"/api/v1/gaps/{gap.pk}/", {"description": "one", "version": 1},

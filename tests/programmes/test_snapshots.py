@@ -18,7 +18,7 @@ def submit(world, partner, ratings, cycle=None):
     for item, rating in ratings.items():
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
     f.answer_the_rest(assessment)
-    services.assessment_submit(assessment=assessment, user=world.manager)
+    services.assessment_submit(actor=world.manager, assessment=assessment)
 
 
 def test_snapshot_per_programme_partner_and_principle_replaced_on_rerun(world):

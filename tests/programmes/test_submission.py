@@ -27,7 +27,7 @@ def test_submission_opens_a_gap_per_unmet_item_with_its_severity(world):
                         items[3]: "partly_met", items[4]: "met"})
 
     # when the partner submits
-    result = services.assessment_submit(assessment=assessment, user=world.lead_a)
+    result = services.assessment_submit(actor=world.lead_a, assessment=assessment)
 
     # then exactly four gaps are open, with the right severities
     gaps = Gap.objects.filter(programme=world.programme, partner=world.partner_a)
@@ -47,14 +47,14 @@ def test_next_cycle_keeps_unmet_gaps_and_closes_met_ones(world):
     items = world.items
     first = f.AssessmentFactory(cycle=world.cycle, partner=world.partner_a)
     answer(first, {items[0]: "not_met", items[1]: "partly_met", items[2]: "not_met"})
-    services.assessment_submit(assessment=first, user=world.manager)
+    services.assessment_submit(actor=world.manager, assessment=first)
     opened = {g.checklist_item_id: g for g in Gap.objects.all()}
 
     # when the next cycle rates one met, one still partly met (now not met), one N/A
     review = f.CycleFactory(programme=world.programme, name="Review")
     second = f.AssessmentFactory(cycle=review, partner=world.partner_a)
     answer(second, {items[0]: "met", items[1]: "not_met", items[2]: "not_applicable"})
-    result = services.assessment_submit(assessment=second, user=world.manager)
+    result = services.assessment_submit(actor=world.manager, assessment=second)
 
     # then the met gap is closed as reassessed_met, the other is kept with the new severity
     closed = Gap.objects.get(pk=opened[items[0].pk].pk)
@@ -72,15 +72,16 @@ def test_next_cycle_keeps_unmet_gaps_and_closes_met_ones(world):
 def test_a_submitted_assessment_cannot_change(world):
     assessment = f.AssessmentFactory(cycle=world.cycle, partner=world.partner_a)
     answer(assessment, {world.items[0]: "met"})
-    services.assessment_submit(assessment=assessment, user=world.manager)
+    services.assessment_submit(actor=world.manager, assessment=assessment)
     response = assessment.responses.get(checklist_item=world.items[0])
 
     with pytest.raises(InvalidTransition):
-        services.assessment_submit(assessment=assessment, user=world.manager)
+        services.assessment_submit(actor=world.manager, assessment=assessment)
     with pytest.raises(InvalidTransition):
-        services.response_update(response=response, rating="not_met")
+        services.response_update(actor=world.manager, response=response, rating="not_met")
     with pytest.raises(InvalidTransition):
-        services.response_create(assessment=assessment, checklist_item=world.items[1], rating="met")
+        services.response_create(actor=world.manager, assessment=assessment,
+                                 checklist_item=world.items[1], rating="met")
     response.refresh_from_db()
     assert response.rating == "met"
 
@@ -88,7 +89,7 @@ def test_a_submitted_assessment_cannot_change(world):
 def test_a_gap_closed_by_hand_can_be_reopened_unless_another_is_open(world):
     assessment = f.AssessmentFactory(cycle=world.cycle, partner=world.partner_a)
     answer(assessment, {world.items[0]: "not_met"})
-    services.assessment_submit(assessment=assessment, user=world.manager)
+    services.assessment_submit(actor=world.manager, assessment=assessment)
     gap = Gap.objects.get()
 
     gap = services.gap_close(gap=gap, note="Covered by the system-wide induction")
@@ -122,7 +123,7 @@ def test_concurrent_submissions_never_leave_two_open_gaps_for_one_item():
     def submit(assessment):
         try:
             barrier.wait()
-            services.assessment_submit(assessment=assessment, user=user)
+            services.assessment_submit(actor=user, assessment=assessment)
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:

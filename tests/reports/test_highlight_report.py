@@ -36,7 +36,7 @@ def busy(world):
                             strict=True):
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
     snapshot_take(programme=world.programme, day=timezone.localdate() - datetime.timedelta(days=1))
-    programme_services.assessment_submit(assessment=assessment, user=world.manager)
+    programme_services.assessment_submit(actor=world.manager, assessment=assessment)
     gap = Gap.objects.filter(principle=world.principles[1]).first()
     today = timezone.localdate()
     for days, partner in [(3, world.partner_a), (10, world.partner_a), (5, world.partner_b)]:

@@ -39,7 +39,7 @@ def site(world) -> Site:
     for item, rating in zip(w.items, ["not_met", "met", "partly_met", "met", "not_applicable"],
                             strict=True):
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
-    assessment_submit(assessment=assessment, user=w.manager)
+    assessment_submit(actor=w.manager, assessment=assessment)
     gap = w.programme.gaps.get(checklist_item=w.items[0])
     action = f.ActionFactory(programme=w.programme, gap=gap, owner=w.lead_a,
                              owner_partner=w.partner_a, title="Agree a shared induction")

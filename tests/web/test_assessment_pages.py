@@ -108,7 +108,7 @@ def test_carry_forward_button_previous_ratings_and_guidance(world, as_user):
     baseline = f.AssessmentFactory(cycle=world.cycle, partner=world.partner_a)
     rate(baseline, {world.items[0]: "partly_met"})
     f.answer_the_rest(baseline, rating="met")
-    services.assessment_submit(assessment=baseline, user=world.lead_a)
+    services.assessment_submit(actor=world.lead_a, assessment=baseline)
     review = f.CycleFactory(programme=world.programme, name="Review")
     draft = f.AssessmentFactory(cycle=review, partner=world.partner_a)
     client = as_user(world.lead_a)
@@ -144,14 +144,14 @@ def proposed(world):
     baseline = f.AssessmentFactory(cycle=world.cycle, partner=world.partner_a)
     rate(baseline, {world.items[0]: "not_met"})
     f.answer_the_rest(baseline, rating="met")
-    services.assessment_submit(assessment=baseline, user=world.lead_a)
+    services.assessment_submit(actor=world.lead_a, assessment=baseline)
     gap = Gap.objects.get(checklist_item=world.items[0])
     action = f.ActionFactory(programme=world.programme, gap=gap, owner=world.lead_a,
                              title="Shared induction")
     review = f.AssessmentFactory(cycle=f.CycleFactory(programme=world.programme,
                                                       name="Review"), partner=world.partner_a)
     f.answer_the_rest(review, rating="met")
-    services.assessment_submit(assessment=review, user=world.lead_a)
+    services.assessment_submit(actor=world.lead_a, assessment=review)
     gap.refresh_from_db()
     assert gap.status == "closure_proposed"
     return gap, action

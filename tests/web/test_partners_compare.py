@@ -49,7 +49,7 @@ def review(site):
                             strict=True):
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating=rating,
                           evidence=f"Review evidence {item.code}", notes=f"Note {item.code}")
-    assessment_submit(assessment=assessment, user=w.manager)
+    assessment_submit(actor=w.manager, assessment=assessment)
     site.review, site.review_assessment = cycle, assessment
     return site
 

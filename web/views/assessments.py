@@ -99,10 +99,6 @@ def assessment_start(request, pk, cycle_pk, partner_pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
     cycle = visible_or_404(AssessmentCycle, request.user, pk=cycle_pk, programme=programme)
     partner = visible_or_404(Partner, request.user, pk=partner_pk)
-    require(
-        access.can_answer_assessment(request.user, programme.pk, partner.pk),
-        "Only the programme's managers and this partner's leads can answer its assessment.",
-    )
     assessment = Assessment.objects.filter(cycle=cycle, partner=partner).first()
     if assessment is None and services.cycle_open_now(programme.cycles.all()) != cycle:
         messages.error(request, f"{cycle.name} is not the cycle open now: start an assessment "
@@ -110,7 +106,8 @@ def assessment_start(request, pk, cycle_pk, partner_pk):
         return redirect("web:cycles", programme.pk)
     if assessment is None:
         try:
-            assessment = services.assessment_create(cycle=cycle, partner=partner)
+            assessment = services.assessment_create(actor=request.user, cycle=cycle,
+                                                    partner=partner)
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("web:cycles", programme.pk)
@@ -211,7 +208,6 @@ def assessment_section(request, pk, number):
         for item in items
     ]
     if request.method == "POST":
-        require(can_answer, "Only the programme's managers and this partner's leads can answer it.")
         if assessment.is_submitted:
             messages.error(request, "This assessment has been submitted and can no longer change.")
             return redirect("web:assessment", assessment.pk)
@@ -226,7 +222,8 @@ def assessment_section(request, pk, number):
                 if form.cleaned_data["rating"]
             ]
             try:
-                services.responses_save(assessment=assessment, answers=answers)
+                services.responses_save(actor=request.user, assessment=assessment,
+                                        answers=answers)
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
@@ -290,14 +287,15 @@ def assessment_submit(request, pk):
     """Check your answers, then submit: the service refuses an incomplete assessment."""
     assessment = visible_or_404(Assessment, request.user, pk=pk)
     programme = assessment.cycle.programme
-    require(
-        access.can_answer_assessment(request.user, programme.pk, assessment.partner_id),
-        "Only the programme's managers and this partner's leads can submit it.",
-    )
     refusal = None
-    if request.method == "POST":
+    if request.method != "POST":  # the check page is for those who may submit
+        require(
+            access.can_answer_assessment(request.user, programme.pk, assessment.partner_id),
+            "Only the programme's managers and this partner's leads can submit it.",
+        )
+    else:
         try:
-            result = services.assessment_submit(assessment=assessment, user=request.user)
+            result = services.assessment_submit(actor=request.user, assessment=assessment)
         except DomainError as exc:
             refusal = exc
         else:

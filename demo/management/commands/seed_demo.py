@@ -265,7 +265,7 @@ class Command(BaseCommand):
             ]
             bulk_create_with_history(answers, Response)
         if submit and assessment.status == Assessment.Status.DRAFT:
-            services.assessment_submit(assessment=assessment, user=user)
+            services.assessment_submit(actor=user, assessment=assessment)
             if cycle.period_end < timezone.localdate():
                 # A past cycle's answers were given in its period, as they would have been,
                 # not late on the day the demo is seeded.
