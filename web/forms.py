@@ -9,7 +9,7 @@ from django.forms.renderers import TemplatesSetting
 from actions.models import Action
 from learning.models import LearningNeed, TrainingOffer
 from notifications.models import NotificationPreference
-from programmes.models import Membership, Rating
+from programmes.models import AssessmentCycle, Framework, Membership, Partner, Programme, Rating
 
 WIDGET_CLASSES = {
     forms.Textarea: "nhsuk-textarea",
@@ -64,6 +64,84 @@ class ModelForm(NHSFormMixin, forms.ModelForm):
 
 
 # Page forms -------------------------------------------------------------------
+
+
+class ProgrammeForm(ModelForm):
+    """A programme's details, for its creator and its managers."""
+
+    class Meta:
+        model = Programme
+        fields = ["name", "description", "framework", "start_date", "end_date"]
+        labels = {"name": "Programme name", "description": "Description (optional)",
+                  "framework": "Framework", "start_date": "Start date (optional)",
+                  "end_date": "End date (optional)"}
+        help_texts = {
+            "description": "What the programme is for and who takes part.",
+            "framework": "The checklist partners assess themselves against. It cannot "
+                         "change once the programme has assessment cycles.",
+        }
+        widgets = {"start_date": forms.DateInput, "end_date": forms.DateInput,
+                   "description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["framework"].queryset = Framework.objects.order_by("title")
+        self.fields["framework"].empty_label = "Choose a framework"
+        self.fields["framework"].error_messages["invalid_choice"] = "Choose a framework from the list"
+        for name in ("start_date", "end_date"):
+            self.fields[name].error_messages["invalid"] = (
+                "Enter a real date, for example 31/03/2027")
+
+
+class PartnerForm(ModelForm):
+    """A new partner organisation, added to the directory and to the programme."""
+
+    class Meta:
+        model = Partner
+        fields = ["name", "sector", "provides_learning", "contact_email"]
+        labels = {"name": "Organisation name", "sector": "Sector",
+                  "provides_learning": "This organisation provides learning",
+                  "contact_email": "Contact e-mail address (optional)"}
+        help_texts = {"provides_learning": "It can publish training offers, and its people "
+                                           "can be learning providers in the programme."}
+        error_messages = {
+            "name": {"unique": "An organisation with this name is already in the directory: "
+                               "add it as an existing partner instead"},
+            "contact_email": {"invalid": "Enter an e-mail address like name@example.org"},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sector"].choices = [("", "Choose a sector"), *Partner.Sector.choices]
+
+
+class AddPartnerForm(Form):
+    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), label="Partner",
+                                     help_text="Organisations already in the directory that "
+                                               "are not in this programme.")
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = choices
+        self.fields["partner"].empty_label = "Choose a partner"
+        self.fields["partner"].error_messages["invalid_choice"] = (
+            "Choose a partner from the list")
+
+
+class CycleForm(ModelForm):
+    class Meta:
+        model = AssessmentCycle
+        fields = ["name", "period_start", "period_end"]
+        labels = {"name": "Cycle name", "period_start": "Opens on", "period_end": "Closes on"}
+        help_texts = {"name": "For example, Baseline self-assessment or Six-month review.",
+                      "period_end": "Assessments submitted after this day are marked late."}
+        widgets = {"period_start": forms.DateInput, "period_end": forms.DateInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("period_start", "period_end"):
+            self.fields[name].error_messages["invalid"] = (
+                "Enter a real date, for example 31/03/2027")
 
 
 

@@ -131,3 +131,23 @@ def provider_offers(*, providers) -> QuerySet:
 def offer_principles() -> QuerySet:
     """Every principle an offer may address, grouped by framework."""
     return Principle.objects.select_related("framework").order_by("framework__slug", "number")
+
+
+# Setting up a programme ----------------------------------------------------------------
+
+
+def partners_to_add(*, user, programme: Programme) -> QuerySet:
+    """Organisations in the directory that the user can see and the programme lacks."""
+    return (Partner.objects.visible_to(user).exclude(programmes=programme).order_by("name"))
+
+
+def programme_people(*, programme: Programme) -> list[Membership]:
+    """The programme's memberships with each person and organisation, in one query:
+    managers first, then partner leads, learning providers and reviewers, by name."""
+    order = {role: index for index, role in enumerate(Membership.Role.values)}
+    rows = list(
+        Membership.objects.filter(programme=programme).select_related("user", "partner")
+    )
+    rows.sort(key=lambda m: (order.get(m.role, len(order)),
+                             (m.user.get_full_name() or m.user.username).casefold()))
+    return rows

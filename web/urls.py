@@ -16,6 +16,7 @@ from .views import (
     partners,
     programmes,
     reports,
+    setup,
 )
 
 app_name = "web"
@@ -28,7 +29,17 @@ urlpatterns = [
     path("account/password/", account.PasswordChangeView.as_view(), name="password-change"),
     path("account/sign-out-everywhere/", account.sign_out_everywhere,
          name="sign-out-everywhere"),
+    path("programmes/new/", setup.programme_new, name="programme-new"),
     path("programmes/<int:pk>/", programmes.dashboard, name="dashboard"),
+    path("programmes/<int:pk>/edit/", setup.programme_edit, name="programme-edit"),
+    path("programmes/<int:pk>/people/", setup.people, name="people"),
+    path("programmes/<int:pk>/partners/new/", setup.partner_new, name="partner-new"),
+    path("programmes/<int:pk>/partners/add/", setup.partner_add, name="partner-add"),
+    path("programmes/<int:pk>/partners/<int:partner_pk>/remove/", setup.partner_remove,
+         name="partner-remove"),
+    path("programmes/<int:pk>/cycles/new/", setup.cycle_new, name="cycle-new"),
+    path("programmes/<int:pk>/cycles/<int:cycle_pk>/edit/", setup.cycle_edit,
+         name="cycle-edit"),
     path("programmes/<int:pk>/principles/<int:number>/", programmes.principle, name="principle"),
     path("programmes/<int:pk>/gaps/", programmes.gap_register, name="gaps"),
     path("programmes/<int:pk>/actions/", board.board, name="action-board"),

@@ -39,6 +39,7 @@ def pages(site):
         "partner": reverse("web:partner", args=[pk, w.partner_a.pk]),
         "compare cycles": reverse("web:compare", args=[pk]),
         "cycles": reverse("web:cycles", args=[pk]),
+        "people": reverse("web:people", args=[pk]),
         "assessment": reverse("web:assessment", args=[site.assessment.pk]),
         "assessment section": reverse("web:assessment-section", args=[site.assessment.pk, 2]),
         "gap": reverse("web:gap", args=[site.gap.pk]),

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 
 from actions.models import Action
 from learning.models import LearningNeed
-from programmes import sheets
+from programmes import access, sheets
 from programmes.filters import GapFilter
 from programmes.models import Gap, Principle, Programme, Response
 from programmes.progress import latest_submitted_assessments, programme_progress
@@ -30,7 +30,10 @@ def home(request):
     programmes = (
         Programme.objects.visible_to(request.user).select_related("framework").order_by("name")
     )
-    return render(request, "web/home.html", {"programmes": programmes})
+    return render(request, "web/home.html", {
+        "programmes": programmes,
+        "can_create_programme": access.can_create_programme(request.user),
+    })
 
 
 def _trend(programme, partner_id=None, limit=12):
