@@ -87,7 +87,8 @@ class ProgrammeForm(ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["framework"].queryset = Framework.objects.order_by("title")
         self.fields["framework"].empty_label = "Choose a framework"
-        self.fields["framework"].error_messages["invalid_choice"] = "Choose a framework from the list"
+        self.fields["framework"].error_messages["invalid_choice"] = (
+            "Choose a framework from the list")
         for name in ("start_date", "end_date"):
             self.fields[name].error_messages["invalid"] = (
                 "Enter a real date, for example 31/03/2027")
