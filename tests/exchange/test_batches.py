@@ -63,10 +63,10 @@ def test_action_batch_agrees_with_action_create(world):
     for name, fields in action_cases(world).items():
         # given the same new action, checked by the batch and created by the service
         batch = action_services.ActionBatch(programme=world.programme,
-                                            created_by=world.manager)
+                                            actor=world.manager)
         checked = outcome(batch.add, **fields)
         created = outcome(action_services.action_create, programme=world.programme,
-                          created_by=world.manager, **fields)
+                          actor=world.manager, **fields)
 
         # then both refuse it the same way, or both keep the same values
         if isinstance(created, Action):
@@ -109,7 +109,7 @@ def test_need_batch_agrees_with_need_create(world):
     }
     for name, fields in cases.items():
         batch = learning_services.NeedBatch(programme=world.programme,
-                                            created_by=world.manager)
+                                            actor=world.manager)
         checked = outcome(batch.add, **fields)
         created = outcome(learning_services.need_create, programme=world.programme, **fields)
         if isinstance(created, LearningNeed):

@@ -169,7 +169,7 @@ _items = iter(range(10_000))
 def _gap(world):
     """A fresh open gap of partner A (a new checklist item each time)."""
     item = f.ChecklistItemFactory(principle=world.principles[0], order=100 + next(_items))
-    return programme_services.gap_create(programme=world.programme, partner=world.partner_a,
+    return programme_services.gap_create(actor=world.manager, programme=world.programme, partner=world.partner_a,
                                          checklist_item=item, severity="high")
 
 
