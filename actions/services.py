@@ -168,7 +168,8 @@ def _due_date_reason(action: Action, previous, reason: str) -> None:
         raise DomainError(
             f"Keep the reason for moving the due date to {REASON_LIMIT} characters or fewer.",
             field="due_date_reason")
-    action._change_reason = reason  # simple_history writes it on the history row
+    # simple_history writes it on the history row
+    action._change_reason = reason  # type: ignore[attr-defined]
 
 
 @transaction.atomic

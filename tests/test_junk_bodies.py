@@ -300,14 +300,16 @@ class Scene:
 
     @functools.cached_property
     def gap(self):
-        return services.gap_create(actor=self.world.manager, programme=self.world.programme, partner=self.world.partner_b,
-                                   checklist_item=self.world.items[1], severity="high",
-                                   description="No shared induction")
+        return services.gap_create(
+            actor=self.world.manager, programme=self.world.programme,
+            partner=self.world.partner_b, checklist_item=self.world.items[1], severity="high",
+            description="No shared induction")
 
     @functools.cached_property
     def closed_gap(self):
-        gap = services.gap_create(actor=self.world.manager, programme=self.world.programme, partner=self.world.partner_b,
-                                  checklist_item=self.world.items[2], severity="medium")
+        gap = services.gap_create(
+            actor=self.world.manager, programme=self.world.programme,
+            partner=self.world.partner_b, checklist_item=self.world.items[2], severity="medium")
         return services.gap_close(actor=self.world.manager, gap=gap,
                                   note="Agreed at the partnership board")
 

@@ -255,8 +255,9 @@ def test_api_refuses_a_partner_lead_handing_an_action_away(api, world, action, b
 
 
 def test_the_action_page_refuses_a_partner_lead_giving_work_to_another_partner(world, client):
-    gap = programme_services.gap_create(actor=world.manager, programme=world.programme, partner=world.partner_a,
-                                        checklist_item=world.items[0], severity="high")
+    gap = programme_services.gap_create(
+        actor=world.manager, programme=world.programme, partner=world.partner_a,
+        checklist_item=world.items[0], severity="high")
     client.force_login(world.lead_a)
     page = client.post(reverse("web:action-new", args=[gap.pk]), {
         "title": "Theirs now", "owner": world.lead_b.pk, "owner_partner": world.partner_a.pk,

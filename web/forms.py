@@ -78,7 +78,7 @@ def owner_choices(field, programme) -> None:
     labels = {}
     for m in memberships:
         name = m.user.get_full_name() or m.user.username
-        where = f"{m.partner.name}, " if m.partner_id else ""
+        where = f"{m.partner.name}, " if m.partner is not None else ""
         labels[m.user_id] = f"{name} ({where}{m.get_role_display().lower()})"
     field.queryset = get_user_model().objects.filter(pk__in=list(labels)).order_by(
         "first_name", "username")

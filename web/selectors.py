@@ -178,8 +178,8 @@ def history_of(obj) -> list[HistoryRow]:
     diffs = []
     previous = None
     for record in records:
-        changes = (record.diff_against(previous, foreign_keys_are_objs=False).changes
-                   if previous is not None else [])
+        changes: list = (record.diff_against(previous, foreign_keys_are_objs=False).changes
+                         if previous is not None else [])
         diffs.append((record, [c for c in changes if c.field not in HISTORY_SKIPPED]))
         previous = record
     wanted: dict = {}

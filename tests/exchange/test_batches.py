@@ -46,6 +46,9 @@ def action_cases(world):
         "done": {"title": "Done", "status": "done"},
         "owner's partner by default": {"title": "Owned", "owner": world.lead_b},
         "owner not a member": {"title": "Outsider", "owner": world.outsider},
+        "reviewer owner": {"title": "Reviewer", "owner": world.reviewer},
+        "provider owner": {"title": "Provider", "owner": world.provider_user},
+        "manager owner": {"title": "Manager", "owner": world.manager},
         "staff owner": {"title": "Staff", "owner": world.staff},
         "partner not in programme": {"title": "Stranger", "owner_partner": stranger},
         "gap of another programme": {
@@ -109,7 +112,7 @@ def test_need_batch_agrees_with_need_create(world):
     }
     for name, fields in cases.items():
         batch = learning_services.NeedBatch(programme=world.programme,
-                                            actor=world.manager)
+                                            created_by=world.manager)
         checked = outcome(batch.add, **fields)
         created = outcome(learning_services.need_create, programme=world.programme, **fields)
         if isinstance(created, LearningNeed):

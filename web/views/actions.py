@@ -16,8 +16,8 @@ from actions import services as action_services
 from actions import sheets as action_sheets
 from actions.models import Action
 from core.errors import DomainError
-from programmes import access as programme_access
 from learning import access as learning_access
+from programmes import access as programme_access
 from programmes.models import Gap
 
 from .. import selectors
