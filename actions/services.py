@@ -15,7 +15,7 @@ from core.errors import DomainError, InvalidTransition
 from core.versioning import lock_for_update
 from notifications.services import Reminder, notify, notify_many
 from programmes import access as programme_access
-from programmes.models import Membership, Partner
+from programmes.models import Membership
 
 from . import access
 from .models import Action, ActionNote
@@ -40,10 +40,35 @@ def _check_links(action: Action) -> None:
         raise DomainError("This partner is not in the programme.", field="owner_partner")
     if action.owner_id:
         membership = Membership.objects.filter(programme=programme, user_id=action.owner_id).first()
-        if membership is None and not action.owner.is_staff:
-            raise DomainError("The owner must be a member of the programme.", field="owner")
+        _check_owner(action.owner, membership.role if membership else None)
         if membership and not action.owner_partner_id and membership.partner_id:
             action.owner_partner_id = membership.partner_id
+
+
+OWNER_ROLES = (Membership.Role.MANAGER, Membership.Role.PARTNER_LEAD)
+
+
+def owner_refusal(user, role: str | None) -> str | None:
+    """Why this person cannot own an action of the programme, or None when they can.
+
+    Only the programme's managers and partner leads own actions (and staff, who may
+    do everything): reviewers and learning providers see actions but do not carry them.
+    """
+    if user.is_staff or role in OWNER_ROLES:
+        return None
+    name = user.get_full_name() or user.username
+    if role is None:
+        return (f"{name} is not a member of the programme: only its managers and "
+                "partner leads can own actions.")
+    label = Membership.Role(role).label.lower()
+    return (f"{name} is a {label} in the programme: only its managers and partner leads "
+            "can own actions.")
+
+
+def _check_owner(user, role: str | None) -> None:
+    refusal = owner_refusal(user, role)
+    if refusal:
+        raise DomainError(refusal, field="owner")
 
 
 def _apply_status(action: Action, status: str) -> None:
@@ -100,35 +125,62 @@ def _require_assignable(actor, action: Action, before: Action | None = None) -> 
     )
 
 
-@transaction.atomic
-def action_create(*, programme, created_by, status=Action.Status.NOT_STARTED,
-                  **fields) -> Action:
-    """Add an action; ``created_by`` is the person acting, and their role is checked.
+CREATE_REFUSED = "Only the programme's managers and partner leads can add actions."
 
-    A partner lead's action without an owning partner is their partner's.
+
+@transaction.atomic
+def action_create(*, actor, programme, status=Action.Status.NOT_STARTED, **fields) -> Action:
+    """Add an action; ``actor`` is the person acting (kept as ``created_by``), and their
+    role is checked: managers add any action, partner leads their own partner's.
+
+    The owning organisation follows the owner (a partner lead's partner) unless one is
+    given; a partner lead's action without either is their partner's.
     """
+    programme_access.require(
+        programme_access.role_in(actor, programme.pk) in OWNER_ROLES, CREATE_REFUSED)
     unknown = set(fields) - EDITABLE
     if unknown:
         raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
-    action = Action(programme=programme, created_by=created_by, **fields)
+    action = Action(programme=programme, created_by=actor, **fields)
     _apply_status(action, status)
     _check_links(action)
     if action.owner_partner_id is None and programme_access.role_in(
-        created_by, programme.pk
+        actor, programme.pk
     ) == programme_access.Role.PARTNER_LEAD:
-        action.owner_partner_id = programme_access.partner_in(created_by, programme.pk)
-    _require_assignable(created_by, action)
+        action.owner_partner_id = programme_access.partner_in(actor, programme.pk)
+    _require_assignable(actor, action)
     _full_save(action)
-    _tell_new_owner(action, created_by)
+    _tell_new_owner(action, actor)
     return action
 
 
+REASON_LIMIT = 100  # the history's reason column
+
+
+def _due_date_reason(action: Action, previous, reason: str) -> None:
+    """Moving a due date that was set needs a reason; it is kept in the history row."""
+    if previous is None or action.due_date == previous:
+        return
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the due date is moving.", field="due_date_reason")
+    if len(reason) > REASON_LIMIT:
+        raise DomainError(
+            f"Keep the reason for moving the due date to {REASON_LIMIT} characters or fewer.",
+            field="due_date_reason")
+    # simple_history writes it on the history row
+    action._change_reason = reason  # type: ignore[attr-defined]
+
+
 @transaction.atomic
-def action_update(*, actor, action: Action, version=None, if_match=None, **fields) -> Action:
+def action_update(*, actor, action: Action, version=None, if_match=None,
+                  due_date_reason: str = "", **fields) -> Action:
     """Change an action; a stale ``version`` or ``If-Match`` changes nothing.
 
     Managers change any action; a partner lead the ones their partner or they own, and
-    never hands one to another partner or another partner's person.
+    never hands one to another partner or another partner's person. A new owner brings
+    their organisation with them unless ``owner_partner`` is given too. Moving a set due
+    date needs ``due_date_reason``, kept in the history.
     """
     action = lock_for_update(Action, action.pk, version=version, if_match=if_match)
     programme_access.require(access.can_change_action(actor, action),
@@ -141,11 +193,18 @@ def action_update(*, actor, action: Action, version=None, if_match=None, **field
         raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     status = fields.pop("status", None)
     previous_owner_id = action.owner_id
+    previous_due = action.due_date
     for name, value in fields.items():
         setattr(action, name, value)
     if status is not None:
         _apply_status(action, status)
+    if ("owner" in fields and "owner_partner" not in fields and action.owner_id is not None
+            and action.owner_id != previous_owner_id):
+        follows = programme_access.partner_in(action.owner, action.programme_id)
+        if follows is not None:
+            action.owner_partner_id = follows
     _check_links(action)
+    _due_date_reason(action, previous_due, due_date_reason)
     if (action.owner_id, action.owner_partner_id) != (before.owner_id, before.owner_partner_id):
         _require_assignable(actor, action, before)
     action.version += 1
@@ -206,11 +265,7 @@ def actions_bulk_update(*, actor, ids: list[int], owner=_UNSET, status=None) -> 
         action = found[pk]
         fields: dict = {}
         if owner is not _UNSET and action.owner_id != getattr(owner, "pk", None):
-            fields["owner"] = owner
-            if owner is not None:
-                partner_id = programme_access.partner_in(owner, action.programme_id)
-                if partner_id is not None:
-                    fields["owner_partner"] = Partner(pk=partner_id)
+            fields["owner"] = owner  # action_update: the owner's organisation follows
         if status is not None and action.status != status:
             fields["status"] = status
         if not fields:
@@ -238,11 +293,14 @@ def action_delete(*, actor, action: Action) -> None:
     action.delete()
 
 
-def action_add_note(*, action: Action, author, text: str) -> ActionNote:
+def action_add_note(*, actor, action: Action, text: str) -> ActionNote:
+    """Add a progress note (by those who may change the action); ``actor`` is its author."""
+    programme_access.require(access.can_change_action(actor, action),
+                             "You can add notes to actions you may change only.")
     text = text.strip()
     if not text:
         raise DomainError("Write the progress note before saving it.", field="text")
-    note = ActionNote(action=action, author=author, text=text)
+    note = ActionNote(action=action, author=actor, text=text)
     note.full_clean()
     note.save()
     return note
@@ -262,13 +320,16 @@ class ActionBatch:
     until the few statements that write them all, their history and the owners' notices.
     """
 
-    def __init__(self, *, programme, created_by=None):
+    def __init__(self, *, actor, programme):
+        programme_access.require(programme_access.can_manage_programme(actor, programme.pk),
+                                 "Only the programme's managers can import actions.")
         self.programme = programme
-        self.created_by = created_by
+        self.actor = actor
         self.actions: list[Action] = []
         self._partner_ids = set(programme.partners.values_list("pk", flat=True))
-        self._member_partner = dict(
-            Membership.objects.filter(programme=programme).values_list("user_id", "partner_id"))
+        members = Membership.objects.filter(programme=programme)
+        self._member_partner = dict(members.values_list("user_id", "partner_id"))
+        self._member_role = dict(members.values_list("user_id", "role"))
 
     def add(self, *, status=Action.Status.NOT_STARTED, **fields) -> Action:
         """Check one new action as ``action_create`` would (raising the same errors); it is
@@ -276,7 +337,7 @@ class ActionBatch:
         unknown = set(fields) - EDITABLE
         if unknown:
             raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
-        action = Action(programme=self.programme, created_by=self.created_by, **fields)
+        action = Action(programme=self.programme, created_by=self.actor, **fields)
         _apply_status(action, status)
         if action.gap_id and action.gap.programme_id != self.programme.pk:
             raise DomainError("This gap belongs to another programme.", field="gap")
@@ -284,8 +345,7 @@ class ActionBatch:
             raise DomainError("This partner is not in the programme.", field="owner_partner")
         if action.owner_id:
             member = action.owner_id in self._member_partner
-            if not member and not action.owner.is_staff:
-                raise DomainError("The owner must be a member of the programme.", field="owner")
+            _check_owner(action.owner, self._member_role.get(action.owner_id))
             if member and not action.owner_partner_id and self._member_partner[action.owner_id]:
                 action.owner_partner_id = self._member_partner[action.owner_id]
         # No field but the id is unique, and the one check constraint holds by
@@ -299,8 +359,8 @@ class ActionBatch:
     def save(self) -> list[Action]:
         """Write every action added, with its history, and tell each owner."""
         saved = bulk_create_with_history(self.actions, Action, batch_size=500,
-                                         default_user=self.created_by)
-        notify_many(r for r in (_assignment(a, self.created_by) for a in saved) if r)
+                                         default_user=self.actor)
+        notify_many(r for r in (_assignment(a, self.actor) for a in saved) if r)
         return saved
 
 def apply_gap_decision(sender, *, gap, outcomes: dict[int, str], actor=None, **kwargs) -> None:

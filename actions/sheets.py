@@ -118,7 +118,7 @@ class ActionSheet(ProgrammeSheet):
             programme=programme, pk__in=ids).values_list("pk", flat=True)) if ids else set()
         preload_users(context, table, id_header="Owner ID", name_header="Owner username")
         preload_gaps(context, table)
-        context["batch"] = services.ActionBatch(programme=programme, created_by=context["user"])
+        context["batch"] = services.ActionBatch(actor=context["user"], programme=programme)
 
     def check_row(self, context, row):
         existing = row.get("ID", tabular.whole_number)

@@ -747,9 +747,11 @@ def _close(gap: Gap, *, reason, now, assessment=None, note=""):
 
 
 @transaction.atomic
-def gap_create(*, programme: Programme, partner: Partner, checklist_item: ChecklistItem,
+def gap_create(*, actor, programme: Programme, partner: Partner, checklist_item: ChecklistItem,
                severity: str, description: str = "") -> Gap:
     """Open a gap by hand (a manager's decision, without an assessment)."""
+    access.require(access.can_manage_programme(actor, programme.pk),
+                   "Only the programme's managers can open a gap by hand.")
     if not programme.partners.filter(pk=partner.pk).exists():
         raise DomainError("This partner is not in the programme.", field="partner")
     if checklist_item.principle.framework_id != programme.framework_id:
@@ -770,8 +772,11 @@ def gap_create(*, programme: Programme, partner: Partner, checklist_item: Checkl
 
 
 @transaction.atomic
-def gap_update(*, gap: Gap, version: int | None = None, if_match=None, **fields) -> Gap:
-    """Change a gap's severity or description."""
+def gap_update(*, actor, gap: Gap, version: int | None = None, if_match=None,
+               **fields) -> Gap:
+    """Change a gap's severity or description (managers, and the partner's leads)."""
+    access.require(access.can_change_gap(actor, gap),
+                   "Only the programme's managers and this partner's leads can change this gap.")
     gap = lock_for_update(Gap, gap.pk, version=version, if_match=if_match)
     allowed = {k: v for k, v in fields.items() if k in ("severity", "description")}
     if set(fields) - set(allowed):
@@ -829,8 +834,8 @@ def _action_outcomes(gap: Gap, actions) -> dict[int, str]:
 
 
 @transaction.atomic
-def gap_close(*, gap: Gap, note: str = "", version: int | None = None, if_match=None,
-              actions=None, actor=None) -> Gap:
+def gap_close(*, actor, gap: Gap, note: str = "", version: int | None = None, if_match=None,
+              actions=None) -> Gap:
     """Close an open gap by hand, or decide a proposed closure.
 
     ``actions`` says what becomes of the gap's open actions: ``"done"``, ``"cancelled"``
@@ -838,6 +843,8 @@ def gap_close(*, gap: Gap, note: str = "", version: int | None = None, if_match=
     makes each change through its own service (the ``gap_actions_decided`` signal), so
     their history and notifications are as for any other change.
     """
+    access.require(access.can_set_gap_status(actor, gap),
+                   "Only the programme's managers can close or reopen a gap.")
     gap = lock_for_update(Gap, gap.pk, version=version, if_match=if_match)
     if gap.status == Gap.Status.CLOSED:
         raise InvalidTransition("This gap is already closed.")
@@ -877,7 +884,11 @@ def gap_keep_open(*, actor, gap: Gap, note: str = "", version: int | None = None
 
 
 @transaction.atomic
-def gap_reopen(*, gap: Gap, note: str, version: int | None = None, if_match=None) -> Gap:
+def gap_reopen(*, actor, gap: Gap, note: str, version: int | None = None,
+               if_match=None) -> Gap:
+    """Reopen a closed gap, with a reason (managers)."""
+    access.require(access.can_set_gap_status(actor, gap),
+                   "Only the programme's managers can close or reopen a gap.")
     gap = lock_for_update(Gap, gap.pk, version=version, if_match=if_match)
     if gap.status != Gap.Status.CLOSED:
         raise InvalidTransition("This gap is already open.")

@@ -120,7 +120,7 @@ def test_other_roles_are_refused_and_nothing_is_deleted(api, world, objects, res
 
 def test_progress_notes_cannot_be_deleted_through_the_api(api, world, objects):
     action = objects.get("actions", "a")
-    note = action_services.action_add_note(action=action, author=world.manager, text="Met")
+    note = action_services.action_add_note(action=action, actor=world.manager, text="Met")
     answer = api.as_user(world.staff).delete(f"/api/v1/action-notes/{note.pk}/")
     assert answer.status_code == 405
     assert ActionNote.objects.filter(pk=note.pk).exists()
@@ -341,7 +341,7 @@ def test_a_gap_with_work_is_closed_not_deleted(api, world, objects, work):
 def test_deleting_an_action_keeps_its_progress_notes_in_the_history(api, world, objects):
     action = objects.fresh("actions", "a")
     notes = [
-        action_services.action_add_note(action=action, author=world.lead_a, text=text)
+        action_services.action_add_note(action=action, actor=world.lead_a, text=text)
         for text in ("Met the team leads", "Draft plan shared")
     ]
 

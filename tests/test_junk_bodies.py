@@ -300,22 +300,25 @@ class Scene:
 
     @functools.cached_property
     def gap(self):
-        return services.gap_create(programme=self.world.programme, partner=self.world.partner_b,
-                                   checklist_item=self.world.items[1], severity="high",
-                                   description="No shared induction")
+        return services.gap_create(
+            actor=self.world.manager, programme=self.world.programme,
+            partner=self.world.partner_b, checklist_item=self.world.items[1], severity="high",
+            description="No shared induction")
 
     @functools.cached_property
     def closed_gap(self):
-        gap = services.gap_create(programme=self.world.programme, partner=self.world.partner_b,
-                                  checklist_item=self.world.items[2], severity="medium")
-        return services.gap_close(gap=gap, note="Agreed at the partnership board")
+        gap = services.gap_create(
+            actor=self.world.manager, programme=self.world.programme,
+            partner=self.world.partner_b, checklist_item=self.world.items[2], severity="medium")
+        return services.gap_close(actor=self.world.manager, gap=gap,
+                                  note="Agreed at the partnership board")
 
     @functools.cached_property
     def action(self):
         from actions import services as action_services
 
         return action_services.action_create(
-            programme=self.world.programme, created_by=self.world.manager, gap=self.gap,
+            programme=self.world.programme, actor=self.world.manager, gap=self.gap,
             title="Agree a joint induction", owner_partner=self.world.partner_b,
         )
 
@@ -323,7 +326,7 @@ class Scene:
     def action_note(self):
         from actions import services as action_services
 
-        return action_services.action_add_note(action=self.action, author=self.world.manager,
+        return action_services.action_add_note(action=self.action, actor=self.world.manager,
                                                text="Draft shared with the partners")
 
     @functools.cached_property

@@ -612,7 +612,7 @@ def test_provider_only_confirms_or_cancels_placements_on_its_offers(api, world, 
 def test_only_managers_reopen_gaps(api, world, objects, column):
     user_attr, side = COLUMNS[column]
     gap = objects.get("gaps", side)
-    programme_services.gap_close(gap=gap, note="Closed for the test")
+    programme_services.gap_close(actor=world.manager, gap=gap, note="Closed for the test")
     answer = api.as_user(getattr(world, user_attr)).post(
         f"/api/v1/gaps/{gap.pk}/reopen/", {"reason": "Not yet"}, format="json")
     assert answer.status_code == 403, answer.content

@@ -205,7 +205,7 @@ def test_the_service_refuses_a_partner_lead_handing_an_action_away(world, action
 def test_the_service_refuses_a_partner_lead_creating_work_for_others(world, fields):
     values = {name: getattr(world, value) for name, value in fields.items()}
     with pytest.raises(PermissionDenied):
-        action_services.action_create(programme=world.programme, created_by=world.lead_a,
+        action_services.action_create(programme=world.programme, actor=world.lead_a,
                                       title="Not mine to give", **values)
     assert not Action.objects.exists()
 
@@ -213,7 +213,7 @@ def test_the_service_refuses_a_partner_lead_creating_work_for_others(world, fiel
 def test_a_partner_lead_gives_work_to_their_own_partners_people(world, action, colleague):
     changed = action_services.action_update(actor=world.lead_a, action=action, owner=colleague)
     assert (changed.owner_id, changed.owner_partner_id) == (colleague.pk, world.partner_a.pk)
-    created = action_services.action_create(programme=world.programme, created_by=world.lead_a,
+    created = action_services.action_create(programme=world.programme, actor=world.lead_a,
                                             title="Ours to do")
     assert created.owner_partner_id == world.partner_a.pk
 
@@ -255,8 +255,9 @@ def test_api_refuses_a_partner_lead_handing_an_action_away(api, world, action, b
 
 
 def test_the_action_page_refuses_a_partner_lead_giving_work_to_another_partner(world, client):
-    gap = programme_services.gap_create(programme=world.programme, partner=world.partner_a,
-                                        checklist_item=world.items[0], severity="high")
+    gap = programme_services.gap_create(
+        actor=world.manager, programme=world.programme, partner=world.partner_a,
+        checklist_item=world.items[0], severity="high")
     client.force_login(world.lead_a)
     page = client.post(reverse("web:action-new", args=[gap.pk]), {
         "title": "Theirs now", "owner": world.lead_b.pk, "owner_partner": world.partner_a.pk,

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.forms.renderers import TemplatesSetting
 
 from actions.models import Action
+from actions.services import OWNER_ROLES
 from learning.models import LearningNeed, TrainingOffer
 from notifications.models import NotificationPreference
 from programmes.models import AssessmentCycle, Framework, Membership, Partner, Programme, Rating
@@ -146,25 +147,113 @@ class CycleForm(ModelForm):
 
 
 
+def owner_choices(field, programme) -> None:
+    """The people who may own the programme's actions (its managers and partner leads),
+    each shown as "Name (Organisation, role)", read in one query."""
+    memberships = (
+        Membership.objects.filter(programme=programme, role__in=OWNER_ROLES)
+        .select_related("user", "partner").order_by("user__first_name", "user__username")
+    )
+    labels = {}
+    for m in memberships:
+        name = m.user.get_full_name() or m.user.username
+        where = f"{m.partner.name}, " if m.partner is not None else ""
+        labels[m.user_id] = f"{name} ({where}{m.get_role_display().lower()})"
+    field.queryset = get_user_model().objects.filter(pk__in=list(labels)).order_by(
+        "first_name", "username")
+    field.label_from_instance = lambda u: labels.get(u.pk, u.get_full_name() or u.username)
+    field.empty_label = "No owner yet"
+    field.error_messages["invalid_choice"] = (
+        "Choose the owner from the list: only the programme's managers and partner leads "
+        "can own actions.")
+
+
 class ActionForm(ModelForm):
+    """A new action. The owning organisation follows the owner; only a manager may choose
+    another (partner leads do not see the field: their actions stay their partner's)."""
+
     class Meta:
         model = Action
         fields = ["title", "description", "owner", "owner_partner", "due_date", "priority"]
         labels = {"owner": "Owner", "owner_partner": "Owning organisation", "due_date": "Due date"}
-        help_texts = {"owner_partner": "Leave empty to use the owner's organisation."}
+        help_texts = {
+            "owner": "Only the programme's managers and partner leads can own actions.",
+            "owner_partner": "Leave empty to use the owner's organisation.",
+        }
         widgets = {"due_date": forms.DateInput, "description": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, programme, **kwargs):
+    def __init__(self, *args, programme, manager=True, **kwargs):
         super().__init__(*args, **kwargs)
-        members = Membership.objects.filter(programme=programme).values("user_id")
-        self.fields["owner"].queryset = get_user_model().objects.filter(pk__in=members).order_by(
-            "first_name", "username")
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
-        self.fields["owner"].empty_label = "No owner yet"
-        self.fields["owner_partner"].empty_label = "The owner's organisation"
-        self.fields["owner_partner"].queryset = programme.partners.order_by("name")
+        owner_choices(self.fields["owner"], programme)
+        if manager:
+            self.fields["owner_partner"].empty_label = "The owner's organisation"
+            self.fields["owner_partner"].queryset = programme.partners.order_by("name")
+            self.fields["owner_partner"].error_messages["invalid_choice"] = (
+                "Choose an organisation of this programme from the list.")
+        else:
+            del self.fields["owner_partner"]
         self.fields["priority"].widget = forms.RadioSelect(choices=Action.Priority.choices)
         self.fields["priority"].inline = True
+
+    def changes(self) -> dict:
+        """The fields to save: a new owner brings their organisation unless the owning
+        organisation was chosen too."""
+        data = dict(self.cleaned_data)
+        if ("owner" in self.changed_data and "owner_partner" in data
+                and "owner_partner" not in self.changed_data):
+            data.pop("owner_partner")
+        return data
+
+
+class ActionEditForm(ActionForm):
+    """An action's details; moving a set due date needs a reason, kept in the history."""
+
+    due_date_reason = forms.CharField(
+        label="Why is the due date moving?", required=False, max_length=100,
+        help_text="Needed only when you change the due date. It is kept in the action's "
+                  "history.",
+        error_messages={"max_length": "Keep the reason to 100 characters or fewer."})
+
+    field_order = ["title", "description", "owner", "owner_partner", "due_date",
+                   "due_date_reason", "priority"]
+
+
+class ActionReassignForm(ModelForm):
+    """Give an action to another owner (and, for managers, another organisation)."""
+
+    class Meta:
+        model = Action
+        fields = ["owner", "owner_partner"]
+        labels = {"owner": "New owner", "owner_partner": "Owning organisation"}
+        help_texts = {"owner_partner": "Leave as it is to use the new owner's organisation."}
+
+    def __init__(self, *args, programme, manager=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        owner_choices(self.fields["owner"], programme)
+        if manager:
+            self.fields["owner_partner"].empty_label = "The owner's organisation"
+            self.fields["owner_partner"].queryset = programme.partners.order_by("name")
+            self.fields["owner_partner"].error_messages["invalid_choice"] = (
+                "Choose an organisation of this programme from the list.")
+        else:
+            del self.fields["owner_partner"]
+
+    changes = ActionForm.changes
+
+
+class ReasonForm(Form):
+    """Why a gap is closed or reopened by hand."""
+
+    reason = forms.CharField(label="Reason", max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={
+                                 "max_length": "Keep the reason to 2,000 characters or fewer."})
+
+    def __init__(self, *args, label="Reason", hint="", required="Enter the reason", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+        self.fields["reason"].help_text = hint
+        self.fields["reason"].error_messages["required"] = required
 
 
 class ActionStatusForm(Form):

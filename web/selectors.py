@@ -4,6 +4,9 @@ Each returns a queryset (or a list where the page needs the rows themselves), bu
 exactly as the page reads it, so that a page costs the same queries wherever it is shown.
 """
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import Q, QuerySet
 
 from actions.models import Action
@@ -150,4 +153,83 @@ def programme_people(*, programme: Programme) -> list[Membership]:
     )
     rows.sort(key=lambda m: (order.get(m.role, len(order)),
                              (m.user.get_full_name() or m.user.username).casefold()))
+    return rows
+
+
+# History ------------------------------------------------------------------------------
+
+HISTORY_SKIPPED = {"id", "version", "created_at", "updated_at", "completed_at", "programme",
+                   "created_by", "principle", "opened_by_assessment", "last_assessment",
+                   "checklist_item", "partner", "opened_at", "closed_at"}
+
+
+HISTORY_LABELS = {"owner_partner": "Owning organisation", "status_note": "Reason",
+                  "closed_reason": "Closed because"}
+
+
+@dataclass
+class HistoryRow:
+    date: object
+    who: str
+    what: str
+    changes: list[tuple[str, str, str]]
+    reason: str
+
+
+def _shown(field, value, names) -> str:
+    if value in (None, ""):
+        return "none"
+    if field.is_relation:
+        return names.get((field.related_model, value), f"number {value}")
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, date):
+        return f"{value:%-d %B %Y}"
+    return str(value)
+
+
+def history_of(obj) -> list[HistoryRow]:
+    """The row's history, newest first, in words: who, when, what changed from what to
+    what, and the reason given (a moved due date). Names of people and organisations are
+    read in one query each."""
+    records = list(obj.history.select_related("history_user").order_by("history_date",
+                                                                       "history_id"))
+    model = type(obj)
+    diffs = []
+    previous = None
+    for record in records:
+        changes: list = (record.diff_against(previous, foreign_keys_are_objs=False).changes
+                         if previous is not None else [])
+        diffs.append((record, [c for c in changes if c.field not in HISTORY_SKIPPED]))
+        previous = record
+    wanted: dict = {}
+    for _, changes in diffs:
+        for c in changes:
+            field = model._meta.get_field(c.field)
+            if field.is_relation:
+                wanted.setdefault(field.related_model, set()).update(
+                    v for v in (c.old, c.new) if v is not None)
+    names = {}
+    for related, ids in wanted.items():
+        for row in related.objects.filter(pk__in=ids):
+            label = (row.get_full_name() or row.username) if hasattr(row, "get_full_name") \
+                else str(row)
+            names[(related, row.pk)] = label
+    rows = []
+    for record, changes in diffs:
+        who = (record.history_user.get_full_name() or record.history_user.username
+               if record.history_user else "The service")
+        what = {"+": "Added", "~": "Changed", "-": "Deleted"}[record.history_type]
+        shown = [
+            (HISTORY_LABELS.get(c.field)
+             or str(model._meta.get_field(c.field).verbose_name).capitalize(),
+             _shown(model._meta.get_field(c.field), c.old, names),
+             _shown(model._meta.get_field(c.field), c.new, names))
+            for c in changes
+        ]
+        if record.history_type == "~" and not shown and not record.history_change_reason:
+            continue  # nothing a person would notice (a version number, a timestamp)
+        rows.append(HistoryRow(date=record.history_date, who=who, what=what, changes=shown,
+                               reason=record.history_change_reason or ""))
+    rows.reverse()
     return rows

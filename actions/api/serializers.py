@@ -16,13 +16,17 @@ class ActionSerializer(BaseModelSerializer):
     principle = serializers.IntegerField(source="gap.principle_id", read_only=True, default=None)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    due_date_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True,
+        help_text="Why the due date moves: needed when a set due date changes, and kept "
+        "in the history.")
 
     class Meta:
         model = Action
         fields = [
             "id", "programme", "gap", "principle", "title", "description", "owner", "owner_name",
             "owner_partner", "owner_partner_name", "due_date", "status", "priority", "overdue",
-            "completed_at", "created_by", "created_at", "updated_at", "version",
+            "completed_at", "created_by", "created_at", "updated_at", "version", "due_date_reason",
         ]
         read_only_fields = ["completed_at", "created_by", "created_at", "updated_at"]
 

@@ -19,6 +19,8 @@ class HistoryEntrySerializer(serializers.Serializer):
     user = serializers.IntegerField(allow_null=True)
     username = serializers.CharField(allow_null=True)
     changes = HistoryChangeSerializer(many=True)
+    reason = serializers.CharField(allow_null=True, help_text="Why, when the change needed "
+                                   "a reason (a moved due date).")
 
 
 class VersionedMixin:
@@ -64,6 +66,7 @@ def history_entries(obj) -> list[dict]:
             "user": record.history_user_id,
             "username": record.history_user.username if record.history_user else None,
             "changes": changes,
+            "reason": record.history_change_reason or None,
         })
         previous = record
     return entries

@@ -59,12 +59,12 @@ def test_a_second_open_gap_is_refused_with_the_constraints_sentence_by_the_datab
     # given an open gap for partner A and item 1
     key = {"programme": world.programme, "partner": world.partner_a,
            "checklist_item": world.items[0]}
-    programme_services.gap_create(**key, severity="high")
+    programme_services.gap_create(actor=world.manager, **key, severity="high")
     sentence = "This partner already has an open gap for this item."
 
     # when a second one is written (the service leaves this rule to the database)
     with pytest.raises(Conflict) as refused:
-        programme_services.gap_create(**key, severity="medium")
+        programme_services.gap_create(actor=world.manager, **key, severity="medium")
 
     # then the database's refusal is the constraint's conflict, on the item
     assert (refused.value.message, refused.value.field) == (sentence, "checklist_item")

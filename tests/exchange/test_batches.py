@@ -46,6 +46,9 @@ def action_cases(world):
         "done": {"title": "Done", "status": "done"},
         "owner's partner by default": {"title": "Owned", "owner": world.lead_b},
         "owner not a member": {"title": "Outsider", "owner": world.outsider},
+        "reviewer owner": {"title": "Reviewer", "owner": world.reviewer},
+        "provider owner": {"title": "Provider", "owner": world.provider_user},
+        "manager owner": {"title": "Manager", "owner": world.manager},
         "staff owner": {"title": "Staff", "owner": world.staff},
         "partner not in programme": {"title": "Stranger", "owner_partner": stranger},
         "gap of another programme": {
@@ -63,10 +66,10 @@ def test_action_batch_agrees_with_action_create(world):
     for name, fields in action_cases(world).items():
         # given the same new action, checked by the batch and created by the service
         batch = action_services.ActionBatch(programme=world.programme,
-                                            created_by=world.manager)
+                                            actor=world.manager)
         checked = outcome(batch.add, **fields)
         created = outcome(action_services.action_create, programme=world.programme,
-                          created_by=world.manager, **fields)
+                          actor=world.manager, **fields)
 
         # then both refuse it the same way, or both keep the same values
         if isinstance(created, Action):

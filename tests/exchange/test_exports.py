@@ -169,8 +169,9 @@ _items = iter(range(10_000))
 def _gap(world):
     """A fresh open gap of partner A (a new checklist item each time)."""
     item = f.ChecklistItemFactory(principle=world.principles[0], order=100 + next(_items))
-    return programme_services.gap_create(programme=world.programme, partner=world.partner_a,
-                                         checklist_item=item, severity="high")
+    return programme_services.gap_create(
+        actor=world.manager, programme=world.programme, partner=world.partner_a,
+        checklist_item=item, severity="high")
 
 
 def test_progress_exports_one_row_per_principle_and_overall(api, world, actions):

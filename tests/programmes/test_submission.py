@@ -92,10 +92,11 @@ def test_a_gap_closed_by_hand_can_be_reopened_unless_another_is_open(world):
     services.assessment_submit(actor=world.manager, assessment=assessment)
     gap = Gap.objects.get()
 
-    gap = services.gap_close(gap=gap, note="Covered by the system-wide induction")
+    gap = services.gap_close(actor=world.manager, gap=gap,
+                             note="Covered by the system-wide induction")
     assert (gap.status, gap.closed_reason) == ("closed", "closed_by_manager")
 
-    gap = services.gap_reopen(gap=gap, note="Induction postponed")
+    gap = services.gap_reopen(actor=world.manager, gap=gap, note="Induction postponed")
     assert gap.status == "open" and gap.closed_reason == "" and gap.closed_at is None
 
 

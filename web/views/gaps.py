@@ -1,4 +1,5 @@
-"""The gap page and a manager's decision on a proposed closure.
+"""The gap page, a manager's decision on a proposed closure, and closing or reopening a
+gap by hand with a reason.
 
 Each view checks access with the same functions as the API and calls the same
 service; a refused rule comes back as an error on the page, never a crash.
@@ -17,7 +18,8 @@ from programmes.answers import gap_answers
 from programmes.models import Gap
 
 from .. import selectors
-from .common import require, role_context, visible_or_404
+from ..forms import ReasonForm
+from .common import attempt, invalid, require, role_context, visible_or_404
 
 
 def _gap_context(request, gap) -> dict:
@@ -38,6 +40,9 @@ def _gap_context(request, gap) -> dict:
             request.user, gap.programme_id, gap.partner_id
         ),
         "can_fund": learning_access.can_manage_funding(request.user, gap.programme_id),
+        "can_set_status": access.can_set_gap_status(request.user, gap),
+        "history": selectors.history_of(gap)
+        if access.is_manager(request.user, gap.programme_id) else None,
         **role_context(request.user, gap.programme_id),
     }
     if gap.status == Gap.Status.CLOSURE_PROPOSED:
@@ -71,7 +76,8 @@ def gap_decide(request, pk):
                 a.pk: request.POST.get(f"action-{a.pk}", "")
                 for a in programme_services.gap_open_work(gap).actions
             }
-            programme_services.gap_close(gap=gap, note=note, actions=outcomes, actor=request.user)
+            programme_services.gap_close(actor=request.user, gap=gap, note=note,
+                                         actions=outcomes)
             messages.success(request, "The gap is closed.")
         elif decision == "keep_open":
             programme_services.gap_keep_open(actor=request.user, gap=gap, note=note)
@@ -87,3 +93,55 @@ def gap_decide(request, pk):
     context["decision_errors"] = errors
     context["posted"] = request.POST
     return render(request, "web/gap.html", context, status=400)
+
+
+STATUS_REFUSED = "Only the programme's managers can close or reopen a gap."
+
+
+def _gap_status_page(request, pk, *, closing: bool):
+    """Close an open gap, or reopen a closed one, by hand with a reason (the API's
+    ``close`` and ``reopen``, through the same services)."""
+    gap = visible_or_404(Gap, request.user, pk=pk)
+    require(access.can_set_gap_status(request.user, gap), STATUS_REFUSED)
+    wanted = Gap.Status.OPEN if closing else Gap.Status.CLOSED
+    if gap.status != wanted:
+        if gap.status == Gap.Status.CLOSURE_PROPOSED:
+            messages.info(request, "This gap's closure is proposed: decide it on this page.")
+        else:
+            messages.info(request, "This gap is already closed." if closing
+                          else "This gap is already open.")
+        return redirect("web:gap", gap.pk)
+    if closing:
+        form = ReasonForm(request.POST or None, label="Why are you closing this gap?",
+                          required="Enter why you are closing the gap",
+                          hint="For example, what was done or agreed. It is kept with the gap.")
+    else:
+        form = ReasonForm(request.POST or None, label="Why are you reopening this gap?",
+                          required="Enter why you are reopening the gap",
+                          hint="It is kept with the gap.")
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        if closing:
+            done = attempt(form, lambda: programme_services.gap_close(
+                actor=request.user, gap=gap, note=reason))
+        else:
+            done = attempt(form, lambda: programme_services.gap_reopen(
+                actor=request.user, gap=gap, note=reason))
+        if done:
+            messages.success(request, "The gap is closed." if closing else "The gap is open again.")
+            return redirect("web:gap", gap.pk)
+    context = {"form": form, "gap": gap, "programme": gap.programme, "closing": closing,
+               "open_work": programme_services.gap_open_work(gap) if closing else None}
+    if request.method == "POST":
+        return invalid(request, "web/gap_status_form.html", context)
+    return render(request, "web/gap_status_form.html", context)
+
+
+@login_required
+def gap_close(request, pk):
+    return _gap_status_page(request, pk, closing=True)
+
+
+@login_required
+def gap_reopen(request, pk):
+    return _gap_status_page(request, pk, closing=False)

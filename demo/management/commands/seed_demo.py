@@ -304,7 +304,7 @@ class Command(BaseCommand):
                 owner_partner=gap.partner,
                 due_date=due,
                 priority="high" if gap.severity == "high" else "medium",
-                created_by=manager,
+                actor=manager,
             )
             status = rng.choice(statuses)
             if status != "not_started":
