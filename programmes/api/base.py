@@ -1,7 +1,9 @@
 """The viewset every programme-scoped collection is built on.
 
-A subclass names its model, serializer and filterset, and hooks: who may
-create or change (calling ``programmes.access``) and which service writes.
+A subclass names its model, serializer and filterset, and hooks: which service
+writes, and optionally who may create or change before the body is read. The
+service checks the role itself (the programmes collections leave ``check_create`` and
+``check_change`` empty: their services refuse with 403 after the body is valid).
 Unseen objects are 404 (``visible_to``); seen but not changeable are 403.
 A delete is one call to the resource's ``<entity>_delete`` service, which checks
 the role itself; a collection without a ``delete_object`` answers DELETE with 405.

@@ -212,6 +212,7 @@ def test_reviewer_reads_everything_and_finds_no_button_to_change_anything(visito
         f"/programmes/{programme().pk}/funding/",
         f"/programmes/{programme().pk}/compare/",
         f"/programmes/{programme().pk}/partners/",
+        f"/programmes/{programme().pk}/people/",
         f"/gaps/{gap.pk}/",
         f"/actions/{action.pk}/",
         f"/learning-needs/{need.pk}/",
@@ -333,3 +334,32 @@ def test_manager_decides_a_proposed_closure(visitor):
     assert gap.status == "closed" and gap.closed_reason == "reassessed_met"
     assert {a.status for a in gap.actions.filter(pk__in=[a.pk for a in open_actions])} == {
         "cancelled"}
+
+
+def test_manager_sets_up_partners_and_cycles_and_reads_the_people_page(visitor):
+    """The set-up pages, empty and with their errors, each checked with axe."""
+    page = visitor.page
+    prog = programme()
+    partner = prog.partners.order_by("name").first()
+    cycle = prog.cycles.order_by("period_start").first()
+    visitor.log_in("manager")
+    visitor.goto(f"/programmes/{prog.pk}/partners/")
+    visitor.click("link", name="Create a partner")
+    visitor.click("button", name="Create the partner")
+    summary = page.locator(".nhsuk-error-summary").inner_text()
+    assert "Enter the organisation name" in summary and "Select the sector" in summary
+    for path in [f"/programmes/{prog.pk}/edit/", f"/programmes/{prog.pk}/partners/add/",
+                 f"/programmes/{prog.pk}/partners/{partner.pk}/remove/",
+                 f"/programmes/{prog.pk}/cycles/{cycle.pk}/edit/"]:
+        visitor.goto(path)
+        assert page.get_by_role("heading", level=1).count() == 1, path
+    # a partner with assessments stays, and the page says why
+    visitor.goto(f"/programmes/{prog.pk}/partners/{partner.pk}/remove/")
+    visitor.click("button", name=f"Remove {partner.name}")
+    assert "cannot leave the programme" in page.locator(".nhsuk-error-summary").inner_text()
+    visitor.goto(f"/programmes/{prog.pk}/cycles/")
+    visitor.click("button", name="Add an assessment cycle")
+    visitor.click("button", name="Add the cycle")
+    assert "Enter the cycle name" in page.locator(".nhsuk-error-summary").inner_text()
+    visitor.goto(f"/programmes/{prog.pk}/people/")
+    assert "@example.org" in page.get_by_test_id("people").inner_text()

@@ -226,3 +226,30 @@ def test_the_partners_lead_answers_and_submits(w):
     assert result.assessment.status == "submitted"
     assert result.assessment.submitted_by == w.lead_a
     assert len(result.opened) == 1
+
+
+# Through the API, the same services ------------------------------------------------------
+
+
+def test_a_programme_creator_sets_up_a_programme_through_the_api(w, api):
+    creator = f.UserFactory(username="creator")
+    creator.groups.add(Group.objects.get(name="Programme creators"))
+    answer = api.as_user(creator).post("/api/v1/programmes/", {
+        "name": "Made through the API", "framework": w.framework.pk}, format="json")
+    assert answer.status_code == 201, answer.content
+    assert Membership.objects.get(programme_id=answer.json()["id"]).user == creator
+
+    refused_answer = api.as_user(w.manager).post("/api/v1/programmes/", {
+        "name": "Not allowed", "framework": w.framework.pk}, format="json")
+    assert refused_answer.status_code == 403
+    assert "Programme creators" in refused_answer.json()["detail"]
+    assert not Programme.objects.filter(name="Not allowed").exists()
+
+
+def test_the_api_refuses_to_drop_a_partner_with_work_with_the_sentence(w, api):
+    before = everything()
+    answer = api.as_user(w.manager).patch(f"/api/v1/programmes/{w.programme.pk}/", {
+        "partners": [w.partner_b.pk, w.provider.pk]}, format="json")
+    assert answer.status_code == 409, answer.content
+    assert "Alpha Council cannot leave the programme" in str(answer.json())
+    assert everything() == before
