@@ -164,9 +164,10 @@ def run(table: tabular.Table, handle: Callable[[Row], Any], *, dry_run: bool,
     ``field_headers`` maps a model field's name to the column that holds it.
     ``write``, when given, saves together the new objects ``handle`` checked (and returns
     them saved); rows that changed a record already there (:class:`Updated`) are not
-    passed to it. ``ids`` are every row's record, in the file's order. A dry run stops before it: every rule was checked row by row, and what
-    ``write`` alone can meet (a record someone else wrote meanwhile) may as well happen
-    after the dry run as during it.
+    passed to it. ``ids`` are every row's record, in the file's order. A dry run stops
+    before ``write``: every rule was checked row by row, and what ``write`` alone can meet
+    (a record someone else wrote meanwhile) may as well happen after the dry run as during
+    it.
     """
     headers = field_headers or {}
     caught = (RowInvalid, DjangoValidationError, PermissionDenied, IntegrityError, *expected)

@@ -15,10 +15,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from rest_framework.exceptions import ValidationError
-
-from django.http import Http404
 
 from actions.sheets import ActionSheet
 from exchange import tabular
