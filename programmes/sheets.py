@@ -118,7 +118,11 @@ def existing_record(row, context, *, noun: str):
     record_id = row.get("ID", tabular.whole_number)
     source = row.get("Programme ID", tabular.whole_number)
     programme = context["programme"]
-    if record_id is None or (source is not None and source != programme.pk):
+    if record_id is None:
+        return None
+    if source is not None and source != programme.pk:
+        row.warn("Programme ID", f"This row is from programme {source}; it is added to this "
+                                 f"programme as a new {noun}.")
         return None
     found = context["existing"].get(record_id)
     named = noun[:1].upper() + noun[1:]
