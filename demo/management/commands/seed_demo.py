@@ -19,7 +19,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -42,6 +41,7 @@ from programmes.models import (
     Membership,
     Partner,
     Programme,
+    ProgressSnapshot,
     Rating,
     Response,
 )
@@ -135,12 +135,12 @@ SHARED_NEEDS = [
     (1, "Dementia awareness", "Community care workers", 14, 100, 3),
     (5, "Dementia awareness", "Volunteers", 20, 130, 1),
 ]
+SHARED_OFFER_PRINCIPLES = [3, 1]
 SHARED_OFFER = {
     "title": "Dementia awareness and person-centred care",
     "topics": "dementia, awareness, person-centred care",
     "staff_groups": "home care workers, community care workers, reablement staff",
     "format": "workshop",
-    "principles": [3, 1],
     "capacity": 60,
     "cost_per_place": Decimal("85.00"),
     "location": "Riverside College, Mill Lane campus",
@@ -231,6 +231,7 @@ class Command(BaseCommand):
             )
             partners.append(partner)
         today = self.today
+        start = today.replace(day=1) - timedelta(days=330)
         programme = Programme.objects.create(
             name=PROGRAMME_NAME,
             description=(
@@ -239,12 +240,12 @@ class Command(BaseCommand):
                 "people they support."
             ),
             framework=framework,
-            start_date=today.replace(day=1) - timedelta(days=330),
+            start_date=start,
             end_date=today.replace(day=1) + timedelta(days=730),
             status=Programme.Status.ACTIVE,
         )
-        Programme.objects.filter(pk=programme.pk).update(
-            created_at=self._moment(programme.start_date))
+        Programme.objects.filter(pk=programme.pk).update(created_at=self._moment(start))
+        self.started_on = start
         programme.partners.add(*partners)
         self.partners = partners
         return programme
@@ -276,7 +277,7 @@ class Command(BaseCommand):
                                       partner=partner)
             users[username] = user
         Membership.objects.filter(programme=programme).update(
-            created_at=self._moment(programme.start_date))
+            created_at=self._moment(self.started_on))
         return users
 
     # The story --------------------------------------------------------------------------
@@ -525,12 +526,12 @@ class Command(BaseCommand):
         provider = self.partners[8]
         learning_services.offer_create(
             provider=provider,
-            principles=[self.principles[n] for n in SHARED_OFFER["principles"]],
+            principles=[self.principles[n] for n in SHARED_OFFER_PRINCIPLES],
             start_date=self.today + timedelta(days=40),
             end_date=self.today + timedelta(days=100),
             description=f"{SHARED_OFFER['title']}, delivered by {provider.name}.",
             status=TrainingOffer.Status.PUBLISHED,
-            **{k: v for k, v in SHARED_OFFER.items() if k != "principles"},
+            **SHARED_OFFER,
         )
 
     def _print_logins(self):
@@ -546,10 +547,10 @@ class Command(BaseCommand):
 def _stamps() -> list[tuple[type[models.Model], str]]:
     """The fields that date a row of the demo's models (the snapshots and the history
     rows included), by model."""
-    stamped = [Assessment, AssessmentCycle, Response, Gap, Action, LearningNeed, TrainingOffer,
-               Placement, FundingStream, FundingAllocation,
-               apps.get_model("programmes", "ProgressSnapshot")]
-    found = []
+    stamped: list[type[models.Model]] = [
+        Assessment, AssessmentCycle, Response, Gap, Action, LearningNeed, TrainingOffer,
+        Placement, FundingStream, FundingAllocation, ProgressSnapshot]
+    found: list[tuple[type[models.Model], str]] = []
     for model in stamped:
         names = {f.name for f in model._meta.concrete_fields}
         found.extend((model, name) for name in STAMPED if name in names)
