@@ -1,14 +1,28 @@
-"""Actions as spreadsheet rows: the export's columns, and the import of a row through
-``services.action_create`` (the files themselves are ``exchange``'s work)."""
+"""Actions as spreadsheet rows: the export's columns, and the import of a row, new
+through ``services.ActionBatch`` (``action_create``'s rules) or, with the ``ID`` of an
+action of the programme, a change through ``services.action_update`` (the files
+themselves are ``exchange``'s work)."""
+
+import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
-from exchange import tabular
+from core.errors import StaleVersion
+from exchange import importing, tabular
 from exchange.tabular import Column
-from programmes.models import Gap
-from programmes.sheets import ProgrammeSheet, label, resolve_partner
+from programmes.models import Gap, Membership
+from programmes.sheets import (
+    ProgrammeSheet,
+    _partner_index,
+    existing_record,
+    label,
+    preload_existing,
+    resolve_partner,
+    warn_left_out,
+)
 
 from . import services
 from .models import Action
@@ -100,31 +114,33 @@ def resolve_user(row, context, *, id_header: str, name_header: str):
 
 
 class ActionSheet(ProgrammeSheet):
-    """Actions from a file: each row checked with what the whole file needs read once,
-    then all of them written together (``services.ActionBatch``)."""
+    """Actions from a file: each new row checked with what the whole file needs read
+    once, then all of them written together (``services.ActionBatch``). A row with the
+    ``ID`` of an action of the programme changes its title, owner, due date and status
+    through ``services.action_update`` instead; its other columns are left as they are."""
 
     columns = ACTION_COLUMNS
     required_headers = ("Title",)
     field_headers = {
         "title": "Title", "description": "Description", "owner": "Owner username",
         "owner_partner": "Owner partner", "due_date": "Due date", "status": "Status",
-        "priority": "Priority", "gap": "Gap ID",
+        "priority": "Priority", "gap": "Gap ID", "version": "Version",
     }
 
     def preload(self, context, table):
         programme = context["programme"]
-        ids = tabular.column_values(table, "ID", tabular.whole_number)
-        context["existing"] = set(Action.objects.filter(
-            programme=programme, pk__in=ids).values_list("pk", flat=True)) if ids else set()
+        preload_existing(context, table, Action.objects.visible_to(context["user"])
+                         .select_related("owner", "owner_partner"))
+        context["member_partner"] = dict(Membership.objects.filter(programme=programme)
+                                         .values_list("user_id", "partner_id"))
         preload_users(context, table, id_header="Owner ID", name_header="Owner username")
         preload_gaps(context, table)
         context["batch"] = services.ActionBatch(actor=context["user"], programme=programme)
 
     def check_row(self, context, row):
-        existing = row.get("ID", tabular.whole_number)
-        if existing and existing in context["existing"]:
-            row.error("ID", f"Action {existing} is already in this programme; "
-                            "clear the ID to add a copy.")
+        action = existing_record(row, context, noun="action")
+        if action is not None:
+            return self._change(context, row, action)
         title = row.get("Title", required=True)
         fields = {
             "title": title,
@@ -143,5 +159,68 @@ class ActionSheet(ProgrammeSheet):
         return context["batch"].add(status=status, gap=gap, owner=owner, owner_partner=partner,
                                     **fields)
 
+    def _change(self, context, row, action):
+        """Change what the row changes of an action already there, through the service."""
+        changes: dict = {}
+        if row.has("Title"):
+            title = row.get("Title", required=True)
+            if title and title != action.title:
+                changes["title"] = title
+        if row.has("Status"):
+            status = row.get("Status", tabular.choice, Action.Status.choices)
+            if status and status != action.status:
+                changes["status"] = status
+        if row.has("Due date"):
+            due = row.get("Due date", tabular.date)
+            if due != action.due_date:
+                changes["due_date"] = due
+        owner_changed = False
+        if row.has("Owner username") or row.has("Owner ID"):
+            # A blank username clears the owner, whatever the (exported) owner id says.
+            owner = (None if row.has("Owner username") and not row.get("Owner username")
+                     else resolve_user(row, context, id_header="Owner ID",
+                                       name_header="Owner username"))
+            if not row.problems and getattr(owner, "pk", None) != action.owner_id:
+                owner_changed = True
+                changes["owner"] = owner
+                # As in a bulk change: the action goes with its new owner's organisation.
+                partner_id = context["member_partner"].get(owner.pk) if owner else None
+                partner = _partner_index(context)[0].get(partner_id)
+                if partner is not None and partner.pk != action.owner_partner_id:
+                    changes["owner_partner"] = partner
+        version = row.get("Version", tabular.whole_number) if row.has("Version") else None
+        row.check()
+        checks = [("Description", tabular.text, action.description),
+                  ("Priority", _priority, action.priority),
+                  ("Gap ID", tabular.whole_number, action.gap_id)]
+        if not owner_changed:
+            checks.append(("Owner partner", tabular.text,
+                           action.owner_partner.name if action.owner_partner else None))
+        warn_left_out(row, "action", checks)
+        if not changes:
+            return importing.Updated(action, changed=False)
+        try:
+            action = services.action_update(actor=context["user"], action=action,
+                                            version=version, **changes)
+        except StaleVersion:
+            row.error("Version", f"Action {action.pk} was changed by someone else after this "
+                                 "file was downloaded: download the list again and make the "
+                                 "change there.")
+            raise importing.RowInvalid from None
+        return importing.Updated(action, changed=True)
+
     def write_rows(self, context, actions):
         return context["batch"].save()
+
+    def example(self, context):
+        partners = sorted(context["partners"], key=lambda p: p.name)
+        return {"Title": "Run a joint induction for new team members",
+                "Description": "Agreed at the partnership workforce group.",
+                "Owner username": context["user"].username,
+                "Owner partner": partners[0].name if partners else None,
+                "Due date": timezone.localdate() + datetime.timedelta(days=60),
+                "Status": "Not started", "Priority": "Medium"}
+
+
+def _priority(value):
+    return tabular.choice(value, Action.Priority.choices)

@@ -166,7 +166,13 @@ class ImportReportSerializer(serializers.Serializer):
     committed = serializers.BooleanField()
     rows = serializers.IntegerField()
     imported = serializers.IntegerField()
-    ids = serializers.ListField(child=serializers.IntegerField())
+    ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Every row's record, in the file's order.")
+    created = serializers.IntegerField(help_text="Rows that add a new record.")
+    updated = serializers.IntegerField(
+        help_text="Rows with the ID of a record already there that change it.")
+    unchanged = serializers.IntegerField(
+        help_text="Rows with the ID of a record already there that change nothing.")
     errors = ProblemSerializer(many=True)
     warnings = ProblemSerializer(many=True)
 
@@ -209,7 +215,10 @@ class ImportMixin:
     @action(detail=False, methods=["post"], url_path="import", pagination_class=None,
             filter_backends=[], parser_classes=[MultiPartParser, FormParser])
     def import_file(self, request, *args, **kwargs):
-        """Add rows from a CSV or XLSX file with the export's columns (managers)."""
+        """Add or change rows from a CSV or XLSX file with the export's columns (managers).
+
+        A row with the `ID` of a record of this programme changes that record; a row
+        without one (or from another programme's export) adds a new one."""
         body = ImportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         report = import_upload(

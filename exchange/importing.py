@@ -7,9 +7,14 @@ dry run, the transaction is rolled back: a file with a bad row changes nothing.
 A sheet imports in one of two ways. With ``write`` (the sheets of actions and learning
 needs), ``handle`` only checks a row and returns the unsaved object, with what the
 whole file needs read once beforehand; once every row passed, ``write`` saves them all
-together, so a row costs no query and the time of an import grows with its rows, not
+together, so a new row costs no query and the time of an import grows with its rows, not
 faster. Without it, ``handle`` writes its row through the services, each row in a
 savepoint.
+
+Either way a row that names a record already there (by its ``ID``) is not new:
+``handle`` changes that record through the domain's update service at once, inside the
+import's transaction (so a dry run meets every rule a real run would, and rolls the
+change back), and returns it wrapped in :class:`Updated`; ``write`` never sees it.
 """
 
 from collections.abc import Callable
@@ -42,6 +47,19 @@ class RowInvalid(Exception):
 class WriteRefused(Exception):
     """Every row passed its checks, but writing them together was refused (a record
     written meanwhile by someone else clashes with the file); nothing was changed."""
+
+
+@dataclass
+class Updated:
+    """A row that named a record already there: the record after the row's changes, and
+    whether the row changed anything (a row exported and imported as it was does not)."""
+
+    obj: Any
+    changed: bool
+
+    @property
+    def pk(self):
+        return self.obj.pk
 
 
 class Row:
@@ -86,6 +104,9 @@ class Report:
     dry_run: bool
     rows: int = 0
     ids: list[int] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -105,6 +126,9 @@ class Report:
             "rows": self.rows,
             "imported": len(self.ids) if self.committed else 0,
             "ids": self.ids if self.committed else [],
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
             "errors": [p.as_dict() for p in self.errors],
             "warnings": [p.as_dict() for p in self.warnings],
         }
@@ -138,10 +162,12 @@ def run(table: tabular.Table, handle: Callable[[Row], Any], *, dry_run: bool,
 
     ``expected`` are the domain's error classes: they become problems of the row.
     ``field_headers`` maps a model field's name to the column that holds it.
-    ``write``, when given, saves together the objects ``handle`` checked (and returns
-    them saved). A dry run stops before it: every rule was checked row by row, and what
-    ``write`` alone can meet (a record someone else wrote meanwhile) may as well happen
-    after the dry run as during it.
+    ``write``, when given, saves together the new objects ``handle`` checked (and returns
+    them saved); rows that changed a record already there (:class:`Updated`) are not
+    passed to it. ``ids`` are every row's record, in the file's order. A dry run stops
+    before ``write``: every rule was checked row by row, and what ``write`` alone can meet
+    (a record someone else wrote meanwhile) may as well happen after the dry run as during
+    it.
     """
     headers = field_headers or {}
     caught = (RowInvalid, DjangoValidationError, PermissionDenied, IntegrityError, *expected)
@@ -163,14 +189,23 @@ def run(table: tabular.Table, handle: Callable[[Row], Any], *, dry_run: bool,
             else:
                 checked.append(obj)
             report.warnings.extend(row.warnings)
-        if write is not None and report.valid and not dry_run:
+        for obj in checked:
+            if not isinstance(obj, Updated):
+                report.created += 1
+            elif obj.changed:
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        new = [obj for obj in checked if not isinstance(obj, Updated)]
+        if write is not None and new and report.valid and not dry_run:
             try:
                 with transaction.atomic():
-                    checked = write(checked)
+                    saved = iter(write(new))
             except caught as exc:
                 raise WriteRefused("Someone changed this programme while the file was being "
                                    "imported, and the file now clashes with it; nothing was "
                                    "imported. Check the file again.") from exc
+            checked = [obj if isinstance(obj, Updated) else next(saved) for obj in checked]
         report.ids = [obj.pk for obj in checked] if report.committed else []
         if not report.committed:
             transaction.set_rollback(True)

@@ -1,11 +1,25 @@
 """Learning needs and training offers as spreadsheet rows: the export's columns, and
-the import of learning needs through ``services.need_create``."""
+the import of learning needs, new through ``services.NeedBatch`` (``need_create``'s
+rules) or, with the ``ID`` of a need of the programme, a change through
+``services.need_update``."""
+
+import datetime
+
+from django.utils import timezone
 
 from actions.sheets import preload_gaps, resolve_gap
-from exchange import tabular
+from core.errors import StaleVersion
+from exchange import importing, tabular
 from exchange.tabular import Column
 from programmes.models import Principle
-from programmes.sheets import ProgrammeSheet, label, resolve_partner
+from programmes.sheets import (
+    ProgrammeSheet,
+    existing_record,
+    label,
+    preload_existing,
+    resolve_partner,
+    warn_left_out,
+)
 
 from . import services
 from .models import LearningNeed, TrainingOffer
@@ -50,15 +64,18 @@ OFFER_COLUMNS = [
 
 
 class LearningNeedSheet(ProgrammeSheet):
-    """Learning needs from a file: each row checked with what the whole file needs read
-    once, then all of them written together (``services.NeedBatch``)."""
+    """Learning needs from a file: each new row checked with what the whole file needs
+    read once, then all of them written together (``services.NeedBatch``). A row with the
+    ``ID`` of a need of the programme changes its status, needed by date, workers and
+    topic through ``services.need_update`` instead; its other columns are left as they
+    are."""
 
     columns = NEED_COLUMNS
     required_headers = ("Staff group", "Topic", "Workers")
     field_headers = {
         "partner": "Partner", "gap": "Gap ID", "principle": "Principle",
         "staff_group": "Staff group", "topic": "Topic", "workers_count": "Workers",
-        "needed_by": "Needed by", "status": "Status", "notes": "Notes",
+        "needed_by": "Needed by", "status": "Status", "notes": "Notes", "version": "Version",
     }
 
     def prepare(self, *, user, programme_id):
@@ -71,17 +88,15 @@ class LearningNeedSheet(ProgrammeSheet):
 
     def preload(self, context, table):
         programme = context["programme"]
-        ids = tabular.column_values(table, "ID", tabular.whole_number)
-        context["existing"] = set(LearningNeed.objects.filter(
-            programme=programme, pk__in=ids).values_list("pk", flat=True)) if ids else set()
+        preload_existing(context, table, LearningNeed.objects.visible_to(context["user"])
+                         .select_related("partner", "principle"))
         preload_gaps(context, table)
         context["batch"] = services.NeedBatch(programme=programme, created_by=context["user"])
 
     def check_row(self, context, row):
-        existing = row.get("ID", tabular.whole_number)
-        if existing and existing in context["existing"]:
-            row.error("ID", f"Learning need {existing} is already in this programme; "
-                            "clear the ID to add a copy.")
+        need = existing_record(row, context, noun="learning need")
+        if need is not None:
+            return self._change(context, row, need)
         partner = resolve_partner(row, context, id_header="Partner ID", name_header="Partner",
                                   required=True)
         number = row.get("Principle", tabular.whole_number)
@@ -109,5 +124,50 @@ class LearningNeedSheet(ProgrammeSheet):
                                     principle=None if gap else principle,
                                     workers_count=workers, **fields)
 
+    def _change(self, context, row, need):
+        """Change what the row changes of a need already there, through the service."""
+        changes: dict = {}
+        for header, name, parse, args in [
+            ("Topic", "topic", tabular.text, ()),
+            ("Workers", "workers_count", tabular.whole_number, ()),
+            ("Needed by", "needed_by", tabular.date, ()),
+            ("Status", "status", tabular.choice, (LearningNeed.Status.choices,)),
+        ]:
+            if not row.has(header):
+                continue
+            value = row.get(header, parse, *args, required=name in ("topic", "workers_count"))
+            if value in (None, "") and name != "needed_by":
+                continue  # needed (and so a problem of the row), or a blank status: kept
+            if value != getattr(need, name):
+                changes[name] = value
+        version = row.get("Version", tabular.whole_number) if row.has("Version") else None
+        row.check()
+        warn_left_out(row, "learning need", [
+            ("Partner", tabular.text, need.partner.name),
+            ("Staff group", tabular.text, need.staff_group),
+            ("Gap ID", tabular.whole_number, need.gap_id),
+            ("Principle", tabular.whole_number,
+             need.principle.number if need.principle else None),
+            ("Notes", tabular.text, need.notes),
+        ])
+        if not changes:
+            return importing.Updated(need, changed=False)
+        try:
+            need = services.need_update(need=need, version=version, **changes)
+        except StaleVersion:
+            row.error("Version", f"Learning need {need.pk} was changed by someone else after "
+                                 "this file was downloaded: download the list again and make "
+                                 "the change there.")
+            raise importing.RowInvalid from None
+        return importing.Updated(need, changed=True)
+
     def write_rows(self, context, needs):
         return context["batch"].save()
+
+    def example(self, context):
+        partners = sorted(context["partners"], key=lambda p: p.name)
+        return {"Partner": partners[0].name if partners else None,
+                "Principle": min(context["principles"], default=None),
+                "Staff group": "Home care workers", "Topic": "Dementia awareness",
+                "Workers": 12, "Needed by": timezone.localdate() + datetime.timedelta(days=120),
+                "Status": "Identified"}

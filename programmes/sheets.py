@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.exceptions import ValidationError
 
 from core.errors import DomainError
-from exchange import tabular
+from exchange import importing, tabular
 from exchange.tabular import Column
 
 from . import access, services
@@ -48,6 +48,18 @@ class ProgrammeSheet:
     def import_row(self, context, row):
         raise NotImplementedError
 
+    def example(self, context) -> dict:
+        """One row of the import's template, by header, from the programme's own data."""
+        raise NotImplementedError
+
+    def template_columns(self) -> list[Column]:
+        """The template's columns: the importable ones, in the export's order."""
+        return [Column(c.header, _by_header(c.header)) for c in self.columns if c.importable]
+
+
+def _by_header(header):
+    return lambda row: row.get(header)
+
 
 def resolve_partner(row, context, *, id_header: str, name_header: str, required: bool):
     """A partner of the programme, by its id or else by its name (any case)."""
@@ -82,6 +94,75 @@ def _partner_index(context) -> tuple[dict, dict]:
             by_name.setdefault(partner.name.casefold(), partner)
         index = context["partner_index"] = (len(partners), by_id, by_name)
     return index[1], index[2]
+
+
+# Rows that name a record already there ---------------------------------------------------
+
+
+def preload_existing(context, table, queryset) -> None:
+    """Read once the records the file names in its ``ID`` column, among ``queryset`` (the
+    ones the user can see), for ``existing_record``."""
+    ids = tabular.column_values(table, "ID", tabular.whole_number)
+    context["existing"] = {obj.pk: obj for obj in queryset.filter(pk__in=ids)} if ids else {}
+    context["named"] = set()
+
+
+def existing_record(row, context, *, noun: str):
+    """The record of this programme the row changes, or None for a new row.
+
+    A row without an ``ID`` is new, and so is a row whose ``Programme ID`` names another
+    programme (a file exported there and imported here copies its rows). An ``ID`` that
+    names nothing the user can see, a record of another programme, or a record named
+    twice in the file is a problem of the row. Needs ``preload_existing``.
+    """
+    record_id = row.get("ID", tabular.whole_number)
+    source = row.get("Programme ID", tabular.whole_number)
+    programme = context["programme"]
+    if record_id is None:
+        return None
+    if source is not None and source != programme.pk:
+        row.warn("Programme ID", f"This row is from programme {source}; it is added to this "
+                                 f"programme as a new {noun}.")
+        return None
+    found = context["existing"].get(record_id)
+    named = noun[:1].upper() + noun[1:]
+    if found is None:
+        row.error("ID", f"There is no {noun} {record_id} that you can see. Clear the ID to "
+                        f"add the row as a new {noun}.")
+    elif found.programme_id != programme.pk:
+        row.error("ID", f"{named} {record_id} belongs to another programme: import the row "
+                        "there, or clear the ID to add a copy to this one.")
+    elif record_id in context["named"]:
+        row.error("ID", f"{named} {record_id} is in the file more than once; keep one row "
+                        "for it.")
+    context["named"].add(record_id)
+    row.check()
+    return found
+
+
+def warn_left_out(row, noun: str, checks) -> None:
+    """Warn when the row changes columns an import leaves as they are on a record already
+    there. ``checks`` are ``(header, parse, current value)``; a cell that cannot be read
+    is left out too."""
+    changed = []
+    for header, parse, current in checks:
+        if not row.has(header):
+            continue
+        try:
+            value = parse(row.raw(header))
+        except ValueError:
+            value = object()
+        if isinstance(value, str) and isinstance(current, str | None):
+            value, current = (" ".join(v.split()).casefold() for v in (value, current or ""))
+        if value != current:
+            changed.append(header)
+    if changed:
+        names = " and ".join([", ".join(changed[:-1]), changed[-1]] if len(changed) > 1
+                             else changed)
+        many = len(changed) > 1
+        row.warn(None, f"An import changes only some columns of an existing {noun}: {names} "
+                       f"{'were' if many else 'was'} left as {'they were' if many else 'it was'}; "
+                       f"change {'them' if many else 'it'} on the {noun}'s page.")
 
 
 # Gaps and progress (export) ------------------------------------------------------------
@@ -189,13 +270,24 @@ class PartnerSheet(ProgrammeSheet):
             partner = services.partner_create(
                 actor=context["user"], name=name, sector=sector,
                 provides_learning=bool(provides), contact_email=email)
-        elif sector and sector != partner.sector:
+            services.programme_partner_add(actor=context["user"], programme=context["programme"],
+                                           partner=partner)
+            context["partners"].append(partner)
+            return partner
+        if sector and sector != partner.sector:
             row.warn("Sector", f"\u201c{partner.name}\u201d is already in the directory as "
                                f"{partner.get_sector_display()}; it was left as it is.")
-        services.programme_partner_add(actor=context["user"], programme=context["programme"],
-                                       partner=partner)
-        context["partners"].append(partner)
-        return partner
+        # A partner of the directory is matched by its name, never made twice; it joins the
+        # programme unless it is in it already.
+        added = services.programme_partner_add(actor=context["user"],
+                                               programme=context["programme"], partner=partner)
+        if added:
+            context["partners"].append(partner)
+        return importing.Updated(partner, changed=added)
+
+    def example(self, context):
+        return {"Name": "Riverside Carers Centre", "Sector": "Voluntary and community organisation",
+                "Provides learning": "No", "Contact email": "workforce@carers.example.org"}
 
 
 # Memberships ---------------------------------------------------------------------------

@@ -322,7 +322,8 @@ class PreferenceForm(ModelForm):
 
 
 class ImportForm(Form):
-    KINDS = [("actions", "Actions"), ("learning_needs", "Learning needs")]
+    KINDS = [("actions", "Actions"), ("learning_needs", "Learning needs"),
+             ("partners", "Partners")]
 
     kind = forms.ChoiceField(choices=KINDS, label="What are you importing?",
                              widget=forms.RadioSelect)

@@ -56,6 +56,8 @@ urlpatterns = [
     path("programmes/<int:pk>/joint-commissioning/", reports.joint_commissioning,
          name="joint-commissioning"),
     path("programmes/<int:pk>/import/", imports.import_file, name="import"),
+    path("programmes/<int:pk>/import/template/<slug:kind>.<slug:fmt>", imports.import_template,
+         name="import-template"),
     path("assessments/<int:pk>/", assessments.assessment, name="assessment"),
     path("assessments/<int:pk>/principles/<int:number>/", assessments.assessment_section,
          name="assessment-section"),

@@ -175,18 +175,6 @@ def test_only_managers_import(api, world):
     assert Action.objects.count() == 0
 
 
-def test_reimporting_an_export_into_the_same_programme_is_refused(api, world):
-    action = f.ActionFactory(programme=world.programme, title="Only once")
-    client = api.as_user(world.manager)
-    exported = b"".join(client.get("/api/v1/actions/", {"format": "csv"}).streaming_content)
-    response = post(client, "actions", world.programme, exported, name="a.csv")
-    assert response.status_code == 400
-    assert response.json()["errors"] == [
-        {"row": 2, "column": "ID",
-         "message": f"Action {action.pk} is already in this programme; "
-                    "clear the ID to add a copy."}]
-
-
 def test_partner_list_and_memberships_from_csv(api, world, fresh):
     f.UserFactory(username="new.lead", email="new.lead@example.org")
     f.UserFactory(username="new.provider")

@@ -1,4 +1,5 @@
-"""Importing actions and learning needs from a spreadsheet: a dry run, then a commit.
+"""Importing actions, learning needs and partners from a spreadsheet: a dry run, then a
+commit; and each kind's template (its columns and one example row).
 
 The rows go through ``exchange``'s import runner and the domain's sheets, as the API's
 ``POST .../import/``. Between the check and the commit the file waits in the user's
@@ -14,21 +15,41 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from rest_framework.exceptions import ValidationError
 
 from actions.sheets import ActionSheet
+from exchange import tabular
 from exchange.api import import_upload
 from learning.sheets import LearningNeedSheet
 from programmes import access
 from programmes.models import Programme
+from programmes.sheets import PartnerSheet
 
 from ..forms import ImportForm
-from .common import require, visible_or_404
+from .common import download, require, visible_or_404
 
-SHEETS = {"actions": ActionSheet(), "learning_needs": LearningNeedSheet()}
-NAMES = {"actions": ("action", "actions"), "learning_needs": ("learning need", "learning needs")}
-LIST_PAGES = {"actions": "web:dashboard", "learning_needs": "web:learning-needs"}
+SHEETS = {"actions": ActionSheet(), "learning_needs": LearningNeedSheet(),
+          "partners": PartnerSheet()}
+NAMES = {"actions": ("action", "actions"), "learning_needs": ("learning need", "learning needs"),
+         "partners": ("partner", "partners")}
+LIST_PAGES = {"actions": "web:action-board", "learning_needs": "web:learning-needs",
+              "partners": "web:partners"}
+# What the rows of a file do, before and after the import: new records, records of the
+# programme the rows change, and rows that change nothing.
+OUTCOMES = {
+    "partners": {
+        "check": ("{n} new to the directory", "{n} from the directory to join the programme",
+                  "{n} already in the programme"),
+        "done": ("{n} new to the directory", "{n} joined from the directory",
+                 "{n} already in the programme"),
+    },
+}
+DEFAULT_OUTCOMES = {
+    "check": ("{n} new {noun} to add", "{n} {noun} to change", "{n} that change nothing"),
+    "done": ("{n} {noun} added", "{n} {noun} changed", "{n} unchanged"),
+}
 PENDING = "pending_import"
 
 
@@ -44,6 +65,14 @@ class _Upload(io.BytesIO):
 def _run(request, programme, kind, upload, *, dry_run):
     return import_upload(SHEETS[kind], user=request.user, programme_id=programme.pk,
                          upload=upload, dry_run=dry_run)
+
+
+def outcomes(kind: str, report, *, done: bool) -> list[str]:
+    """What the rows do, in words (``["2 new actions to add", "1 action to change"]``)."""
+    phrases = OUTCOMES.get(kind, DEFAULT_OUTCOMES)["done" if done else "check"]
+    counts = (report.created, report.updated, report.unchanged)
+    return [phrase.format(n=n, noun=NAMES[kind][n != 1])
+            for phrase, n in zip(phrases, counts, strict=True) if n]
 
 
 def _errors_on(form, exc: ValidationError) -> None:
@@ -83,10 +112,26 @@ def import_file(request, pk):
             return render(request, "web/import_report.html", {
                 "programme": programme, "report": report, "kind": kind,
                 "kind_label": NAMES[kind][report.rows != 1], "file_name": upload.name,
-                "token": token,
+                "token": token, "outcomes": outcomes(kind, report, done=False),
             }, status=200 if report.valid else 400)
-    return render(request, "web/import_form.html", {"programme": programme, "form": form},
-                  status=400 if form.errors else 200)
+    templates = [(kind, label, NAMES[kind][1]) for kind, label in ImportForm.KINDS]
+    return render(request, "web/import_form.html", {
+        "programme": programme, "form": form, "templates": templates,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def import_template(request, pk, kind, fmt):
+    """A file to start an import from: the kind's columns and one example row."""
+    programme = visible_or_404(Programme, request.user, pk=pk)
+    if kind not in SHEETS or fmt not in tabular.FORMATS:
+        raise Http404
+    require(access.can_manage_programme(request.user, programme.pk),
+            "Only the programme's managers can import into it.")
+    sheet = SHEETS[kind]
+    context = sheet.prepare(user=request.user, programme_id=programme.pk)
+    return download(fmt, columns=sheet.template_columns(), rows=[sheet.example(context)],
+                    name=f"{kind.replace('_', '-')}-template")
 
 
 def _commit(request, programme):
@@ -109,6 +154,8 @@ def _commit(request, programme):
                                 "imported. Upload it again to see why.")
         return redirect("web:import", programme.pk)
     count = len(report.ids)
+    what = outcomes(kind, report, done=True)
+    detail = f": {', '.join(what)}" if report.updated or report.unchanged else ""
     messages.success(request, f"{count} {NAMES[kind][count != 1]} imported "
-                              f"from {pending['name']}.")
+                              f"from {pending['name']}{detail}.")
     return redirect(LIST_PAGES[kind], programme.pk)

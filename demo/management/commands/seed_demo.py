@@ -1,22 +1,36 @@
-"""A believable demo programme, safe to run again (nothing is created twice)."""
+"""A believable demo programme whose story hangs together, built again on every run.
 
+Each run removes the demo programme (and all that hangs off it, the demo offers and the
+demo people's notifications) and tells its story again, day by day up to today: the
+baseline self-assessment a few months ago, the action plan and learning that followed,
+the six-month review open now. Every step runs through the domain's services on the
+day it happens (what it stamps is dated that day), and each nightly snapshot is taken
+after the steps of its day, so the trend, the "since" figures and the dates agree with
+the records: assessments submitted inside their cycles, actions completed after they
+were made, placements confirmed before a need is met, and today's snapshot equal to the
+live figures. Partners and people are kept (found by name) from one run to the next.
+"""
+
+import contextlib
 import datetime
+import functools
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from actions import services as action_services
 from actions.models import Action
 from learning import services as learning_services
-from learning.models import TrainingOffer
-from learning.selectors import matching_offers
+from learning.models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+from notifications.models import Notification
 from programmes import services
 from programmes.models import (
     Assessment,
@@ -71,7 +85,8 @@ ACTION_TITLES = [
     "Identify champions in each partner organisation",
 ]
 
-# title, topics, staff groups, format, principle numbers, starts in (days), capacity, cost
+# title, topics, staff groups, format, principle numbers, starts in (days from today; the
+# e-learning ran months ago and is over), capacity, cost
 OFFERS = [
     ("Strengths-based practice for integrated teams", "strengths-based, practice, assessment",
      "social workers, community nurses, care workers", "workshop", [1, 4], 30, 24,
@@ -83,7 +98,23 @@ OFFERS = [
     ("Professional supervision skills", "supervision, reflective, practice",
      "team leaders, senior practitioners", "coaching", [3], 60, 12, Decimal("300.00")),
     ("Understanding each other's roles: health and care", "roles, integration, induction",
-     "care workers, healthcare assistants", "e_learning", [2, 6], 7, 200, Decimal("15.00")),
+     "care workers, healthcare assistants", "e_learning", [2, 6], -150, 200, Decimal("15.00")),
+]
+OFFER_DAYS = 90  # how long an offer runs
+
+# Places booked for the needs above: need index, offer title, confirmed by the provider,
+# need met (the training is over), allocation status and cost per worker (or None)
+PLACEMENTS = [
+    (0, OFFERS[0][0], True, False),
+    (1, OFFERS[1][0], True, False),
+    (2, OFFERS[2][0], False, False),
+    (4, OFFERS[4][0], True, True),
+]
+ALLOCATIONS = [
+    (0, "committed", Decimal("95.00")),
+    (1, "committed", Decimal("450.00")),
+    (3, "planned", Decimal("300.00")),
+    (4, "committed", Decimal("15.00")),
 ]
 
 # topic, staff group, workers
@@ -104,12 +135,12 @@ SHARED_NEEDS = [
     (1, "Dementia awareness", "Community care workers", 14, 100, 3),
     (5, "Dementia awareness", "Volunteers", 20, 130, 1),
 ]
+SHARED_OFFER_PRINCIPLES = [3, 1]
 SHARED_OFFER = {
     "title": "Dementia awareness and person-centred care",
     "topics": "dementia, awareness, person-centred care",
     "staff_groups": "home care workers, community care workers, reablement staff",
     "format": "workshop",
-    "principles": [3, 1],
     "capacity": 60,
     "cost_per_place": Decimal("85.00"),
     "location": "Riverside College, Mill Lane campus",
@@ -120,21 +151,71 @@ BASELINE_WEIGHTS = [0.55, 0.25, 0.15, 0.05]
 REVIEW_WEIGHTS = [0.7, 0.18, 0.09, 0.03]
 RATINGS = [Rating.MET, Rating.PARTLY_MET, Rating.NOT_MET, Rating.NOT_APPLICABLE]
 
+# The timeline, in days before today.
+BASELINE = (300, 240)  # the baseline cycle's period; it was closed 5 days after its end
+REVIEW_STARTED = 30  # the six-month review runs from then to 14 days ahead
+SNAPSHOT_DAYS = (240, 180, 120, 60, 7)  # nightly snapshots kept for the trend (and today)
+STAMPED = ("created_at", "updated_at", "opened_at", "closed_at", "submitted_at",
+           "completed_at", "taken_at")
+
 
 class Command(BaseCommand):
-    help = "Create the demo programme, partners, users and two assessment cycles (idempotent)."
+    help = ("Build the demo programme again, its partners, people, two assessment cycles and "
+            "the work since, dated up to today (partners and people are kept).")
 
     def handle(self, *args, **options):
         if not Framework.objects.filter(slug="skills-for-care-2021").exists():
             call_command("load_framework", stdout=self.stdout)
+        self.today = timezone.localdate()
         with transaction.atomic():
+            self._clear()
             programme = self._programme()
             users = self._users(programme)
-            self._cycles(programme, users)
-            self._work(programme, users)
-            self._shared_needs(programme)
-            snapshot_take(programme=programme, day=timezone.localdate())
+            self._story(programme, users)
         self._print_logins()
+
+    # Days and dates -------------------------------------------------------------------
+
+    def _day(self, days_ago: int) -> datetime.date:
+        return self.today - timedelta(days=days_ago)
+
+    @staticmethod
+    def _moment(day: datetime.date) -> datetime.datetime:
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+
+    @contextlib.contextmanager
+    def _on(self, day: datetime.date):
+        """What the services stamp inside the block happened on ``day`` (never today or
+        later: the story's steps are all in the past)."""
+        if day >= self.today:
+            raise ValueError(f"A step of the demo's story is dated {day}, not in the past.")
+        started = timezone.now()
+        yield
+        moment = self._moment(day)
+        for model, name in _stamps():
+            model._default_manager.filter(**{f"{name}__gte": started}).update(**{name: moment})
+
+    # Starting again -------------------------------------------------------------------
+
+    def _clear(self) -> None:
+        """Remove the demo programme and what hangs off it, in an order no protected
+        relation refuses, and the demo offers no other programme has booked."""
+        programme = Programme.objects.filter(name=PROGRAMME_NAME).first()
+        if programme is not None:
+            FundingAllocation.objects.filter(stream__programme=programme).delete()
+            Placement.objects.filter(learning_need__programme=programme).delete()
+            LearningNeed.objects.filter(programme=programme).delete()
+            Action.objects.filter(programme=programme).delete()
+            FundingStream.objects.filter(programme=programme).delete()
+            Gap.objects.filter(programme=programme).delete()
+            Response.objects.filter(assessment__cycle__programme=programme).delete()
+            Assessment.objects.filter(cycle__programme=programme).delete()
+            programme.delete()
+        titles = [offer[0] for offer in OFFERS] + [SHARED_OFFER["title"]]
+        TrainingOffer.objects.filter(provider__name=PARTNERS[8][0], title__in=titles,
+                                     placements__isnull=True).delete()
+        usernames = [user[0] for user in USERS]
+        Notification.objects.filter(recipient__username__in=usernames).delete()
 
     def _programme(self) -> Programme:
         framework = Framework.objects.get(slug="skills-for-care-2021")
@@ -149,21 +230,22 @@ class Command(BaseCommand):
                 },
             )
             partners.append(partner)
-        today = timezone.localdate()
-        programme, _ = Programme.objects.get_or_create(
+        today = self.today
+        start = today.replace(day=1) - timedelta(days=330)
+        programme = Programme.objects.create(
             name=PROGRAMME_NAME,
-            defaults={
-                "description": (
-                    "Health, care, housing and community partners of the North Riverside "
-                    "integrated care system developing one integrated workforce around the "
-                    "people they support."
-                ),
-                "framework": framework,
-                "start_date": today.replace(day=1) - timedelta(days=330),
-                "end_date": today.replace(day=1) + timedelta(days=730),
-                "status": Programme.Status.ACTIVE,
-            },
+            description=(
+                "Health, care, housing and community partners of the North Riverside "
+                "integrated care system developing one integrated workforce around the "
+                "people they support."
+            ),
+            framework=framework,
+            start_date=start,
+            end_date=today.replace(day=1) + timedelta(days=730),
+            status=Programme.Status.ACTIVE,
         )
+        Programme.objects.filter(pk=programme.pk).update(created_at=self._moment(start))
+        self.started_on = start
         programme.partners.add(*partners)
         self.partners = partners
         return programme
@@ -191,230 +273,266 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             partner = self.partners[partner_index] if partner_index is not None else None
-            Membership.objects.get_or_create(
-                programme=programme, user=user, defaults={"role": role, "partner": partner}
-            )
+            Membership.objects.create(programme=programme, user=user, role=role,
+                                      partner=partner)
             users[username] = user
+        Membership.objects.filter(programme=programme).update(
+            created_at=self._moment(self.started_on))
         return users
 
-    def _cycles(self, programme, users):
-        today = timezone.localdate()
-        baseline, _ = AssessmentCycle.objects.get_or_create(
-            programme=programme,
-            name="Baseline self-assessment",
-            defaults={
-                "period_start": today - timedelta(days=300),
-                "period_end": today - timedelta(days=240),
-            },
-        )
-        review, _ = AssessmentCycle.objects.get_or_create(
-            programme=programme,
-            name="Six-month review",
-            defaults={
-                "period_start": today - timedelta(days=30),
-                "period_end": today + timedelta(days=14),
-            },
-        )
-        items = list(
-            ChecklistItem.objects.filter(principle__framework=programme.framework, is_active=True)
-        )
-        manager = users["manager"]
+    # The story --------------------------------------------------------------------------
+
+    def _story(self, programme, users) -> None:
+        """Every step on its day, in the order of the days, with the nightly snapshots."""
+        self.programme, self.users = programme, users
+        self.rng = random.Random("north-riverside")
+        self.items = list(ChecklistItem.objects.filter(
+            principle__framework=programme.framework, is_active=True))
+        self.principles = {p.number: p for p in programme.framework.principles.all()}
+        self.leads = {m.partner_id: m.user for m in Membership.objects.filter(
+            programme=programme, role=Membership.Role.PARTNER_LEAD)}
+        steps: list[tuple[datetime.date, int, Callable[[], None]]] = []
+
+        def step(day, run, order=1):
+            steps.append((day, order, run))
+
+        self._baseline(step)
+        self._plan(step)
+        self._learning(step)
+        self._review(step)
+        for days_ago in SNAPSHOT_DAYS:
+            day = self._day(days_ago)
+            step(day, lambda day=day: snapshot_take(programme=programme, day=day), order=9)
+        # Steps run in the order of their days, a day's snapshot after its other steps; a
+        # step may add later ones (what follows an action's creation).
+        while steps:
+            steps.sort(key=lambda s: (s[0], s[1]))
+            day, _order, run = steps.pop(0)
+            self.step, self._current_day = step, day
+            with self._on(day):
+                run()
+        snapshot_take(programme=programme, day=self.today)
+
+    def _baseline(self, step) -> None:
+        start, end = self._day(BASELINE[0]), self._day(BASELINE[1])
+        self.baseline = AssessmentCycle.objects.create(
+            programme=self.programme, name="Baseline self-assessment",
+            period_start=start, period_end=end)
         for partner in self.partners:
             rng = random.Random(f"baseline-{partner.name}")
-            self._assess(baseline, partner, items, rng, BASELINE_WEIGHTS, manager, submit=True)
-        # The baseline is over: its manager closed it, so only the review takes changes.
-        baseline.refresh_from_db()
-        if baseline.closed_at is None:
-            services.cycle_close(actor=manager, cycle=baseline)
-        # The trend on the dashboard starts from the state at the end of the baseline.
-        if not ProgressSnapshot.objects.filter(programme=programme).exists():
-            snapshot_take(programme=programme, day=baseline.period_end)
-        # In the review cycle most partners have submitted, two are in draft and two
-        # have not started (they will get reminders).
+            day = start + timedelta(days=rng.randint(5, (end - start).days - 5))
+            step(day, lambda partner=partner, rng=rng: self._assess(
+                self.baseline, partner, rng, BASELINE_WEIGHTS, submit=True))
+        step(end + timedelta(days=5), lambda: services.cycle_close(
+            actor=self.users["manager"], cycle=self.baseline))
+
+    def _review(self, step) -> None:
+        start = self._day(REVIEW_STARTED)
+        self.review = AssessmentCycle.objects.create(
+            programme=self.programme, name="Six-month review",
+            period_start=start, period_end=self.today + timedelta(days=14))
+        # Most partners have submitted, two are in draft and two have not started (they
+        # will get reminders).
         for index, partner in enumerate(self.partners):
             if index in (2, 7):
                 continue
             rng = random.Random(f"review-{partner.name}")
             submit = index not in (4, 6)
-            self._assess(review, partner, items, rng, REVIEW_WEIGHTS, manager, submit=submit)
-        a_week_ago = today - timedelta(days=7)
-        if not ProgressSnapshot.objects.filter(programme=programme, date=a_week_ago).exists():
-            snapshot_take(programme=programme, day=a_week_ago)
+            day = self._day(rng.randint(3, REVIEW_STARTED - 5))
+            step(day, lambda partner=partner, rng=rng, submit=submit, day=day: self._assess(
+                self.review, partner, rng, REVIEW_WEIGHTS, submit=submit, after=day))
 
-    def _assess(self, cycle, partner, items, rng, weights, user, *, submit):
-        assessment, created = Assessment.objects.get_or_create(
-            cycle=cycle,
-            partner=partner,
-            defaults={
-                "participants": "Workforce lead, two team managers, a practitioner forum",
-                "includes_people_supported": partner.sector == "people_supported_group"
-                or rng.random() < 0.4,
-            },
+    def _assess(self, cycle, partner, rng, weights, *, submit, after=None) -> None:
+        assessment = Assessment.objects.create(
+            cycle=cycle, partner=partner,
+            participants="Workforce lead, two team managers, a practitioner forum",
+            includes_people_supported=partner.sector == "people_supported_group"
+            or rng.random() < 0.4,
         )
-        if created:
-            answers = [
-                Response(
-                    assessment=assessment,
-                    checklist_item=item,
-                    rating=rng.choices(RATINGS, weights)[0],
-                    evidence="Discussed at the partnership workforce group."
-                    if rng.random() < 0.5
-                    else "",
-                )
-                for item in items
-            ]
-            bulk_create_with_history(answers, Response)
-        if submit and assessment.status == Assessment.Status.DRAFT:
-            services.assessment_submit(actor=user, assessment=assessment)
-            if cycle.period_end < timezone.localdate():
-                # A past cycle's answers were given in its period, as they would have been,
-                # not late on the day the demo is seeded.
-                on_time = timezone.make_aware(datetime.datetime.combine(
-                    cycle.period_end - timedelta(days=rng.randint(1, 20)), datetime.time(10)))
-                Assessment.objects.filter(pk=assessment.pk).update(
-                    submitted_at=on_time, late=False)
-
-    def _work(self, programme, users):
-        """Actions, learning needs, offers, placements and funding on the open gaps."""
-        if Action.objects.filter(programme=programme).exists():
-            return  # already seeded
-        today = timezone.localdate()
-        rng = random.Random("work")
-        owners = {
-            m.partner_id: m.user
-            for m in Membership.objects.filter(programme=programme, role="partner_lead")
-        }
-        manager = users["manager"]
-        gaps = list(
-            Gap.objects.filter(programme=programme, status=Gap.Status.OPEN)
-            .select_related("checklist_item", "partner")
-            .order_by("pk")
-        )
-        statuses = ["not_started", "in_progress", "in_progress", "blocked", "done"]
-        for index, gap in enumerate(gaps[:40]):
-            owner = owners.get(gap.partner_id)
-            due = today + timedelta(days=rng.randint(-25, 90))
-            action = action_services.action_create(
-                programme=programme,
-                gap=gap,
-                title=ACTION_TITLES[index % len(ACTION_TITLES)],
-                description="Agreed at the partnership board to address item "
-                f"{gap.checklist_item.code}.",
-                owner=owner or manager,
-                owner_partner=gap.partner,
-                due_date=due,
-                priority="high" if gap.severity == "high" else "medium",
-                actor=manager,
+        bulk_create_with_history([
+            Response(
+                assessment=assessment, checklist_item=item,
+                rating=rng.choices(RATINGS, weights)[0],
+                evidence="Discussed at the partnership workforce group."
+                if rng.random() < 0.5 else "",
             )
-            status = rng.choice(statuses)
-            if status != "not_started":
-                action_services.action_update(actor=manager, action=action, status=status)
+            for item in self.items
+        ], Response)
+        if not submit:
+            return
+        services.assessment_submit(actor=self.users["manager"], assessment=assessment)
+        if cycle.period_end < self.today:
+            # Submitted on the day of this step, inside the cycle's period: not late.
+            Assessment.objects.filter(pk=assessment.pk).update(late=False)
+        if after is not None:
+            # The review opened new gaps: their owners plan actions in the next days.
+            for gap in Gap.objects.filter(opened_by_assessment=assessment).order_by("pk")[:2]:
+                day = min(after + timedelta(days=rng.randint(1, 4)), self._day(1))
+                self.step(day, lambda gap=gap: self._action(gap, len(self.actions_made)))
 
+    def _plan(self, step) -> None:
+        """After the baseline, an action for each of the first open gaps, made over the
+        months that followed, each moving on from there."""
+        self.actions_made: list[int] = []
+
+        def plan():
+            gaps = list(Gap.objects.filter(programme=self.programme, status=Gap.Status.OPEN)
+                        .order_by("pk")[:40])
+            for index, gap in enumerate(gaps):
+                day = self._day(230 - index * 5)
+                self.step(day, lambda gap=gap, index=index: self._action(gap, index))
+
+        step(self._day(BASELINE[1] - 8), plan)
+
+    def _action(self, gap, index) -> None:
+        rng = random.Random(f"action-{index}")
+        manager = self.users["manager"]
+        owner = self.leads.get(gap.partner_id) or manager
+        created = self._current_day
+        due = max(self.today + timedelta(days=rng.randint(-25, 90)),
+                  created + timedelta(days=14))
+        action = action_services.action_create(
+            programme=self.programme, gap=gap,
+            title=ACTION_TITLES[index % len(ACTION_TITLES)],
+            description="Agreed at the partnership board to address item "
+            f"{gap.checklist_item.code}.",
+            owner=owner, owner_partner=gap.partner, due_date=due,
+            priority="high" if gap.severity == "high" else "medium",
+            actor=manager,
+        )
+        self.actions_made.append(action.pk)
+        final = rng.choice(["not_started", "in_progress", "in_progress", "blocked", "done",
+                            "done"])
+        last = self._day(1)
+        started = created + timedelta(days=rng.randint(3, 20))
+        if final == "not_started" or started > last:
+            return
+        self.step(started, lambda: action_services.action_update(
+            actor=owner, action=action, status="in_progress"))
+        if final == "in_progress":
+            return
+        moved = min(started + timedelta(days=rng.randint(10, 60)), last)
+        self.step(moved, lambda: action_services.action_update(
+            actor=owner, action=action, status=final))
+
+    def _learning(self, step) -> None:
+        """Offers, funding, learning needs, their placements and money."""
         provider = self.partners[8]
-        principles = {p.number: p for p in programme.framework.principles.all()}
-        for title, topics, groups, fmt, numbers, days, capacity, cost in OFFERS:
-            learning_services.offer_create(
-                provider=provider,
-                title=title,
-                description=f"{title}, delivered by {provider.name} with partners across the "
-                "system.",
-                topics=topics,
-                staff_groups=groups,
-                format=fmt,
-                principles=[principles[n] for n in numbers],
-                start_date=today + timedelta(days=days),
-                end_date=today + timedelta(days=days + 60),
-                capacity=capacity,
-                cost_per_place=cost,
-                location="Riverside College, Mill Lane campus" if fmt != "e_learning" else "",
-                online=fmt == "e_learning",
-                status=TrainingOffer.Status.PUBLISHED,
+        provider_user = self.users["provider"]
+        manager = self.users["manager"]
+        self.offers: dict[str, TrainingOffer] = {}
+        titles = {o.title: o for o in TrainingOffer.objects.filter(provider=provider)}
+
+        def publish():
+            for title, topics, groups, fmt, numbers, days, capacity, cost in OFFERS:
+                if title in titles:
+                    self.offers[title] = titles[title]
+                    continue
+                start = self.today + timedelta(days=days)
+                self.offers[title] = learning_services.offer_create(
+                    provider=provider, title=title,
+                    description=f"{title}, delivered by {provider.name} with partners across "
+                    "the system.",
+                    topics=topics, staff_groups=groups, format=fmt,
+                    principles=[self.principles[n] for n in numbers],
+                    start_date=start, end_date=start + timedelta(days=OFFER_DAYS),
+                    capacity=capacity, cost_per_place=cost,
+                    location="Riverside College, Mill Lane campus" if fmt != "e_learning"
+                    else "",
+                    online=fmt == "e_learning", status=TrainingOffer.Status.PUBLISHED,
+                )
+
+        step(self._day(210), publish)
+
+        def fund():
+            self.stream = learning_services.stream_create(
+                programme=self.programme, name="Better Care Fund workforce development",
+                funder=self.partners[2], amount=Decimal("60000.00"),
+                description="Pooled funding for joint learning across health and social care.",
+            )
+            learning_services.stream_create(
+                programme=self.programme, name="NHS trust education and training budget",
+                funder=self.partners[0], amount=Decimal("25000.00"),
             )
 
-        stream = learning_services.stream_create(
-            programme=programme,
-            name="Better Care Fund workforce development",
-            funder=self.partners[2],
-            amount=Decimal("60000.00"),
-            description="Pooled funding for joint learning across health and social care.",
-        )
-        learning_services.stream_create(
-            programme=programme,
-            name="NHS trust education and training budget",
-            funder=self.partners[0],
-            amount=Decimal("25000.00"),
-        )
+        step(self._day(BASELINE[1] - 2), fund)
+        self.needs: dict[int, LearningNeed] = {}
         for index, (topic, group, workers) in enumerate(NEEDS):
-            gap = gaps[index * 3 % len(gaps)] if gaps else None
-            need = learning_services.need_create(
-                programme=programme,
-                partner=gap.partner if gap else self.partners[index % len(self.partners)],
-                gap=gap,
-                staff_group=group,
-                topic=topic,
-                workers_count=workers,
-                needed_by=today + timedelta(days=60 + 15 * index),
-            )
-            matches = matching_offers(need=need)
-            if matches and index % 2 == 0:
-                offer = matches[0].offer
-                learning_services.placement_book(
-                    actor=manager,
-                    learning_need=need,
-                    training_offer=offer,
-                    places=min(workers, offer.places_free),
-                )
-            if index % 3 == 0:
-                learning_services.allocation_create(
-                    stream=stream,
-                    learning_need=need,
-                    amount=Decimal(workers * 150),
-                    status="committed",
-                )
+            day = self._day(200 - index * 8)
+            step(day, lambda index=index, topic=topic, group=group, workers=workers:
+                 self._need(index, topic, group, workers))
+        for index, title, confirmed, met in PLACEMENTS:
+            booked = self._day(190 - index * 8)
+            step(booked, lambda index=index, title=title: self._book(index, title, manager))
+            if confirmed:
+                step(booked + timedelta(days=5), lambda index=index: learning_services
+                     .placement_confirm(actor=provider_user, placement=self.placements[index]))
+            if met:
+                offer_end = self.today + timedelta(days=OFFERS[4][5] + OFFER_DAYS)
+                step(offer_end + timedelta(days=7), lambda index=index: learning_services
+                     .need_update(need=self.needs[index], status=LearningNeed.Status.MET))
+        for index, status, per_worker in ALLOCATIONS:
+            step(self._day(195 - index * 8), lambda index=index, status=status,
+                 per_worker=per_worker: learning_services.allocation_create(
+                     stream=self.stream, learning_need=self.needs[index],
+                     amount=per_worker * self.needs[index].workers_count, status=status))
+        self.placements: dict[int, Placement] = {}
+        for partner_index, topic, group, workers, days, number in SHARED_NEEDS:
+            step(self._day(days - 40), lambda partner_index=partner_index, topic=topic,
+                 group=group, workers=workers, days=days, number=number: self._shared_need(
+                     partner_index, topic, group, workers, days, number))
+        step(self._day(50), self._shared_offer)
 
-    def _shared_needs(self, programme):
+    def _need(self, index, topic, group, workers) -> None:
+        gaps = list(Gap.objects.filter(programme=self.programme, status=Gap.Status.OPEN)
+                    .order_by("pk")[:40])
+        gap = gaps[index * 3 % len(gaps)] if gaps else None
+        self.needs[index] = learning_services.need_create(
+            programme=self.programme,
+            partner=gap.partner if gap else self.partners[index % len(self.partners)],
+            gap=gap, staff_group=group, topic=topic, workers_count=workers,
+            needed_by=self.today + timedelta(days=60 + 15 * index),
+        )
+
+    def _book(self, index, title, manager) -> None:
+        offer = self.offers[title]
+        self.placements[index] = learning_services.placement_book(
+            actor=manager, learning_need=self.needs[index], training_offer=offer,
+            places=min(self.needs[index].workers_count, offer.capacity - offer.places_booked),
+        )
+
+    def _shared_need(self, partner_index, topic, group, workers, days, number) -> None:
         """Needs that several partners recorded on their own: joint commissioning's case.
 
         Three partners each need dementia training for their home care and community
         staff in the same few months, under the same principle; a fourth partner's need
         on the same topic sits under another principle, so it is not pooled with them.
-        Safe to run again: a need that exists is left alone.
         """
-        today = timezone.localdate()
-        principles = {p.number: p for p in programme.framework.principles.all()}
-        for partner_index, topic, group, workers, days, number in SHARED_NEEDS:
-            partner = self.partners[partner_index]
-            if programme.learning_needs.filter(partner=partner, topic=topic).exists():
-                continue
-            principle = principles[number]
-            gap = (
-                Gap.objects.filter(programme=programme, partner=partner, principle=principle,
-                                   status=Gap.Status.OPEN)
-                .order_by("pk")
-                .first()
-            )
-            learning_services.need_create(
-                programme=programme,
-                partner=partner,
-                gap=gap,
-                principle=None if gap else principle,
-                staff_group=group,
-                topic=topic,
-                workers_count=workers,
-                needed_by=today + timedelta(days=days),
-                notes="Recorded by the partner's workforce lead.",
-            )
-        if not TrainingOffer.objects.filter(title=SHARED_OFFER["title"]).exists():
-            provider = self.partners[8]
-            learning_services.offer_create(
-                provider=provider,
-                principles=[principles[n] for n in SHARED_OFFER["principles"]],
-                start_date=today + timedelta(days=40),
-                end_date=today + timedelta(days=100),
-                description=f"{SHARED_OFFER['title']}, delivered by {provider.name}.",
-                status=TrainingOffer.Status.PUBLISHED,
-                **{k: v for k, v in SHARED_OFFER.items() if k != "principles"},
-            )
+        partner = self.partners[partner_index]
+        principle = self.principles[number]
+        gap = (Gap.objects.filter(programme=self.programme, partner=partner,
+                                  principle=principle, status=Gap.Status.OPEN)
+               .order_by("pk").first())
+        learning_services.need_create(
+            programme=self.programme, partner=partner, gap=gap,
+            principle=None if gap else principle, staff_group=group, topic=topic,
+            workers_count=workers, needed_by=self.today + timedelta(days=days),
+            notes="Recorded by the partner's workforce lead.",
+        )
+
+    def _shared_offer(self) -> None:
+        if TrainingOffer.objects.filter(title=SHARED_OFFER["title"]).exists():
+            return
+        provider = self.partners[8]
+        learning_services.offer_create(
+            provider=provider,
+            principles=[self.principles[n] for n in SHARED_OFFER_PRINCIPLES],
+            start_date=self.today + timedelta(days=40),
+            end_date=self.today + timedelta(days=100),
+            description=f"{SHARED_OFFER['title']}, delivered by {provider.name}.",
+            status=TrainingOffer.Status.PUBLISHED,
+            **SHARED_OFFER,
+        )
 
     def _print_logins(self):
         self.stdout.write("")
@@ -423,3 +541,20 @@ class Command(BaseCommand):
         for username, first, last, role, partner_index in USERS:
             partner = f" at {PARTNERS[partner_index][0]}" if partner_index is not None else ""
             self.stdout.write(f"  {username:<16} {first} {last}, {role.label}{partner}")
+
+
+@functools.cache
+def _stamps() -> list[tuple[type[models.Model], str]]:
+    """The fields that date a row of the demo's models (the snapshots and the history
+    rows included), by model."""
+    stamped: list[type[models.Model]] = [
+        Assessment, AssessmentCycle, Response, Gap, Action, LearningNeed, TrainingOffer,
+        Placement, FundingStream, FundingAllocation, ProgressSnapshot]
+    found: list[tuple[type[models.Model], str]] = []
+    for model in stamped:
+        names = {f.name for f in model._meta.concrete_fields}
+        found.extend((model, name) for name in STAMPED if name in names)
+        history = getattr(model, "history", None)
+        if history is not None:
+            found.append((history.model, "history_date"))
+    return found
