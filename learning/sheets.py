@@ -75,7 +75,7 @@ class LearningNeedSheet(ProgrammeSheet):
         context["existing"] = set(LearningNeed.objects.filter(
             programme=programme, pk__in=ids).values_list("pk", flat=True)) if ids else set()
         preload_gaps(context, table)
-        context["batch"] = services.NeedBatch(programme=programme, created_by=context["user"])
+        context["batch"] = services.NeedBatch(actor=context["user"], programme=programme)
 
     def check_row(self, context, row):
         existing = row.get("ID", tabular.whole_number)

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.forms.renderers import TemplatesSetting
 
 from actions.models import Action
-from learning.models import LearningNeed, TrainingOffer
+from learning.models import FundingStream, LearningNeed, TrainingOffer
 from notifications.models import NotificationPreference
 from programmes.models import Membership, Rating
 
@@ -107,6 +107,17 @@ class LearningNeedForm(ModelForm):
         widgets = {"needed_by": forms.DateInput, "notes": forms.Textarea(attrs={"rows": 3})}
 
 
+class LearningNeedChangeForm(LearningNeedForm):
+    """A need's details and where it has got to; the version guards against two edits."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta(LearningNeedForm.Meta):
+        fields = ["staff_group", "topic", "workers_count", "needed_by", "status", "notes"]
+        help_texts = {**LearningNeedForm.Meta.help_texts,
+                      "status": "Met when the workers have had the training they needed."}
+
+
 class PlacementForm(Form):
     places = forms.IntegerField(label="Number of places", min_value=1, max_value=100_000)
 
@@ -122,6 +133,20 @@ class AllocationForm(Form):
         self.fields["stream"].empty_label = "Choose a funding stream"
         self.fields["stream"].label_from_instance = (
             lambda s: f"{s.name} (£{s.available:,.2f} of £{s.amount:,.2f} available)")
+
+
+class FundingStreamForm(ModelForm):
+    class Meta:
+        model = FundingStream
+        fields = ["name", "funder", "amount", "description"]
+        labels = {"funder": "Funder", "amount": "Amount in pounds"}
+        help_texts = {"funder": "The partner the money comes from."}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["funder"].queryset = programme.partners.order_by("name")
+        self.fields["funder"].empty_label = "Choose a partner"
 
 
 class TrainingOfferForm(ModelForm):

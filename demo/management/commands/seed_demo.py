@@ -132,7 +132,7 @@ class Command(BaseCommand):
             users = self._users(programme)
             self._cycles(programme, users)
             self._work(programme, users)
-            self._shared_needs(programme)
+            self._shared_needs(programme, users)
             snapshot_take(programme=programme, day=timezone.localdate())
         self._print_logins()
 
@@ -314,6 +314,7 @@ class Command(BaseCommand):
         principles = {p.number: p for p in programme.framework.principles.all()}
         for title, topics, groups, fmt, numbers, days, capacity, cost in OFFERS:
             learning_services.offer_create(
+                actor=users["provider"],
                 provider=provider,
                 title=title,
                 description=f"{title}, delivered by {provider.name} with partners across the "
@@ -332,6 +333,7 @@ class Command(BaseCommand):
             )
 
         stream = learning_services.stream_create(
+            actor=manager,
             programme=programme,
             name="Better Care Fund workforce development",
             funder=self.partners[2],
@@ -339,6 +341,7 @@ class Command(BaseCommand):
             description="Pooled funding for joint learning across health and social care.",
         )
         learning_services.stream_create(
+            actor=manager,
             programme=programme,
             name="NHS trust education and training budget",
             funder=self.partners[0],
@@ -347,6 +350,7 @@ class Command(BaseCommand):
         for index, (topic, group, workers) in enumerate(NEEDS):
             gap = gaps[index * 3 % len(gaps)] if gaps else None
             need = learning_services.need_create(
+                actor=manager,
                 programme=programme,
                 partner=gap.partner if gap else self.partners[index % len(self.partners)],
                 gap=gap,
@@ -366,13 +370,14 @@ class Command(BaseCommand):
                 )
             if index % 3 == 0:
                 learning_services.allocation_create(
+                    actor=manager,
                     stream=stream,
                     learning_need=need,
                     amount=Decimal(workers * 150),
                     status="committed",
                 )
 
-    def _shared_needs(self, programme):
+    def _shared_needs(self, programme, users):
         """Needs that several partners recorded on their own: joint commissioning's case.
 
         Three partners each need dementia training for their home care and community
@@ -394,6 +399,7 @@ class Command(BaseCommand):
                 .first()
             )
             learning_services.need_create(
+                actor=users["manager"],
                 programme=programme,
                 partner=partner,
                 gap=gap,
@@ -407,6 +413,7 @@ class Command(BaseCommand):
         if not TrainingOffer.objects.filter(title=SHARED_OFFER["title"]).exists():
             provider = self.partners[8]
             learning_services.offer_create(
+                actor=users["provider"],
                 provider=provider,
                 principles=[principles[n] for n in SHARED_OFFER["principles"]],
                 start_date=today + timedelta(days=40),
