@@ -39,7 +39,7 @@ def placement(site):
                                             training_offer=site.offer, places=2)
 
 
-def form_actions(html: str) -> set[str]:
+def form_actions(html: str) -> set[str | None]:
     return {form.get("action") for form in outline(html).forms}
 
 
