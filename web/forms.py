@@ -43,6 +43,7 @@ class NHSFormMixin:
             widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
             if isinstance(widget, forms.DateInput):
                 widget.input_type = "date"
+                widget.format = "%Y-%m-%d"  # what a date input shows and sends back
                 widget.attrs["class"] += " nhsuk-input--width-10"
 
     def full_clean(self):
@@ -104,6 +105,8 @@ class LearningNeedForm(ModelForm):
         fields = ["staff_group", "topic", "workers_count", "needed_by", "notes"]
         labels = {"workers_count": "Number of workers", "needed_by": "Needed by"}
         help_texts = {"staff_group": "For example, home care workers or social workers."}
+        error_messages = {"workers_count": {
+            "min_value": "A learning need is for at least one worker."}}
         widgets = {"needed_by": forms.DateInput, "notes": forms.Textarea(attrs={"rows": 3})}
 
 
@@ -122,10 +125,23 @@ class PlacementForm(Form):
     places = forms.IntegerField(label="Number of places", min_value=1, max_value=100_000)
 
 
+MONEY_ERRORS = {
+    "invalid": "Enter the amount in pounds, like 1020.00.",
+    "min_value": "The amount must be at least £0.01.",
+    "max_digits": "The amount must be less than £10,000,000,000.",
+    "max_whole_digits": "The amount must be less than £10,000,000,000.",
+    "max_decimal_places": "Give the amount in pounds and pence, like 1020.50.",
+}
+
+
+def money_field(label: str = "Amount in pounds") -> forms.DecimalField:
+    return forms.DecimalField(label=label, min_value=Decimal("0.01"), max_digits=12,
+                              decimal_places=2, error_messages=MONEY_ERRORS)
+
+
 class AllocationForm(Form):
     stream = forms.ModelChoiceField(queryset=None, label="Funding stream")
-    amount = forms.DecimalField(label="Amount in pounds", min_value=Decimal("0.01"),
-                                max_digits=12, decimal_places=2)
+    amount = money_field()
 
     def __init__(self, *args, programme, **kwargs):
         super().__init__(*args, **kwargs)
@@ -136,6 +152,8 @@ class AllocationForm(Form):
 
 
 class FundingStreamForm(ModelForm):
+    amount = money_field()
+
     class Meta:
         model = FundingStream
         fields = ["name", "funder", "amount", "description"]

@@ -387,3 +387,33 @@ def test_learning_needs_met_rise_after_a_confirmed_placement_and_the_need_met(si
     dashboard = as_user(w.manager).get(reverse("web:dashboard", args=[w.programme.pk]))
     assert "1 of 1" in dashboard.content.decode()
     assert need.history.first().history_user == w.lead_a
+
+
+def test_the_need_form_shows_its_date_so_saving_it_unchanged_keeps_it(site, as_user):
+    # given a need to be met by a date
+    client = as_user(site.world.lead_a)
+    edit = reverse("web:learning-need-edit", args=[site.need.pk])
+    need = LearningNeed.objects.get(pk=site.need.pk)
+    assert need.needed_by is not None
+
+    # when the form is opened, then the date input holds the date as a browser sends it
+    html = client.get(edit).content.decode()
+    assert f'value="{need.needed_by.isoformat()}"' in html
+
+    # and sending it back unchanged with a new status keeps the date
+    answer = client.post(edit, _need_fields(site, status="planned",
+                                            needed_by=need.needed_by.isoformat()))
+    assert answer.status_code == 302
+    need.refresh_from_db()
+    assert need.status == "planned" and need.needed_by is not None
+
+
+def test_bad_money_on_the_stream_form_is_told_in_plain_words(site, as_user):
+    answer = as_user(site.world.manager).post(
+        reverse("web:stream-new", args=[site.world.programme.pk]),
+        {"name": "Small fund", "funder": site.world.partner_a.pk, "amount": "0"})
+    html = answer.content.decode()
+    assert answer.status_code == 400
+    assert "The amount must be at least £0.01." in html
+    assert "Ensure this value" not in html
+    assert not FundingStream.objects.filter(name="Small fund").exists()
