@@ -3,6 +3,14 @@
 from programmes import access
 from programmes.models import Membership
 
+# What a refused user reads, the same on the API and the pages (the services raise them).
+NEED_REFUSED = ("Only the programme's managers and this partner's leads can change its "
+                "learning needs.")
+OFFER_REFUSED = "Only the provider's own people can change its offers."
+STREAM_REFUSED = "Only the programme's managers can change funding."
+ALLOCATION_REFUSED = "Only the programme's managers can allocate funding."
+PLACEMENT_REFUSED = "You may not change this placement."
+
 
 def can_change_need(user, programme_id, partner_id) -> bool:
     """Managers all; partner leads their own partner's needs."""

@@ -4,8 +4,10 @@ offer or stream row is locked before it is checked and changed.
 
 Rows are locked in one order everywhere (offers, then streams, then the need, then its
 placements and allocations), so two writers never wait for each other in a circle.
-Deletes and placement changes take the person acting (``actor``) and check their role
-here (``learning.access``), whichever page or API route calls them.
+Every write takes the person acting (``actor``, keyword-only) and checks their role
+here (``learning.access``), whichever page, API route, import or command calls it; a
+refusal is ``PermissionDenied`` with the sentence the user reads. The actor is also
+the ``history_user`` of the rows written.
 """
 
 from collections import defaultdict
@@ -21,6 +23,13 @@ from programmes.access import require
 
 from . import access
 from .models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+
+
+def _by(actor, obj):
+    """Record ``actor`` as who made this change in the row's history."""
+    obj._history_user = actor if getattr(actor, "is_authenticated", False) else None
+    return obj
+
 
 # Learning needs -------------------------------------------------------------
 
@@ -46,17 +55,27 @@ NEED_FIELDS = {"gap", "principle", "staff_group", "topic", "workers_count", "nee
 
 
 @transaction.atomic
-def need_create(*, programme, partner, **fields) -> LearningNeed:
+def need_create(*, actor, programme, partner, **fields) -> LearningNeed:
+    require(access.can_change_need(actor, programme.pk, partner.pk), access.NEED_REFUSED)
     need = LearningNeed(programme=programme, partner=partner, **fields)
     _check_need_links(need)
     need.full_clean()
     with integrity.translated():
-        need.save()
+        _by(actor, need).save()
     return need
 
 
 @transaction.atomic
-def need_update(*, need: LearningNeed, version=None, if_match=None, **fields) -> LearningNeed:
+def need_update(*, actor, need: LearningNeed, version=None, if_match=None,
+                **fields) -> LearningNeed:
+    """Change a need (its status too); moving it to another partner needs the right
+    to change the needs of both."""
+    require(access.can_change_need(actor, need.programme_id, need.partner_id),
+            access.NEED_REFUSED)
+    partner = fields.get("partner")
+    if partner is not None:
+        require(access.can_change_need(actor, need.programme_id, partner.pk),
+                access.NEED_REFUSED)
     need = lock_for_update(LearningNeed, need.pk, version=version, if_match=if_match)
     if "programme" in fields and fields.pop("programme").pk != need.programme_id:
         raise DomainError("A learning need cannot move to another programme.", field="programme")
@@ -68,7 +87,7 @@ def need_update(*, need: LearningNeed, version=None, if_match=None, **fields) ->
     need.version += 1
     need.full_clean()
     with integrity.translated():
-        need.save()
+        _by(actor, need).save()
     return need
 
 
@@ -82,19 +101,21 @@ OFFER_TRANSITIONS = {
 
 
 @transaction.atomic
-def offer_create(*, provider, principles=(), **fields) -> TrainingOffer:
+def offer_create(*, actor, provider, principles=(), **fields) -> TrainingOffer:
+    require(access.provides_for(actor, provider.pk), access.OFFER_REFUSED)
     if not provider.provides_learning:
         raise DomainError("This partner does not provide learning.", field="provider")
     offer = TrainingOffer(provider=provider, **fields)
     offer.full_clean()
     with integrity.translated():
-        offer.save()
+        _by(actor, offer).save()
     offer.principles.set(principles)
     return offer
 
 
 @transaction.atomic
-def offer_update(*, offer: TrainingOffer, principles=None, **fields) -> TrainingOffer:
+def offer_update(*, actor, offer: TrainingOffer, principles=None, **fields) -> TrainingOffer:
+    require(access.provides_for(actor, offer.provider_id), access.OFFER_REFUSED)
     offer = TrainingOffer.objects.select_for_update().get(pk=offer.pk)
     if "provider" in fields and fields.pop("provider").pk != offer.provider_id:
         raise DomainError("An offer cannot move to another provider.", field="provider")
@@ -111,7 +132,7 @@ def offer_update(*, offer: TrainingOffer, principles=None, **fields) -> Training
     offer.status = status
     offer.full_clean()
     with integrity.translated():
-        offer.save()
+        _by(actor, offer).save()
     if principles is not None:
         offer.principles.set(principles)
     return offer
@@ -128,12 +149,12 @@ def offer_delete(*, actor, offer: TrainingOffer) -> None:
     offer.delete()
 
 
-def offer_publish(*, offer: TrainingOffer) -> TrainingOffer:
-    return offer_update(offer=offer, status=TrainingOffer.Status.PUBLISHED)
+def offer_publish(*, actor, offer: TrainingOffer) -> TrainingOffer:
+    return offer_update(actor=actor, offer=offer, status=TrainingOffer.Status.PUBLISHED)
 
 
-def offer_withdraw(*, offer: TrainingOffer) -> TrainingOffer:
-    return offer_update(offer=offer, status=TrainingOffer.Status.WITHDRAWN)
+def offer_withdraw(*, actor, offer: TrainingOffer) -> TrainingOffer:
+    return offer_update(actor=actor, offer=offer, status=TrainingOffer.Status.WITHDRAWN)
 
 
 # Placements -----------------------------------------------------------------
@@ -232,7 +253,7 @@ def placement_update(*, actor, placement: Placement, **fields) -> Placement:
     placement.status = status
     placement.full_clean()
     with integrity.translated():
-        placement.save()
+        _by(actor, placement).save()
     return placement
 
 
@@ -248,18 +269,20 @@ def placement_cancel(*, actor, placement: Placement) -> Placement:
 
 
 @transaction.atomic
-def stream_create(**fields) -> FundingStream:
-    stream = FundingStream(**fields)
+def stream_create(*, actor, programme, **fields) -> FundingStream:
+    require(access.can_manage_funding(actor, programme.pk), access.STREAM_REFUSED)
+    stream = FundingStream(programme=programme, **fields)
     if not stream.programme.partners.filter(pk=stream.funder_id).exists():
         raise DomainError("The funder must be a partner of the programme.", field="funder")
     stream.full_clean()
     with integrity.translated():
-        stream.save()
+        _by(actor, stream).save()
     return stream
 
 
 @transaction.atomic
-def stream_update(*, stream: FundingStream, **fields) -> FundingStream:
+def stream_update(*, actor, stream: FundingStream, **fields) -> FundingStream:
+    require(access.can_manage_funding(actor, stream.programme_id), access.STREAM_REFUSED)
     stream = FundingStream.objects.select_for_update().get(pk=stream.pk)
     if "programme" in fields and fields.pop("programme").pk != stream.programme_id:
         raise DomainError("A funding stream cannot move to another programme.", field="programme")
@@ -273,7 +296,7 @@ def stream_update(*, stream: FundingStream, **fields) -> FundingStream:
         raise DomainError("The funder must be a partner of the programme.", field="funder")
     stream.full_clean()
     with integrity.translated():
-        stream.save()
+        _by(actor, stream).save()
     return stream
 
 
@@ -298,8 +321,10 @@ def _check_allocation_target(stream, learning_need, action) -> None:
 
 
 @transaction.atomic
-def allocation_create(*, stream: FundingStream, amount: Decimal, learning_need=None, action=None,
-                      status=FundingAllocation.Status.PLANNED, note="") -> FundingAllocation:
+def allocation_create(*, actor, stream: FundingStream, amount: Decimal, learning_need=None,
+                      action=None, status=FundingAllocation.Status.PLANNED,
+                      note="") -> FundingAllocation:
+    require(access.can_manage_funding(actor, stream.programme_id), access.ALLOCATION_REFUSED)
     if status == FundingAllocation.Status.CANCELLED:
         raise DomainError("A new allocation cannot start cancelled.", field="status")
     stream = FundingStream.objects.select_for_update().get(pk=stream.pk)
@@ -309,14 +334,15 @@ def allocation_create(*, stream: FundingStream, amount: Decimal, learning_need=N
     allocation.full_clean()
     _hold_money(stream, amount)
     with integrity.translated():
-        allocation.save()
+        _by(actor, allocation).save()
     return allocation
 
 
 @transaction.atomic
-def allocation_update(*, allocation: FundingAllocation, **fields) -> FundingAllocation:
+def allocation_update(*, actor, allocation: FundingAllocation, **fields) -> FundingAllocation:
     stream_id = FundingAllocation.objects.values_list("stream_id", flat=True).get(pk=allocation.pk)
     stream = FundingStream.objects.select_for_update().get(pk=stream_id)
+    require(access.can_manage_funding(actor, stream.programme_id), access.ALLOCATION_REFUSED)
     allocation = FundingAllocation.objects.select_for_update().get(pk=allocation.pk)
     if "stream" in fields and fields.pop("stream").pk != allocation.stream_id:
         raise DomainError("Cancel this allocation and make one on the other stream.",
@@ -330,7 +356,7 @@ def allocation_update(*, allocation: FundingAllocation, **fields) -> FundingAllo
     if held_after != held_before:
         _hold_money(stream, Decimal(held_after) - Decimal(held_before))
     with integrity.translated():
-        allocation.save()
+        _by(actor, allocation).save()
     return allocation
 
 
@@ -396,9 +422,9 @@ class NeedBatch:
     programme's partners read once, so each need costs no query until the few
     statements that write them all with their history."""
 
-    def __init__(self, *, programme, created_by=None):
+    def __init__(self, *, actor, programme):
+        self.actor = actor
         self.programme = programme
-        self.created_by = created_by
         self.needs: list[LearningNeed] = []
         self._partner_ids = set(programme.partners.values_list("pk", flat=True))
 
@@ -406,6 +432,8 @@ class NeedBatch:
         """Check one new need as ``need_create`` would (raising the same errors); it is
         written by ``save``. ``partner``, ``gap`` and ``principle`` are objects; a gap's
         principle must come with it (``select_related``)."""
+        require(access.can_change_need(self.actor, self.programme.pk, partner.pk),
+                access.NEED_REFUSED)
         need = LearningNeed(programme=self.programme, partner=partner, **fields)
         if need.partner_id not in self._partner_ids:
             raise DomainError("This partner is not in the programme.", field="partner")
@@ -433,7 +461,8 @@ class NeedBatch:
     def save(self) -> list[LearningNeed]:
         """Write every need added, with its history."""
         return bulk_create_with_history(self.needs, LearningNeed, batch_size=500,
-                                        default_user=self.created_by)
+                                        default_user=(self.actor if self.actor.is_authenticated
+                                                      else None))
 
 
 @transaction.atomic

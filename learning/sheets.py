@@ -91,7 +91,7 @@ class LearningNeedSheet(ProgrammeSheet):
         preload_existing(context, table, LearningNeed.objects.visible_to(context["user"])
                          .select_related("partner", "principle"))
         preload_gaps(context, table)
-        context["batch"] = services.NeedBatch(programme=programme, created_by=context["user"])
+        context["batch"] = services.NeedBatch(actor=context["user"], programme=programme)
 
     def check_row(self, context, row):
         need = existing_record(row, context, noun="learning need")
@@ -153,7 +153,8 @@ class LearningNeedSheet(ProgrammeSheet):
         if not changes:
             return importing.Updated(need, changed=False)
         try:
-            need = services.need_update(need=need, version=version, **changes)
+            need = services.need_update(actor=context["user"], need=need, version=version,
+                                         **changes)
         except StaleVersion:
             row.error("Version", f"Learning need {need.pk} was changed by someone else after "
                                  "this file was downloaded: download the list again and make "

@@ -243,7 +243,7 @@ def test_deleting_a_need_gives_its_places_and_money_back(api, world, objects):
     cancelled = learning_services.placement_book(actor=world.manager, learning_need=need,
                                                  training_offer=offer, places=2)
     learning_services.placement_cancel(actor=world.manager, placement=cancelled)
-    learning_services.allocation_create(stream=stream, learning_need=need,
+    learning_services.allocation_create(actor=world.manager, stream=stream, learning_need=need,
                                         amount=Decimal("300.00"))
     offer.refresh_from_db()
     stream.refresh_from_db()
@@ -273,7 +273,8 @@ def test_a_need_with_confirmed_places_or_committed_money_is_kept(api, world, obj
     assert "cancel them first" in answer.json()["detail"]
 
     learning_services.placement_cancel(actor=world.manager, placement=placement)
-    learning_services.allocation_create(stream=objects.get("funding-streams", "a"),
+    learning_services.allocation_create(actor=world.manager,
+                                        stream=objects.get("funding-streams", "a"),
                                         learning_need=need, amount=Decimal("50.00"),
                                         status="committed")
     answer = client.delete(f"/api/v1/learning-needs/{need.pk}/")
@@ -302,7 +303,8 @@ def test_a_confirmed_placement_is_cancelled_not_deleted(api, world, objects):
 
 def test_committed_money_is_cancelled_not_deleted(api, world, objects):
     allocation = objects.get("funding-allocations", "a")
-    learning_services.allocation_update(allocation=allocation, status="committed")
+    learning_services.allocation_update(actor=world.manager,
+                                        allocation=allocation, status="committed")
     answer = api.as_user(world.manager).delete(f"/api/v1/funding-allocations/{allocation.pk}/")
     assert answer.status_code == 409, answer.content
     assert FundingAllocation.objects.filter(pk=allocation.pk).exists()
@@ -311,7 +313,8 @@ def test_committed_money_is_cancelled_not_deleted(api, world, objects):
 
 def test_a_stream_with_allocations_is_kept(api, world, objects):
     allocation = objects.get("funding-allocations", "a")
-    learning_services.allocation_update(allocation=allocation, status="cancelled")
+    learning_services.allocation_update(actor=world.manager,
+                                        allocation=allocation, status="cancelled")
     answer = api.as_user(world.manager).delete(f"/api/v1/funding-streams/{allocation.stream_id}/")
     assert answer.status_code == 409, answer.content
     assert FundingStream.objects.filter(pk=allocation.stream_id).exists()
@@ -360,7 +363,8 @@ def test_deleting_an_action_keeps_its_progress_notes_in_the_history(api, world, 
 
 def test_an_action_with_funding_is_cancelled_not_deleted(api, world, objects):
     action = objects.fresh("actions", "a")
-    learning_services.allocation_create(stream=objects.get("funding-streams", "a"),
+    learning_services.allocation_create(actor=world.manager,
+                                        stream=objects.get("funding-streams", "a"),
                                         action=action, amount=Decimal("80.00"))
     answer = api.as_user(world.manager).delete(f"/api/v1/actions/{action.pk}/")
     assert answer.status_code == 409, answer.content
@@ -423,7 +427,8 @@ def test_places_and_money_equal_what_is_held_after_any_sequence(world, operation
                 learning_services.need_delete(actor=w.manager, need=need or pick(
                     LearningNeed.objects.all(), n))
             elif name == "allocate":
-                learning_services.allocation_create(stream=streams[n % 2], learning_need=need,
+                learning_services.allocation_create(actor=w.manager,
+                                                    stream=streams[n % 2], learning_need=need,
                                                     amount=Decimal(size * 25))
             elif placement is not None and name == "confirm":
                 learning_services.placement_confirm(actor=w.provider_user, placement=placement)
@@ -435,9 +440,11 @@ def test_places_and_money_equal_what_is_held_after_any_sequence(world, operation
             elif placement is not None and name == "delete_placement":
                 learning_services.placement_delete(actor=w.manager, placement=placement)
             elif allocation is not None and name == "commit":
-                learning_services.allocation_update(allocation=allocation, status="committed")
+                learning_services.allocation_update(actor=w.manager,
+                                                    allocation=allocation, status="committed")
             elif allocation is not None and name == "cancel_allocation":
-                learning_services.allocation_update(allocation=allocation, status="cancelled")
+                learning_services.allocation_update(actor=w.manager,
+                                                    allocation=allocation, status="cancelled")
             elif allocation is not None and name == "delete_allocation":
                 learning_services.allocation_delete(actor=w.manager, allocation=allocation)
         except DomainError:

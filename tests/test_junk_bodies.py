@@ -334,7 +334,7 @@ class Scene:
         from learning import services as learning_services
 
         return learning_services.need_create(
-            programme=self.world.programme, partner=self.world.partner_a,
+            actor=self.world.manager, programme=self.world.programme, partner=self.world.partner_a,
             staff_group="Care workers", topic="Moving and handling", workers_count=4,
         )
 
@@ -342,9 +342,10 @@ class Scene:
     def offer(self):
         from learning import services as learning_services
 
-        offer = learning_services.offer_create(provider=self.world.provider, capacity=10,
+        offer = learning_services.offer_create(actor=self.world.provider_user,
+                                               provider=self.world.provider, capacity=10,
                                                title="Moving and handling", format="workshop")
-        return learning_services.offer_publish(offer=offer)
+        return learning_services.offer_publish(actor=self.world.provider_user, offer=offer)
 
     @functools.cached_property
     def placement(self):
@@ -358,6 +359,7 @@ class Scene:
         from learning import services as learning_services
 
         return learning_services.stream_create(
+            actor=self.world.manager,
             programme=self.world.programme, name="Skills fund", funder=self.world.partner_a,
             amount=Decimal("1000.00"),
         )
@@ -366,7 +368,8 @@ class Scene:
     def allocation(self):
         from learning import services as learning_services
 
-        return learning_services.allocation_create(stream=self.stream, amount=Decimal("100.00"),
+        return learning_services.allocation_create(actor=self.world.manager,
+                                                   stream=self.stream, amount=Decimal("100.00"),
                                                    learning_need=self.need)
 
     @functools.cached_property

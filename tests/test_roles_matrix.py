@@ -363,7 +363,7 @@ class Objects:
 
     def make_funding_allocations(self, side, fresh):
         return learning_services.allocation_create(
-            stream=self.get("funding-streams", side),
+            actor=self.w.manager, stream=self.get("funding-streams", side),
             learning_need=self.get("learning-needs", side), amount=Decimal("100.00"),
         )
 

@@ -8,7 +8,7 @@ from django.forms.renderers import TemplatesSetting
 
 from actions.models import Action
 from actions.services import OWNER_ROLES
-from learning.models import LearningNeed, TrainingOffer
+from learning.models import FundingStream, LearningNeed, TrainingOffer
 from notifications.models import NotificationPreference
 from programmes.models import AssessmentCycle, Framework, Membership, Partner, Programme, Rating
 
@@ -44,6 +44,7 @@ class NHSFormMixin:
             widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
             if isinstance(widget, forms.DateInput):
                 widget.input_type = "date"
+                widget.format = "%Y-%m-%d"  # what a date input shows and sends back
                 widget.attrs["class"] += " nhsuk-input--width-10"
 
     def full_clean(self):
@@ -272,17 +273,43 @@ class LearningNeedForm(ModelForm):
         fields = ["staff_group", "topic", "workers_count", "needed_by", "notes"]
         labels = {"workers_count": "Number of workers", "needed_by": "Needed by"}
         help_texts = {"staff_group": "For example, home care workers or social workers."}
+        error_messages = {"workers_count": {
+            "min_value": "A learning need is for at least one worker."}}
         widgets = {"needed_by": forms.DateInput, "notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class LearningNeedChangeForm(LearningNeedForm):
+    """A need's details and where it has got to; the version guards against two edits."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta(LearningNeedForm.Meta):
+        fields = ["staff_group", "topic", "workers_count", "needed_by", "status", "notes"]
+        help_texts = {**LearningNeedForm.Meta.help_texts,
+                      "status": "Met when the workers have had the training they needed."}
 
 
 class PlacementForm(Form):
     places = forms.IntegerField(label="Number of places", min_value=1, max_value=100_000)
 
 
+MONEY_ERRORS = {
+    "invalid": "Enter the amount in pounds, like 1020.00.",
+    "min_value": "The amount must be at least £0.01.",
+    "max_digits": "The amount must be less than £10,000,000,000.",
+    "max_whole_digits": "The amount must be less than £10,000,000,000.",
+    "max_decimal_places": "Give the amount in pounds and pence, like 1020.50.",
+}
+
+
+def money_field(label: str = "Amount in pounds") -> forms.DecimalField:
+    return forms.DecimalField(label=label, min_value=Decimal("0.01"), max_digits=12,
+                              decimal_places=2, error_messages=MONEY_ERRORS)
+
+
 class AllocationForm(Form):
     stream = forms.ModelChoiceField(queryset=None, label="Funding stream")
-    amount = forms.DecimalField(label="Amount in pounds", min_value=Decimal("0.01"),
-                                max_digits=12, decimal_places=2)
+    amount = money_field()
 
     def __init__(self, *args, programme, **kwargs):
         super().__init__(*args, **kwargs)
@@ -290,6 +317,22 @@ class AllocationForm(Form):
         self.fields["stream"].empty_label = "Choose a funding stream"
         self.fields["stream"].label_from_instance = (
             lambda s: f"{s.name} (£{s.available:,.2f} of £{s.amount:,.2f} available)")
+
+
+class FundingStreamForm(ModelForm):
+    amount = money_field()
+
+    class Meta:
+        model = FundingStream
+        fields = ["name", "funder", "amount", "description"]
+        labels = {"funder": "Funder", "amount": "Amount in pounds"}
+        help_texts = {"funder": "The partner the money comes from."}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["funder"].queryset = programme.partners.order_by("name")
+        self.fields["funder"].empty_label = "Choose a partner"
 
 
 class TrainingOfferForm(ModelForm):

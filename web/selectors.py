@@ -7,10 +7,10 @@ exactly as the page reads it, so that a page costs the same queries wherever it 
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from actions.models import Action
-from learning.models import FundingStream, LearningNeed, TrainingOffer
+from learning.models import FundingStream, LearningNeed, Placement, TrainingOffer
 from programmes.models import Gap, Membership, Partner, Principle, Programme
 
 # Gaps ---------------------------------------------------------------------------------
@@ -123,10 +123,15 @@ def provider_partners(*, user) -> QuerySet:
 
 
 def provider_offers(*, providers) -> QuerySet:
-    """The offers of the given providers, drafts first."""
+    """The offers of the given providers, drafts first, each with its bookings."""
     return (
         TrainingOffer.objects.filter(provider__in=providers)
         .select_related("provider")
+        .prefetch_related(Prefetch(
+            "placements",
+            queryset=Placement.objects.select_related("learning_need__partner")
+            .order_by("created_at", "id"),
+        ))
         .order_by("status", "start_date")
     )
 

@@ -30,26 +30,24 @@ class LearningNeedViewSet(ImportMixin, ExportMixin, HistoryMixin, VersionedMixin
     search_fields = ["topic", "staff_group", "notes"]
     ordering_fields = ["needed_by", "workers_count", "status", "created_at"]
 
-    def _require(self, programme_id, partner_id):
-        access.require(
-            learning_access.can_change_need(self.request.user, programme_id, partner_id),
-            "Only the programme's managers and this partner's leads can change its learning needs.",
-        )
+    # The services check who may write; ``check_change`` only refuses before the body
+    # is read, with the service's sentence.
 
     def check_create(self, data):
-        self._require(data["programme"].pk, data["partner"].pk)
+        pass
 
     def check_change(self, instance):
-        self._require(instance.programme_id, instance.partner_id)
+        access.require(learning_access.can_change_need(
+            self.request.user, instance.programme_id, instance.partner_id),
+            learning_access.NEED_REFUSED)
 
     def create_object(self, data):
         data.pop("version", None)
-        return services.need_create(**data)
+        return services.need_create(actor=self.request.user, **data)
 
     def update_object(self, instance, data):
-        if "partner" in data:
-            self._require(instance.programme_id, data["partner"].pk)
-        return services.need_update(need=instance, if_match=self.if_match(), **data)
+        return services.need_update(actor=self.request.user, need=instance,
+                                    if_match=self.if_match(), **data)
 
     def delete_object(self, instance):
         services.need_delete(actor=self.request.user, need=instance)
@@ -79,24 +77,22 @@ class TrainingOfferViewSet(ExportMixin, HistoryMixin, ScopedViewSet):
     search_fields = ["title", "description", "topics", "staff_groups", "location"]
     ordering_fields = ["start_date", "cost_per_place", "capacity", "title", "created_at"]
 
-    def _require(self, provider_id):
-        access.require(learning_access.provides_for(self.request.user, provider_id),
-                       "Only the provider's own people can change its offers.")
-
     def history_allowed(self, obj):
         return learning_access.provides_for(self.request.user, obj.provider_id)
 
     def check_create(self, data):
-        self._require(data["provider"].pk)
+        pass  # offer_create checks the role
 
     def check_change(self, instance):
-        self._require(instance.provider_id)
+        # Refused before the body is read; offer_update checks the change itself.
+        access.require(learning_access.provides_for(self.request.user, instance.provider_id),
+                       learning_access.OFFER_REFUSED)
 
     def create_object(self, data):
-        return services.offer_create(**data)
+        return services.offer_create(actor=self.request.user, **data)
 
     def update_object(self, instance, data):
-        return services.offer_update(offer=instance, **data)
+        return services.offer_update(actor=self.request.user, offer=instance, **data)
 
     def delete_object(self, instance):
         services.offer_delete(actor=self.request.user, offer=instance)
@@ -116,7 +112,7 @@ class PlacementViewSet(HistoryMixin, ScopedViewSet):
     def check_change(self, instance):
         # Refused before the body is read; placement_update checks the change itself.
         access.require(learning_access.can_change_placement(self.request.user, instance),
-                       "You may not change this placement.")
+                       learning_access.PLACEMENT_REFUSED)
 
     def create_object(self, data):
         return services.placement_book(actor=self.request.user, **data)
@@ -134,21 +130,20 @@ class FundingStreamViewSet(HistoryMixin, ScopedViewSet):
     ordering_fields = ["name", "amount", "allocated"]
     search_fields = ["name", "description"]
 
-    def _require(self, programme_id):
-        access.require(learning_access.can_manage_funding(self.request.user, programme_id),
-                       "Only the programme's managers can change funding.")
-
     def check_create(self, data):
-        self._require(data["programme"].pk)
+        pass  # stream_create checks the role
 
     def check_change(self, instance):
-        self._require(instance.programme_id)
+        # Refused before the body is read; stream_update checks the change itself.
+        access.require(learning_access.can_manage_funding(self.request.user,
+                                                          instance.programme_id),
+                       learning_access.STREAM_REFUSED)
 
     def create_object(self, data):
-        return services.stream_create(**data)
+        return services.stream_create(actor=self.request.user, **data)
 
     def update_object(self, instance, data):
-        return services.stream_update(stream=instance, **data)
+        return services.stream_update(actor=self.request.user, stream=instance, **data)
 
     def delete_object(self, instance):
         services.stream_delete(actor=self.request.user, stream=instance)
@@ -160,21 +155,20 @@ class FundingAllocationViewSet(HistoryMixin, ScopedViewSet):
     select_related = ("stream",)
     ordering_fields = ["created_at", "amount", "status"]
 
-    def _require(self, programme_id):
-        access.require(learning_access.can_manage_funding(self.request.user, programme_id),
-                       "Only the programme's managers can allocate funding.")
-
     def check_create(self, data):
-        self._require(data["stream"].programme_id)
+        pass  # allocation_create checks the role
 
     def check_change(self, instance):
-        self._require(programme_id_of(instance))
+        # Refused before the body is read; allocation_update checks the change itself.
+        access.require(learning_access.can_manage_funding(self.request.user,
+                                                          programme_id_of(instance)),
+                       learning_access.ALLOCATION_REFUSED)
 
     def create_object(self, data):
-        return services.allocation_create(**data)
+        return services.allocation_create(actor=self.request.user, **data)
 
     def update_object(self, instance, data):
-        return services.allocation_update(allocation=instance, **data)
+        return services.allocation_update(actor=self.request.user, allocation=instance, **data)
 
     def delete_object(self, instance):
         services.allocation_delete(actor=self.request.user, allocation=instance)

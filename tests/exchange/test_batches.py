@@ -111,10 +111,10 @@ def test_need_batch_agrees_with_need_create(world):
         "no topic": {"partner": world.partner_a, **base, "topic": ""},
     }
     for name, fields in cases.items():
-        batch = learning_services.NeedBatch(programme=world.programme,
-                                            created_by=world.manager)
+        batch = learning_services.NeedBatch(actor=world.manager, programme=world.programme)
         checked = outcome(batch.add, **fields)
-        created = outcome(learning_services.need_create, programme=world.programme, **fields)
+        created = outcome(learning_services.need_create, actor=world.manager,
+                          programme=world.programme, **fields)
         if isinstance(created, LearningNeed):
             assert isinstance(checked, LearningNeed), (name, checked)
             saved = batch.save()[0]

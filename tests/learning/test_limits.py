@@ -209,17 +209,17 @@ def test_changing_the_places_of_a_placement_stays_within_capacity(need, offer):
     assert fresh(offer).places_booked == 3 == booked(offer)
 
 
-def test_lowering_capacity_below_the_places_booked_is_refused(need, offer):
+def test_lowering_capacity_below_the_places_booked_is_refused(world, need, offer):
     services.placement_book(actor=staff(), learning_need=need, training_offer=offer, places=7)
 
     with pytest.raises(LimitExceeded) as refused:
-        services.offer_update(offer=offer, capacity=6)
+        services.offer_update(actor=world.provider_user, offer=offer, capacity=6)
 
     assert refused.value.field == "capacity"
     offer = fresh(offer)
     assert (offer.capacity, offer.places_booked) == (10, 7)
     # down to exactly the places booked is fine
-    services.offer_update(offer=offer, capacity=7)
+    services.offer_update(actor=world.provider_user, offer=offer, capacity=7)
     assert fresh(offer).capacity == 7
 
 
@@ -235,12 +235,12 @@ def test_booking_on_an_offer_that_is_not_published_is_refused(world, need, statu
     assert fresh(need).status == LearningNeed.Status.IDENTIFIED
 
 
-def test_reactivating_a_placement_on_a_withdrawn_offer_is_refused(need, offer):
+def test_reactivating_a_placement_on_a_withdrawn_offer_is_refused(world, need, offer):
     placement = services.placement_book(
         actor=staff(), learning_need=need, training_offer=offer, places=2
     )
     services.placement_update(actor=staff(), placement=placement, status=Placement.Status.CANCELLED)
-    services.offer_withdraw(offer=offer)
+    services.offer_withdraw(actor=world.provider_user, offer=offer)
 
     with pytest.raises(InvalidTransition):
         services.placement_update(
@@ -253,9 +253,11 @@ def test_reactivating_a_placement_on_a_withdrawn_offer_is_refused(need, offer):
 # Funding within a stream's amount ------------------------------------------------
 
 
-def test_allocations_within_the_amount_are_held_on_the_stream(need, action, stream):
-    first = services.allocation_create(stream=stream, learning_need=need, amount=Decimal("400.00"))
-    second = services.allocation_create(stream=stream, action=action, amount=Decimal("600.00"))
+def test_allocations_within_the_amount_are_held_on_the_stream(world, need, action, stream):
+    first = services.allocation_create(actor=world.manager,
+                                       stream=stream, learning_need=need, amount=Decimal("400.00"))
+    second = services.allocation_create(actor=world.manager,
+                                        stream=stream, action=action, amount=Decimal("600.00"))
 
     stream = fresh(stream)
     assert_money(stream.amount, "1000.00")
@@ -266,26 +268,31 @@ def test_allocations_within_the_amount_are_held_on_the_stream(need, action, stre
     assert held(stream) == Decimal("1000.00")
 
 
-def test_money_adds_up_exactly_to_the_penny(need, stream):
+def test_money_adds_up_exactly_to_the_penny(world, need, stream):
     for _ in range(3):
-        services.allocation_create(stream=stream, learning_need=need, amount=Decimal("333.33"))
+        services.allocation_create(actor=world.manager,
+                                   stream=stream, learning_need=need, amount=Decimal("333.33"))
     assert_money(fresh(stream).allocated, "999.99")
 
-    services.allocation_create(stream=stream, learning_need=need, amount=Decimal("0.01"))
+    services.allocation_create(actor=world.manager,
+                               stream=stream, learning_need=need, amount=Decimal("0.01"))
     assert_money(fresh(stream).allocated, "1000.00")
 
     with pytest.raises(LimitExceeded):
-        services.allocation_create(stream=stream, learning_need=need, amount=Decimal("0.01"))
+        services.allocation_create(actor=world.manager,
+                                   stream=stream, learning_need=need, amount=Decimal("0.01"))
     assert_money(fresh(stream).allocated, "1000.00")
     assert FundingAllocation.objects.count() == 4
 
 
-def test_an_allocation_over_the_amount_is_refused_and_writes_nothing(need, stream):
-    services.allocation_create(stream=stream, learning_need=need, amount=Decimal("750.00"))
+def test_an_allocation_over_the_amount_is_refused_and_writes_nothing(world, need, stream):
+    services.allocation_create(actor=world.manager,
+                               stream=stream, learning_need=need, amount=Decimal("750.00"))
     history_before = stream.history.count()
 
     with pytest.raises(LimitExceeded) as refused:
-        services.allocation_create(stream=stream, learning_need=need, amount=Decimal("250.01"))
+        services.allocation_create(actor=world.manager,
+                                   stream=stream, learning_need=need, amount=Decimal("250.01"))
 
     assert refused.value.field == "amount"
     assert refused.value.status_code == 409
@@ -296,81 +303,91 @@ def test_an_allocation_over_the_amount_is_refused_and_writes_nothing(need, strea
     assert stream.history.count() == history_before
 
 
-def test_cancelling_an_allocation_gives_the_money_back(need, stream):
-    allocation = services.allocation_create(stream=stream, learning_need=need,
+def test_cancelling_an_allocation_gives_the_money_back(world, need, stream):
+    allocation = services.allocation_create(actor=world.manager, stream=stream, learning_need=need,
                                             amount=Decimal("1000.00"))
-    services.allocation_update(allocation=allocation, status=FundingAllocation.Status.CANCELLED)
+    services.allocation_update(actor=world.manager,
+                               allocation=allocation, status=FundingAllocation.Status.CANCELLED)
 
     assert_money(fresh(stream).allocated, "0.00")
     # the money can be allocated again
-    services.allocation_create(stream=stream, learning_need=need, amount=Decimal("1000.00"))
+    services.allocation_create(actor=world.manager,
+                               stream=stream, learning_need=need, amount=Decimal("1000.00"))
     assert_money(fresh(stream).allocated, "1000.00")
 
 
-def test_reactivating_a_cancelled_allocation_needs_the_money_to_be_free(need, stream):
-    first = services.allocation_create(stream=stream, learning_need=need, amount=Decimal("600.00"))
-    services.allocation_update(allocation=first, status=FundingAllocation.Status.CANCELLED)
-    services.allocation_create(stream=stream, learning_need=need, amount=Decimal("500.00"))
+def test_reactivating_a_cancelled_allocation_needs_the_money_to_be_free(world, need, stream):
+    first = services.allocation_create(actor=world.manager,
+                                       stream=stream, learning_need=need, amount=Decimal("600.00"))
+    services.allocation_update(actor=world.manager,
+                               allocation=first, status=FundingAllocation.Status.CANCELLED)
+    services.allocation_create(actor=world.manager,
+                               stream=stream, learning_need=need, amount=Decimal("500.00"))
 
     with pytest.raises(LimitExceeded):
-        services.allocation_update(allocation=first, status=FundingAllocation.Status.COMMITTED)
+        services.allocation_update(actor=world.manager,
+                                   allocation=first, status=FundingAllocation.Status.COMMITTED)
     assert fresh(first).status == FundingAllocation.Status.CANCELLED
     assert_money(fresh(stream).allocated, "500.00")
 
 
-def test_deleting_an_allocation_gives_the_money_back(need, stream):
-    allocation = services.allocation_create(stream=stream, learning_need=need,
+def test_deleting_an_allocation_gives_the_money_back(world, need, stream):
+    allocation = services.allocation_create(actor=world.manager, stream=stream, learning_need=need,
                                             amount=Decimal("120.50"))
     services.allocation_delete(actor=staff(), allocation=allocation)
     assert_money(fresh(stream).allocated, "0.00")
 
 
-def test_changing_an_allocations_amount_adjusts_the_stream(need, action, stream):
-    allocation = services.allocation_create(stream=stream, learning_need=need,
+def test_changing_an_allocations_amount_adjusts_the_stream(world, need, action, stream):
+    allocation = services.allocation_create(actor=world.manager, stream=stream, learning_need=need,
                                             amount=Decimal("400.00"))
-    services.allocation_create(stream=stream, action=action, amount=Decimal("500.00"))
+    services.allocation_create(actor=world.manager,
+                               stream=stream, action=action, amount=Decimal("500.00"))
 
-    services.allocation_update(allocation=allocation, amount=Decimal("250.00"))
+    services.allocation_update(actor=world.manager, allocation=allocation, amount=Decimal("250.00"))
     assert_money(fresh(stream).allocated, "750.00")
 
-    services.allocation_update(allocation=allocation, amount=Decimal("500.00"))
+    services.allocation_update(actor=world.manager, allocation=allocation, amount=Decimal("500.00"))
     assert_money(fresh(stream).allocated, "1000.00")
 
     with pytest.raises(LimitExceeded):
-        services.allocation_update(allocation=allocation, amount=Decimal("500.01"))
+        services.allocation_update(actor=world.manager,
+                                   allocation=allocation, amount=Decimal("500.01"))
     assert_money(fresh(allocation).amount, "500.00")
     assert_money(fresh(stream).allocated, "1000.00")
     assert held(stream) == Decimal("1000.00")
 
 
-def test_lowering_a_streams_amount_below_the_allocated_money_is_refused(need, stream):
-    services.allocation_create(stream=stream, learning_need=need, amount=Decimal("640.00"))
+def test_lowering_a_streams_amount_below_the_allocated_money_is_refused(world, need, stream):
+    services.allocation_create(actor=world.manager,
+                               stream=stream, learning_need=need, amount=Decimal("640.00"))
 
     with pytest.raises(LimitExceeded) as refused:
-        services.stream_update(stream=stream, amount=Decimal("639.99"))
+        services.stream_update(actor=world.manager, stream=stream, amount=Decimal("639.99"))
 
     assert refused.value.field == "amount"
     stream = fresh(stream)
     assert_money(stream.amount, "1000.00")
     assert_money(stream.allocated, "640.00")
-    services.stream_update(stream=stream, amount=Decimal("640.00"))
+    services.stream_update(actor=world.manager, stream=stream, amount=Decimal("640.00"))
     assert_money(fresh(stream).amount, "640.00")
 
 
-def test_an_allocation_targets_one_need_or_one_action(need, action, stream):
+def test_an_allocation_targets_one_need_or_one_action(world, need, action, stream):
     with pytest.raises(DomainError):
-        services.allocation_create(stream=stream, amount=Decimal("10.00"))
+        services.allocation_create(actor=world.manager, stream=stream, amount=Decimal("10.00"))
     with pytest.raises(DomainError):
-        services.allocation_create(stream=stream, learning_need=need, action=action,
+        services.allocation_create(actor=world.manager,
+                                   stream=stream, learning_need=need, action=action,
                                    amount=Decimal("10.00"))
     assert not FundingAllocation.objects.exists()
     assert_money(fresh(stream).allocated, "0.00")
 
     # an existing allocation cannot be pointed at both
-    allocation = services.allocation_create(stream=stream, learning_need=need,
+    allocation = services.allocation_create(actor=world.manager, stream=stream, learning_need=need,
                                             amount=Decimal("10.00"))
     with pytest.raises(DomainError):
-        services.allocation_update(allocation=allocation, action=action)
+        services.allocation_update(actor=world.manager, allocation=allocation, action=action)
     allocation = fresh(allocation)
     assert (allocation.learning_need_id, allocation.action_id) == (need.pk, None)
 
@@ -381,11 +398,12 @@ def test_an_allocation_targets_the_streams_programme(world, stream):
     foreign_action = f.ActionFactory(programme=other)
 
     with pytest.raises(DomainError) as refused:
-        services.allocation_create(stream=stream, learning_need=foreign_need,
+        services.allocation_create(actor=world.manager, stream=stream, learning_need=foreign_need,
                                    amount=Decimal("10.00"))
     assert refused.value.field == "learning_need"
     with pytest.raises(DomainError) as refused:
-        services.allocation_create(stream=stream, action=foreign_action, amount=Decimal("10.00"))
+        services.allocation_create(actor=world.manager,
+                                   stream=stream, action=foreign_action, amount=Decimal("10.00"))
     assert refused.value.field == "action"
     assert not FundingAllocation.objects.exists()
     assert_money(fresh(stream).allocated, "0.00")

@@ -46,7 +46,7 @@ def busy(world):
                                     name="Better Care Fund", amount=Decimal("12000.00"))
     need = f.LearningNeedFactory(programme=world.programme, partner=world.partner_a, gap=gap,
                                  principle=gap.principle, workers_count=8)
-    learning_services.allocation_create(stream=stream, learning_need=need,
+    learning_services.allocation_create(actor=world.manager, stream=stream, learning_need=need,
                                         amount=Decimal("2500.50"))
     offer = f.TrainingOfferFactory(provider=world.provider, title="Joint induction course")
     learning_services.placement_book(actor=world.manager, learning_need=need,

@@ -51,7 +51,7 @@ def site(world) -> Site:
                                    principles=[gap.principle])
     stream = f.FundingStreamFactory(programme=w.programme, funder=w.partner_b,
                                     name="Workforce development fund")
-    allocation_create(stream=stream, learning_need=need, amount=Decimal("250.00"))
+    allocation_create(actor=w.manager, stream=stream, learning_need=need, amount=Decimal("250.00"))
     notification = Notification.objects.create(
         recipient=w.manager, kind="action_overdue", subject_type="action", subject_id=action.pk,
         occurrence=datetime.date(2026, 6, 1), message="“Agree a shared induction” is overdue.",

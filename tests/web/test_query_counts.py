@@ -52,7 +52,8 @@ def programme_of(partners: int, tag: str):
                             due_date=datetime.date(2020, 1, 1))
             need = f.LearningNeedFactory(programme=programme, partner=partner, gap=gap,
                                          principle=item.principle)
-            allocation_create(stream=stream, learning_need=need, amount=Decimal("10.00"))
+            allocation_create(actor=manager,
+                              stream=stream, learning_need=need, amount=Decimal("10.00"))
     for day in range(3):
         snapshot_take(programme=programme, day=datetime.date(2026, 6, 1 + day))
     return programme, manager

@@ -1,22 +1,27 @@
-"""Funding pages: a programme's streams and allocating money to a need or an action.
+"""Funding pages: a programme's streams, adding and changing a stream, allocating money
+to a need or an action, and moving an allocation along (committed) or cancelling it.
 
-Each view checks access with the same functions as the API and calls the same
-service; a refused rule comes back as an error on the form, never a crash.
+The services decide who may write (``learning.access``); a form page a role may not use
+is a 403 with the service's own sentence, and a refused POST is the service's 403.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms.models import model_to_dict
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from actions.models import Action
+from core.errors import DomainError
 from learning import access as learning_access
 from learning import services as learning_services
-from learning.models import LearningNeed
+from learning.models import FundingAllocation, FundingStream, LearningNeed
 from programmes.models import Programme
 
 from .. import selectors
-from ..forms import AllocationForm
+from ..forms import AllocationForm, FundingStreamForm
 from .common import attempt, invalid, require, role_context, visible_or_404
 
 
@@ -33,15 +38,14 @@ def funding(request, pk):
 
 def _allocate(request, *, programme, target, back, **target_field):
     """Allocate money from one of the programme's streams to a learning need or an action."""
-    require(
-        learning_access.can_manage_funding(request.user, programme.pk),
-        "Only the programme's managers can allocate funding.",
-    )
+    require(learning_access.can_manage_funding(request.user, programme.pk),
+            learning_access.ALLOCATION_REFUSED)
     form = AllocationForm(request.POST or None, programme=programme)
     if request.method == "POST" and form.is_valid():
         allocation = attempt(
             form,
             lambda: learning_services.allocation_create(
+                actor=request.user,
                 stream=form.cleaned_data["stream"],
                 amount=form.cleaned_data["amount"],
                 **target_field,
@@ -81,3 +85,62 @@ def action_allocation_new(request, pk):
         target=action.title,
         back=reverse("web:action", args=[action.pk]),
     )
+
+
+def _stream_form(request, *, programme, stream=None):
+    """Add a funding stream to the programme, or change one (managers)."""
+    require(learning_access.can_manage_funding(request.user, programme.pk),
+            learning_access.STREAM_REFUSED)
+    initial = model_to_dict(stream, fields=FundingStreamForm.Meta.fields) if stream else None
+    form = FundingStreamForm(request.POST or None, initial=initial, programme=programme)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if stream is None:
+            saved = attempt(form, lambda: learning_services.stream_create(
+                actor=request.user, programme=programme, **data))
+        else:
+            saved = attempt(form, lambda: learning_services.stream_update(
+                actor=request.user, stream=stream, **data))
+        if saved:
+            messages.success(request, f"Funding stream “{saved.name}” saved.")
+            return redirect("web:funding", programme.pk)
+    context = {"form": form, "stream": stream, "programme": programme}
+    return (invalid if request.method == "POST" else render)(
+        request, "web/stream_form.html", context
+    )
+
+
+@login_required
+def stream_new(request, pk):
+    programme = visible_or_404(Programme, request.user, pk=pk)
+    return _stream_form(request, programme=programme)
+
+
+@login_required
+def stream_edit(request, pk):
+    stream = visible_or_404(FundingStream, request.user, pk=pk)
+    return _stream_form(request, programme=stream.programme, stream=stream)
+
+
+ALLOCATION_CHANGES = {
+    "commit": FundingAllocation.Status.COMMITTED,
+    "cancel": FundingAllocation.Status.CANCELLED,
+}
+
+
+@login_required
+@require_POST
+def allocation_status(request, pk, change):
+    """Commit a planned allocation or cancel one (``allocation_update`` decides who may)."""
+    if change not in ALLOCATION_CHANGES:
+        raise Http404
+    allocation = visible_or_404(FundingAllocation, request.user, pk=pk)
+    try:
+        allocation = learning_services.allocation_update(
+            actor=request.user, allocation=allocation, status=ALLOCATION_CHANGES[change])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"£{allocation.amount:,.2f} from {allocation.stream.name} "
+                                  f"is now {allocation.get_status_display().lower()}.")
+    return redirect("web:funding", allocation.stream.programme_id)

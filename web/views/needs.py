@@ -1,23 +1,29 @@
-"""Learning-need pages: a programme's needs, recording a need, a need and booking places.
+"""Learning-need pages: a programme's needs, recording and changing a need, a need and
+booking places, and confirming or cancelling them.
 
-Each view checks access with the same functions as the API and calls the same
-service; a refused rule comes back as an error on the form, never a crash.
+The services decide who may write (``learning.access``); a form page a role may not use
+is a 403 with the service's own sentence, and a refused POST is the service's 403.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms.models import model_to_dict
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from learning import access as learning_access
 from learning import services as learning_services
 from learning import sheets as learning_sheets
 from learning.filters import LearningNeedFilter
-from learning.models import LearningNeed, TrainingOffer
+from learning.models import LearningNeed, Placement, TrainingOffer
 from learning.selectors import matching_offers
 from programmes.models import Gap, Programme
 
 from .. import selectors
-from ..forms import LearningNeedForm, PlacementForm
+from ..forms import LearningNeedChangeForm, LearningNeedForm, PlacementForm
 from .common import (
     attempt,
     download,
@@ -62,16 +68,15 @@ def learning_needs(request, pk):
 @login_required
 def learning_need_new(request, gap_pk):
     gap = visible_or_404(Gap, request.user, pk=gap_pk)
-    require(
-        learning_access.can_change_need(request.user, gap.programme_id, gap.partner_id),
-        "Only the programme's managers and this partner's leads can record its learning needs.",
-    )
+    require(learning_access.can_change_need(request.user, gap.programme_id, gap.partner_id),
+            learning_access.NEED_REFUSED)
     form = LearningNeedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         need = attempt(
             form,
             lambda: learning_services.need_create(
-                programme=gap.programme, partner=gap.partner, gap=gap, **form.cleaned_data
+                actor=request.user, programme=gap.programme, partner=gap.partner, gap=gap,
+                **form.cleaned_data
             ),
         )
         if need:
@@ -93,12 +98,25 @@ def learning_need(request, pk):
             "need": need,
             "programme": need.programme,
             "matches": matching_offers(need=need),
-            "placements": selectors.need_placements(need=need),
+            "placements": _with_changes(request.user, selectors.need_placements(need=need)),
             "allocations": selectors.need_allocations(need=need),
+            "can_change": learning_access.can_change_need(
+                request.user, need.programme_id, need.partner_id),
             "can_book": learning_access.can_book_placement(request.user, need),
             "can_fund": learning_access.can_manage_funding(request.user, need.programme_id),
         },
     )
+
+
+def _with_changes(user, placements) -> list:
+    """Each placement with what this user may do to it (``can_confirm``, ``can_cancel``)."""
+    rows = list(placements)
+    for p in rows:
+        open_ = p.status != Placement.Status.CANCELLED
+        p.can_confirm = (p.status == Placement.Status.REQUESTED
+                         and learning_access.can_confirm_placement(user, p))
+        p.can_cancel = open_ and learning_access.can_change_placement(user, p)
+    return rows
 
 
 @login_required
@@ -133,3 +151,58 @@ def placement_new(request, need_pk, offer_pk):
     return (invalid if request.method == "POST" else render)(
         request, "web/placement_form.html", context
     )
+
+
+@login_required
+def learning_need_edit(request, pk):
+    """Change a need's details and move it along its statuses (managers, its leads)."""
+    need = visible_or_404(LearningNeed, request.user, pk=pk)
+    require(learning_access.can_change_need(request.user, need.programme_id, need.partner_id),
+            learning_access.NEED_REFUSED)
+    initial = model_to_dict(need, fields=LearningNeedChangeForm.Meta.fields + ["version"])
+    form = LearningNeedChangeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        changed = attempt(form, lambda: learning_services.need_update(
+            actor=request.user, need=need, version=version, **data))
+        if changed:
+            messages.success(request, f"Learning need “{changed.topic}” saved: "
+                                      f"{changed.get_status_display().lower()}.")
+            return redirect("web:learning-need", changed.pk)
+    context = {"form": form, "need": need, "programme": need.programme}
+    return (invalid if request.method == "POST" else render)(
+        request, "web/learning_need_change.html", context
+    )
+
+
+PLACEMENT_CHANGES = {
+    "confirm": learning_services.placement_confirm,
+    "cancel": learning_services.placement_cancel,
+}
+
+
+@login_required
+@require_POST
+def placement_status(request, pk, change):
+    """Confirm (the provider) or cancel (the provider, or the need's side) a placement.
+
+    ``placement_confirm`` and ``placement_cancel`` decide who may: a refusal is their 403.
+    """
+    if change not in PLACEMENT_CHANGES:
+        raise Http404
+    placement = visible_or_404(Placement, request.user, pk=pk)
+    try:
+        placement = PLACEMENT_CHANGES[change](actor=request.user, placement=placement)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        status = placement.get_status_display().lower()
+        messages.success(
+            request, f"{placement.places} place{'s' if placement.places != 1 else ''} on "
+                     f"“{placement.training_offer.title}” {status}.")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("web:learning-need", placement.learning_need_id)

@@ -1,12 +1,14 @@
-"""Training-offer pages: the catalogue, a provider's own offers, a new offer, publishing.
+"""Training-offer pages: the catalogue, a provider's own offers and their bookings, a new
+offer, changing one, publishing and withdrawing.
 
-Each view checks access with the same functions as the API and calls the same
-service; a refused rule comes back as an error on the form, never a crash.
+The services decide who may write (``learning.access``); a form page a role may not use
+is a 403 with the service's own sentence, and a refused POST is the service's 403.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.forms.models import model_to_dict
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -54,8 +56,10 @@ def catalogue(request):
 def my_offers(request):
     providers = list(selectors.provider_partners(user=request.user))
     require(bool(providers), "Only learning providers publish training offers.")
-    offers = selectors.provider_offers(providers=providers)
-    return render(request, "web/my_offers.html", {"offers": offers, "providers": providers})
+    offers = list(selectors.provider_offers(providers=providers))
+    booked = any(offer.placements.all() for offer in offers)
+    return render(request, "web/my_offers.html",
+                  {"offers": offers, "providers": providers, "booked": booked})
 
 
 @login_required
@@ -63,13 +67,11 @@ def offer_new(request):
     providers = list(selectors.provider_partners(user=request.user))
     require(bool(providers), "Only learning providers publish training offers.")
     form = TrainingOfferForm(request.POST or None)
-    form.fields["principles"].queryset = selectors.offer_principles()
-    form.fields["principles"].label_from_instance = lambda p: (
-        f"{p.framework.title}: {p.number}. {p.title}"
-    )
+    _principles_field(form)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        offer = attempt(form, lambda: learning_services.offer_create(provider=providers[0], **data))
+        offer = attempt(form, lambda: learning_services.offer_create(
+            actor=request.user, provider=providers[0], **data))
         if offer:
             messages.success(
                 request, f"“{offer.title}” saved as a draft. Publish it when it is ready."
@@ -81,22 +83,47 @@ def offer_new(request):
     )
 
 
+def _principles_field(form) -> None:
+    form.fields["principles"].queryset = selectors.offer_principles()
+    form.fields["principles"].label_from_instance = lambda p: (
+        f"{p.framework.title}: {p.number}. {p.title}"
+    )
+
+
+@login_required
+def offer_edit(request, pk):
+    """Change an offer's details (its provider's people); its status has its own buttons."""
+    offer = get_object_or_404(TrainingOffer.objects.visible_to(request.user), pk=pk)
+    require(learning_access.provides_for(request.user, offer.provider_id),
+            learning_access.OFFER_REFUSED)
+    initial = model_to_dict(offer, fields=TrainingOfferForm.Meta.fields)
+    form = TrainingOfferForm(request.POST or None, initial=initial)
+    _principles_field(form)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        changed = attempt(form, lambda: learning_services.offer_update(
+            actor=request.user, offer=offer, **data))
+        if changed:
+            messages.success(request, f"“{changed.title}” saved.")
+            return redirect("web:my-offers")
+    context = {"form": form, "offer": offer, "provider": offer.provider}
+    return (invalid if request.method == "POST" else render)(
+        request, "web/offer_change.html", context
+    )
+
+
 @login_required
 @require_POST
 def offer_status(request, pk, change):
     if change not in ("publish", "withdraw"):
         raise Http404
     offer = get_object_or_404(TrainingOffer.objects.visible_to(request.user), pk=pk)
-    require(
-        learning_access.provides_for(request.user, offer.provider_id),
-        "Only the provider's own people can change its offers.",
-    )
     write = {
         "publish": learning_services.offer_publish,
         "withdraw": learning_services.offer_withdraw,
     }
-    try:
-        offer = write[change](offer=offer)
+    try:  # the service refuses (403) anyone but the provider's people
+        offer = write[change](actor=request.user, offer=offer)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -430,7 +430,7 @@ class Command(BaseCommand):
                     continue
                 start = self.today + timedelta(days=days)
                 self.offers[title] = learning_services.offer_create(
-                    provider=provider, title=title,
+                    actor=provider_user, provider=provider, title=title,
                     description=f"{title}, delivered by {provider.name} with partners across "
                     "the system.",
                     topics=topics, staff_groups=groups, format=fmt,
@@ -446,12 +446,12 @@ class Command(BaseCommand):
 
         def fund():
             self.stream = learning_services.stream_create(
-                programme=self.programme, name="Better Care Fund workforce development",
+                actor=self.users["manager"], programme=self.programme, name="Better Care Fund workforce development",
                 funder=self.partners[2], amount=Decimal("60000.00"),
                 description="Pooled funding for joint learning across health and social care.",
             )
             learning_services.stream_create(
-                programme=self.programme, name="NHS trust education and training budget",
+                actor=self.users["manager"], programme=self.programme, name="NHS trust education and training budget",
                 funder=self.partners[0], amount=Decimal("25000.00"),
             )
 
@@ -470,11 +470,12 @@ class Command(BaseCommand):
             if met:
                 offer_end = self.today + timedelta(days=OFFERS[4][5] + OFFER_DAYS)
                 step(offer_end + timedelta(days=7), lambda index=index: learning_services
-                     .need_update(need=self.needs[index], status=LearningNeed.Status.MET))
+                     .need_update(actor=self.users["manager"], need=self.needs[index],
+                                  status=LearningNeed.Status.MET))
         for index, status, per_worker in ALLOCATIONS:
             step(self._day(195 - index * 8), lambda index=index, status=status,
                  per_worker=per_worker: learning_services.allocation_create(
-                     stream=self.stream, learning_need=self.needs[index],
+                     actor=self.users["manager"], stream=self.stream, learning_need=self.needs[index],
                      amount=per_worker * self.needs[index].workers_count, status=status))
         self.placements: dict[int, Placement] = {}
         for partner_index, topic, group, workers, days, number in SHARED_NEEDS:
@@ -488,7 +489,7 @@ class Command(BaseCommand):
                     .order_by("pk")[:40])
         gap = gaps[index * 3 % len(gaps)] if gaps else None
         self.needs[index] = learning_services.need_create(
-            programme=self.programme,
+            actor=self.users["manager"], programme=self.programme,
             partner=gap.partner if gap else self.partners[index % len(self.partners)],
             gap=gap, staff_group=group, topic=topic, workers_count=workers,
             needed_by=self.today + timedelta(days=60 + 15 * index),
@@ -514,7 +515,7 @@ class Command(BaseCommand):
                                   principle=principle, status=Gap.Status.OPEN)
                .order_by("pk").first())
         learning_services.need_create(
-            programme=self.programme, partner=partner, gap=gap,
+            actor=self.users["manager"], programme=self.programme, partner=partner, gap=gap,
             principle=None if gap else principle, staff_group=group, topic=topic,
             workers_count=workers, needed_by=self.today + timedelta(days=days),
             notes="Recorded by the partner's workforce lead.",
@@ -525,7 +526,7 @@ class Command(BaseCommand):
             return
         provider = self.partners[8]
         learning_services.offer_create(
-            provider=provider,
+            actor=self.users["provider"], provider=provider,
             principles=[self.principles[n] for n in SHARED_OFFER_PRINCIPLES],
             start_date=self.today + timedelta(days=40),
             end_date=self.today + timedelta(days=100),
