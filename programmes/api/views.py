@@ -14,7 +14,7 @@ from exchange.api import (
 )
 from exchange.tabular import FORMATS
 
-from .. import access, compare, progress, selectors, services, sheets, snapshots
+from .. import compare, progress, selectors, services, sheets, snapshots
 from ..filters import (
     AssessmentFilter,
     ChecklistItemFilter,

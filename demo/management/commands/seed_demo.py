@@ -446,12 +446,14 @@ class Command(BaseCommand):
 
         def fund():
             self.stream = learning_services.stream_create(
-                actor=self.users["manager"], programme=self.programme, name="Better Care Fund workforce development",
+                actor=self.users["manager"], programme=self.programme,
+                name="Better Care Fund workforce development",
                 funder=self.partners[2], amount=Decimal("60000.00"),
                 description="Pooled funding for joint learning across health and social care.",
             )
             learning_services.stream_create(
-                actor=self.users["manager"], programme=self.programme, name="NHS trust education and training budget",
+                actor=self.users["manager"], programme=self.programme,
+                name="NHS trust education and training budget",
                 funder=self.partners[0], amount=Decimal("25000.00"),
             )
 
@@ -475,7 +477,8 @@ class Command(BaseCommand):
         for index, status, per_worker in ALLOCATIONS:
             step(self._day(195 - index * 8), lambda index=index, status=status,
                  per_worker=per_worker: learning_services.allocation_create(
-                     actor=self.users["manager"], stream=self.stream, learning_need=self.needs[index],
+                     actor=self.users["manager"], stream=self.stream,
+                     learning_need=self.needs[index],
                      amount=per_worker * self.needs[index].workers_count, status=status))
         self.placements: dict[int, Placement] = {}
         for partner_index, topic, group, workers, days, number in SHARED_NEEDS:
