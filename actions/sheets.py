@@ -113,6 +113,9 @@ def resolve_user(row, context, *, id_header: str, name_header: str):
     return None
 
 
+IMPORT_REASON = "Changed in a spreadsheet import."
+
+
 class ActionSheet(ProgrammeSheet):
     """Actions from a file: each new row checked with what the whole file needs read
     once, then all of them written together (``services.ActionBatch``). A row with the
@@ -199,6 +202,10 @@ class ActionSheet(ProgrammeSheet):
         warn_left_out(row, "action", checks)
         if not changes:
             return importing.Updated(action, changed=False)
+        if "due_date" in changes and action.due_date is not None:
+            # A moved due date keeps a reason in the history; a spreadsheet row has no
+            # place for one, so the history says where the change came from.
+            changes["due_date_reason"] = IMPORT_REASON
         try:
             action = services.action_update(actor=context["user"], action=action,
                                             version=version, **changes)
