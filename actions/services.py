@@ -39,7 +39,8 @@ def _check_links(action: Action) -> None:
     if partner_id and not programme.partners.filter(pk=partner_id).exists():
         raise DomainError("This partner is not in the programme.", field="owner_partner")
     if action.owner_id:
-        membership = Membership.objects.filter(programme=programme, user_id=action.owner_id).first()
+        membership = (Membership.objects.active()
+                      .filter(programme=programme, user_id=action.owner_id).first())
         if membership is None and not action.owner.is_staff:
             raise DomainError("The owner must be a member of the programme.", field="owner")
         if membership and not action.owner_partner_id and membership.partner_id:
@@ -268,7 +269,7 @@ class ActionBatch:
         self.actions: list[Action] = []
         self._partner_ids = set(programme.partners.values_list("pk", flat=True))
         self._member_partner = dict(
-            Membership.objects.filter(programme=programme).values_list("user_id", "partner_id"))
+            Membership.objects.active().filter(programme=programme).values_list("user_id", "partner_id"))
 
     def add(self, *, status=Action.Status.NOT_STARTED, **fields) -> Action:
         """Check one new action as ``action_create`` would (raising the same errors); it is

@@ -138,7 +138,7 @@ def programme_update(*, programme: Programme, partners=None, **fields) -> Progra
     _save(programme, fields)
     if partners is not None:
         removed = set(programme.partners.values_list("pk", flat=True)) - {p.pk for p in partners}
-        if removed and Membership.objects.filter(programme=programme, partner__in=removed).exists():
+        if removed and Membership.objects.active().filter(programme=programme, partner__in=removed).exists():
             raise Conflict(
                 "A partner with members cannot leave the programme; remove its memberships first.",
                 field="partners",
@@ -524,7 +524,7 @@ def _propose_closure(gap: Gap, *, assessment: Assessment, work: OpenWork) -> Non
         f"{assessment.partner.name} rated {item.code} met in {assessment.cycle.name}, but its "
         f"gap still has {work.describe()}. A programme manager decides whether to close it."
     )
-    managers = Membership.objects.filter(
+    managers = Membership.objects.active().filter(
         programme_id=gap.programme_id, role=Membership.Role.MANAGER
     ).values_list("user_id", flat=True)
     owners = {a.owner_id for a in work.actions if a.owner_id}

@@ -20,15 +20,19 @@ from rest_framework.exceptions import ValidationError
 from actions.sheets import ActionSheet
 from exchange.api import import_upload
 from learning.sheets import LearningNeedSheet
+from people.sheets import InvitationSheet
 from programmes import access
 from programmes.models import Programme
 
 from ..forms import ImportForm
 from .common import require, visible_or_404
 
-SHEETS = {"actions": ActionSheet(), "learning_needs": LearningNeedSheet()}
-NAMES = {"actions": ("action", "actions"), "learning_needs": ("learning need", "learning needs")}
-LIST_PAGES = {"actions": "web:dashboard", "learning_needs": "web:learning-needs"}
+SHEETS = {"actions": ActionSheet(), "learning_needs": LearningNeedSheet(),
+          "memberships": InvitationSheet()}
+NAMES = {"actions": ("action", "actions"), "learning_needs": ("learning need", "learning needs"),
+         "memberships": ("invitation", "invitations")}
+LIST_PAGES = {"actions": "web:dashboard", "learning_needs": "web:learning-needs",
+              "memberships": "web:invitations"}
 PENDING = "pending_import"
 
 
@@ -109,6 +113,7 @@ def _commit(request, programme):
                                 "imported. Upload it again to see why.")
         return redirect("web:import", programme.pk)
     count = len(report.ids)
-    messages.success(request, f"{count} {NAMES[kind][count != 1]} imported "
+    done = "sent" if kind == "memberships" else "imported"
+    messages.success(request, f"{count} {NAMES[kind][count != 1]} {done} "
                               f"from {pending['name']}.")
     return redirect(LIST_PAGES[kind], programme.pk)
