@@ -12,7 +12,8 @@ class InvitationSerializer(BaseModelSerializer):
     partner = VisiblePrimaryKeyRelatedField(queryset=Partner.objects.all(), required=False,
                                             allow_null=True)
     status = serializers.CharField(source="effective_status", read_only=True)
-    email = serializers.EmailField(max_length=254)
+    email = serializers.EmailField(max_length=254, error_messages={
+        "invalid": "Enter an e-mail address in the right form, like name@example.org."})
     role = serializers.ChoiceField(choices=Membership.Role.choices)
 
     class Meta:
