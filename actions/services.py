@@ -269,7 +269,8 @@ class ActionBatch:
         self.actions: list[Action] = []
         self._partner_ids = set(programme.partners.values_list("pk", flat=True))
         self._member_partner = dict(
-            Membership.objects.active().filter(programme=programme).values_list("user_id", "partner_id"))
+            Membership.objects.active().filter(programme=programme)
+            .values_list("user_id", "partner_id"))
 
     def add(self, *, status=Action.Status.NOT_STARTED, **fields) -> Action:
         """Check one new action as ``action_create`` would (raising the same errors); it is

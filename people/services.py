@@ -88,6 +88,9 @@ def _check_role(programme: Programme, role: str, partner: Partner | None) -> Par
                               "partner: choose the partner.", field="partner")
         if not programme.partners.filter(pk=partner.pk).exists():
             raise DomainError("This partner is not in the programme.", field="partner")
+        if role == Role.LEARNING_PROVIDER and not partner.provides_learning:
+            raise DomainError("This partner does not provide learning: a learning provider "
+                              "must belong to one that does.", field="partner")
         return partner
     if partner is not None:
         raise DomainError("Programme managers and reviewers do not belong to a partner: "
@@ -163,7 +166,8 @@ def invitation_revoke(*, actor, invitation: Invitation) -> Invitation:
         raise InvalidTransition("This invitation is already withdrawn.")
     invitation.status = Invitation.Status.REVOKED
     invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["status", "revoked_at"])
+    invitation.revoked_by = actor
+    invitation.save(update_fields=["status", "revoked_at", "revoked_by"])
     return invitation
 
 
@@ -232,7 +236,11 @@ def _join(invitation: Invitation, user) -> Membership:
     membership.partner = invitation.partner
     membership.ended_at = None
     membership.ended_by = None
-    membership.full_clean(validate_unique=False)
+    try:
+        membership.full_clean(validate_unique=False)
+    except DjangoValidationError as exc:  # the partner changed since the invitation
+        raise DomainError(" ".join(exc.messages) + " Ask the programme manager who invited "
+                          "you to send a new invitation.") from None
     membership.save()
     invitation.status = Invitation.Status.ACCEPTED
     invitation.accepted_at = timezone.now()

@@ -162,10 +162,6 @@ class Membership(models.Model):
     programme_path = "programme"
     objects = MembershipQuerySet.as_manager()
 
-    @property
-    def is_active(self) -> bool:
-        return self.ended_at is None
-
     class Meta:
         ordering = ["programme_id", "role", "user_id"]
         constraints = [

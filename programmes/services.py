@@ -138,7 +138,8 @@ def programme_update(*, programme: Programme, partners=None, **fields) -> Progra
     _save(programme, fields)
     if partners is not None:
         removed = set(programme.partners.values_list("pk", flat=True)) - {p.pk for p in partners}
-        if removed and Membership.objects.active().filter(programme=programme, partner__in=removed).exists():
+        if removed and Membership.objects.active().filter(
+                programme=programme, partner__in=removed).exists():
             raise Conflict(
                 "A partner with members cannot leave the programme; remove its memberships first.",
                 field="partners",

@@ -1,8 +1,8 @@
 """``/api/v1/invitations/`` and ``POST /api/v1/memberships/{id}/end/`` by role."""
 
 import pytest
-from django.utils import timezone
 from django.core import mail
+from django.utils import timezone
 
 from people.models import Invitation
 from programmes.models import Membership

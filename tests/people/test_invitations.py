@@ -257,3 +257,14 @@ def test_a_partner_outside_the_programme_is_refused(world):
     with pytest.raises(DomainError, match="not in the programme"):
         services.invitation_create(actor=world.manager, programme=world.programme,
                                    email="x@example.org", role="partner_lead", partner=elsewhere)
+
+
+def test_a_learning_provider_must_belong_to_a_partner_that_provides_learning(world):
+    with pytest.raises(DomainError, match="does not provide learning"):
+        services.invitation_create(actor=world.manager, programme=world.programme,
+                                   email="x@example.org", role="learning_provider",
+                                   partner=world.partner_a)
+    invitation = services.invitation_create(
+        actor=world.manager, programme=world.programme, email="x@example.org",
+        role="learning_provider", partner=world.provider)
+    assert invitation.partner == world.provider

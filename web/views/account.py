@@ -36,7 +36,7 @@ class SignInForm(AuthenticationForm):
 class PlainPasswordRules:
     """Django's password validators, their findings in the service's words."""
 
-    def validate_password_for_user(self, user, password_field_name="password2"):
+    def validate_password_for_user(self, user, password_field_name="password2"):  # noqa: S107
         password = self.cleaned_data.get(password_field_name)
         if password:
             for problem in password_problems(password, user):
