@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from actions.models import Action
+from core import integrity
 from core.errors import Conflict, DomainError, InvalidTransition
 from programmes import access as programme_access
 from programmes.models import Membership, Partner, Programme
@@ -118,9 +119,10 @@ def invitation_create(*, actor, programme: Programme, email: str, role: str,
                            field="email")
         waiting.status = Invitation.Status.EXPIRED
         waiting.save(update_fields=["status"])
-    invitation = Invitation.objects.create(
-        programme=programme, email=email, role=role, partner=partner, invited_by=actor,
-        nonce_hash="", expires_at=timezone.now() + VALID_FOR)
+    with integrity.translated():  # another manager invited the same address a moment ago
+        invitation = Invitation.objects.create(
+            programme=programme, email=email, role=role, partner=partner, invited_by=actor,
+            nonce_hash="", expires_at=timezone.now() + VALID_FOR)
     token = _new_link(invitation)
     invitation.sent_at = timezone.now()
     invitation.save(update_fields=["nonce_hash", "expires_at", "sent_at"])
@@ -216,8 +218,8 @@ PROBLEMS = {
 
 def _usable(token: str) -> Invitation:
     check = invitation_from_token(token)
-    if check.problem:
-        raise InvalidTransition(PROBLEMS[check.problem])
+    if check.problem or check.invitation is None:
+        raise InvalidTransition(PROBLEMS[check.problem or "unknown"])
     invitation = _lock(check.invitation)
     if invitation.status != Invitation.Status.PENDING:  # answered a moment ago
         raise InvalidTransition(PROBLEMS.get(invitation.status, PROBLEMS["unknown"]))
@@ -241,7 +243,8 @@ def _join(invitation: Invitation, user) -> Membership:
     except DjangoValidationError as exc:  # the partner changed since the invitation
         raise DomainError(" ".join(exc.messages) + " Ask the programme manager who invited "
                           "you to send a new invitation.") from None
-    membership.save()
+    with integrity.translated():
+        membership.save()
     invitation.status = Invitation.Status.ACCEPTED
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user

@@ -9,7 +9,7 @@ from django.forms.renderers import TemplatesSetting
 from actions.models import Action
 from learning.models import LearningNeed, TrainingOffer
 from notifications.models import NotificationPreference
-from programmes.models import Membership, Rating
+from programmes.models import Membership, Partner, Rating
 
 WIDGET_CLASSES = {
     forms.Textarea: "nhsuk-textarea",
@@ -183,7 +183,8 @@ class InviteForm(Form):
     role = forms.ChoiceField(label="Role", choices=Membership.Role.choices,
                              widget=forms.RadioSelect)
     partner = forms.ModelChoiceField(
-        label="Partner", queryset=None, required=False, empty_label="No partner",
+        label="Partner", queryset=Partner.objects.none(), required=False,
+        empty_label="No partner",
         help_text="Needed for partner leads and learning providers; leave empty for "
                   "programme managers and reviewers.")
 
