@@ -163,3 +163,23 @@ def test_reinviting_an_ended_member_reactivates_the_membership(world, api, sent,
     assert membership.ended_at is None and membership.partner == world.partner_a
     assert Membership.objects.filter(user=world.lead_b).count() == 1
     assert browser.get(f"/programmes/{world.programme.pk}/").status_code == 200
+
+
+def test_an_invitation_past_its_14_days_reads_as_expired_and_filters_so(world, api, sent):
+    import datetime
+
+    import time_machine
+
+    from people import services
+
+    with time_machine.travel(datetime.datetime(2026, 2, 1, 9, tzinfo=datetime.UTC)):
+        sent(lambda: services.invitation_create(
+            actor=world.manager, programme=world.programme, email="old@example.org",
+            role="reviewer"))
+    client = api.as_user(world.manager)
+    row = client.get(f"{URL}{sent.result.pk}/").json()
+    assert row["status"] == "expired"
+    assert client.get(URL, {"status": "expired"}).json()["count"] == 1
+    assert client.get(URL, {"status": "pending"}).json()["count"] == 0
+    # and a resend brings it back to pending with a new expiry
+    assert client.post(f"{URL}{sent.result.pk}/resend/").json()["status"] == "pending"
