@@ -22,7 +22,7 @@ def can_assign(user, programme_id, *, owner_id, owner_partner_id, before=None) -
         if owner_partner_id != mine:
             return False
     if before is None or owner_id != before.owner_id:
-        if owner_id not in (None, user.pk) and not Membership.objects.filter(
+        if owner_id not in (None, user.pk) and not Membership.objects.active().filter(
             programme_id=programme_id, user_id=owner_id, partner_id=mine
         ).exists():
             return False

@@ -39,7 +39,8 @@ def _check_links(action: Action) -> None:
     if partner_id and not programme.partners.filter(pk=partner_id).exists():
         raise DomainError("This partner is not in the programme.", field="owner_partner")
     if action.owner_id:
-        membership = Membership.objects.filter(programme=programme, user_id=action.owner_id).first()
+        membership = (Membership.objects.active()
+                      .filter(programme=programme, user_id=action.owner_id).first())
         _check_owner(action.owner, membership.role if membership else None)
         if membership and not action.owner_partner_id and membership.partner_id:
             action.owner_partner_id = membership.partner_id
@@ -327,7 +328,7 @@ class ActionBatch:
         self.actor = actor
         self.actions: list[Action] = []
         self._partner_ids = set(programme.partners.values_list("pk", flat=True))
-        members = Membership.objects.filter(programme=programme)
+        members = Membership.objects.active().filter(programme=programme)
         self._member_partner = dict(members.values_list("user_id", "partner_id"))
         self._member_role = dict(members.values_list("user_id", "role"))
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "programmes",
     "actions",
     "learning",
+    "people",
     "reports",
     "web",
 ]

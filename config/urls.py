@@ -9,6 +9,8 @@ from actions.api.urls import router as actions_router
 from actions.api.views import CalendarFeedView, calendar_feed
 from learning.api.urls import router as learning_router
 from notifications.api.urls import router as notifications_router
+from people.api.urls import router as people_router
+from people.api.urls import urlpatterns as people_urls
 from programmes.api.urls import router as programmes_router
 from reports.api.urls import urlpatterns as reports_urls
 
@@ -24,6 +26,8 @@ api_urls = [
     *actions_router.urls,
     *learning_router.urls,
     *notifications_router.urls,
+    *people_router.urls,
+    *people_urls,
     *reports_urls,
 ]
 

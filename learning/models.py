@@ -86,7 +86,7 @@ class TrainingOfferQuerySet(models.QuerySet):
         from programmes.models import Membership
 
         # Uncorrelated IN subqueries under the OR (see programmes/querysets.py).
-        own = Membership.objects.filter(
+        own = Membership.objects.active().filter(
             user_id=user.pk, role=Membership.Role.LEARNING_PROVIDER
         ).values("partner_id")
         managed = partner_ids_of_programmes_of(user, role=Membership.Role.MANAGER)

@@ -16,7 +16,7 @@ def memberships_of(user) -> dict[int, Membership]:
     """The user's memberships by programme id, loaded once per user object (one query)."""
     cached = getattr(user, "_tracker_memberships", None)
     if cached is None:
-        cached = {m.programme_id: m for m in Membership.objects.filter(user_id=user.pk)}
+        cached = {m.programme_id: m for m in Membership.objects.active().filter(user_id=user.pk)}
         user._tracker_memberships = cached
     return cached
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from .querysets import PartnerQuerySet, ProgrammeScopedQuerySet
+from .querysets import MembershipQuerySet, PartnerQuerySet, ProgrammeScopedQuerySet
 
 
 class Framework(models.Model):
@@ -151,9 +151,16 @@ class Membership(models.Model):
         Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # An ended membership is kept (the person's history stays) but gives no access:
+    # every "is a member" rule reads only rows with no ``ended_at``.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
 
     programme_path = "programme"
-    objects = ProgrammeScopedQuerySet.as_manager()
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["programme_id", "role", "user_id"]

@@ -23,7 +23,8 @@ def member_programme_ids(user, **membership):
     ``role=...``), as a subquery."""
     from .models import Membership
 
-    return Membership.objects.filter(user_id=user.pk, **membership).values("programme_id")
+    return Membership.objects.active().filter(user_id=user.pk, **membership).values(
+        "programme_id")
 
 
 def partner_ids_of_programmes_of(user, **membership):
@@ -51,7 +52,7 @@ def belongs(user_ref: str, programme_ref: str) -> Exists:
     return Exists(
         Membership.objects.filter(
             user_id=OuterRef(user_ref), programme_id=OuterRef(programme_ref),
-            user__is_active=True,
+            user__is_active=True, ended_at__isnull=True,
         )
     )
 
@@ -93,3 +94,9 @@ class PartnerQuerySet(models.QuerySet):
         return self.filter(
             Q(pk__in=partner_ids_of_programmes_of(user)) | ~Q(pk__in=partner_ids_in_a_programme())
         )
+
+
+class MembershipQuerySet(ProgrammeScopedQuerySet):
+    def active(self):
+        """Memberships that have not ended: only these give a role in a programme."""
+        return self.filter(ended_at__isnull=True)

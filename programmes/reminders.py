@@ -59,7 +59,7 @@ def due_assessment_reminders(
             cycle=cycle, status=Assessment.Status.SUBMITTED
         ).values("partner_id")
         leads = (
-            Membership.objects.filter(
+            Membership.objects.active().filter(
                 programme=cycle.programme, role=Membership.Role.PARTNER_LEAD,
                 user__is_active=True,
             )
@@ -89,7 +89,7 @@ def members_among(pairs: set[tuple[int, int]], programme_of: dict[int, int]
     """Of (person, subject id) pairs, those whose person belongs to the subject's programme
     (``programme_of``: subject id to programme id; a subject not in it is gone)."""
     memberships = set(
-        Membership.objects.filter(
+        Membership.objects.active().filter(
             user_id__in={person for person, _ in pairs},
             programme_id__in=set(programme_of.values()),
         ).values_list("user_id", "programme_id")

@@ -204,7 +204,7 @@ def _partner_work_in(programme: Programme, partner: Partner) -> list[str]:
     counts = [
         ("assessment", Assessment.objects.filter(cycle__programme=programme, partner=partner)),
         ("gap", Gap.objects.filter(programme=programme, partner=partner)),
-        ("member", Membership.objects.filter(programme=programme, partner=partner)),
+        ("member", Membership.objects.active().filter(programme=programme, partner=partner)),
     ]
     for name, queryset in counts:
         n = queryset.count()
@@ -636,7 +636,7 @@ def _propose_closure(gap: Gap, *, assessment: Assessment, work: OpenWork) -> Non
         f"{assessment.partner.name} rated {item.code} met in {assessment.cycle.name}, but its "
         f"gap still has {work.describe()}. A programme manager decides whether to close it."
     )
-    managers = Membership.objects.filter(
+    managers = Membership.objects.active().filter(
         programme_id=gap.programme_id, role=Membership.Role.MANAGER
     ).values_list("user_id", flat=True)
     owners = {a.owner_id for a in work.actions if a.owner_id}

@@ -373,6 +373,14 @@ class Scene:
                                                    learning_need=self.need)
 
     @functools.cached_property
+    def invitation(self):
+        from people import services as people_services
+
+        return people_services.invitation_create(
+            actor=self.world.manager, programme=self.world.programme,
+            email="invited@example.org", role="reviewer")
+
+    @functools.cached_property
     def notification(self):
         """One for the manager (each user sees only their own)."""
         from notifications.models import Notification
@@ -402,6 +410,7 @@ TARGETS = {
     "funding-streams": lambda s: s.stream,
     "funding-allocations": lambda s: s.allocation,
     "notifications": lambda s: s.notification,
+    "invitations": lambda s: s.invitation,
     # Read-only reference data: only the 405 is checked, any object will do.
     "frameworks": lambda s: s.world.framework,
     "principles": lambda s: s.world.principles[0],
@@ -415,6 +424,7 @@ FRESH = {
     "responses": lambda s: {"checklist_item": s.world.items[3].pk},
     "gaps": lambda s: {"checklist_item": s.world.items[3].pk},
     "memberships": lambda s: {"user": f.UserFactory(username="newcomer").pk},
+    "invitations": lambda s: {"email": "someone.else@example.org"},
 }
 
 # Who writes to a collection: the programme's manager, unless only someone else may.

@@ -12,5 +12,6 @@ def tracker(request):
             recipient=user, read_at__isnull=True
         ).count(),
         "provides_learning": user.is_staff
-        or Membership.objects.filter(user=user, role=Membership.Role.LEARNING_PROVIDER).exists(),
+        or Membership.objects.active()
+        .filter(user=user, role=Membership.Role.LEARNING_PROVIDER).exists(),
     }

@@ -152,7 +152,7 @@ def owner_choices(field, programme) -> None:
     """The people who may own the programme's actions (its managers and partner leads),
     each shown as "Name (Organisation, role)", read in one query."""
     memberships = (
-        Membership.objects.filter(programme=programme, role__in=OWNER_ROLES)
+        Membership.objects.active().filter(programme=programme, role__in=OWNER_ROLES)
         .select_related("user", "partner").order_by("user__first_name", "user__username")
     )
     labels = {}
@@ -366,7 +366,8 @@ class PreferenceForm(ModelForm):
 
 class ImportForm(Form):
     KINDS = [("actions", "Actions"), ("learning_needs", "Learning needs"),
-             ("partners", "Partners")]
+             ("partners", "Partners"),
+             ("memberships", "People to invite (columns Email, Role and Partner)")]
 
     kind = forms.ChoiceField(choices=KINDS, label="What are you importing?",
                              widget=forms.RadioSelect)
@@ -382,3 +383,55 @@ class ImportForm(Form):
             "required": "Choose a CSV or Excel file to import",
             "empty": "The chosen file is empty",
         })
+
+
+# People: invitations and accepting them ---------------------------------------
+
+
+class InviteForm(Form):
+    email = forms.EmailField(label="E-mail address", max_length=254,
+                             error_messages={"invalid": "Enter an e-mail address in the right "
+                                                        "form, like name@example.org"})
+    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices,
+                             widget=forms.RadioSelect)
+    partner = forms.ModelChoiceField(
+        label="Partner", queryset=Partner.objects.none(), required=False,
+        empty_label="No partner",
+        help_text="Needed for partner leads and learning providers; leave empty for "
+                  "programme managers and reviewers.")
+
+    def __init__(self, *args, programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = programme.partners.order_by("name")
+        self.fields["partner"].error_messages["invalid_choice"] = (
+            "Choose one of the programme's partners")
+        self.fields["email"].widget.attrs["autocomplete"] = "off"
+
+
+class AcceptInvitationForm(Form):
+    """A new account from an invitation: a name and a password (Django's validators)."""
+
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150)
+    password1 = forms.CharField(
+        label="Choose a password", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters. Not only numbers, not a common password and not "
+                  "like your name or e-mail address. A few words strung together are easy "
+                  "to remember and hard to guess.")
+    password2 = forms.CharField(
+        label="Type the password again", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].error_messages["required"] = "Choose a password"
+        self.fields["password2"].error_messages["required"] = "Type the password again"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and \
+                data["password1"] != data["password2"]:
+            self.add_error("password2", "The passwords do not match. Type the same "
+                                        "password twice.")
+        return data

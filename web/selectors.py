@@ -118,7 +118,8 @@ def provider_partners(*, user) -> QuerySet:
     if user.is_staff:
         return Partner.objects.filter(provides_learning=True)
     return Partner.objects.filter(
-        pk__in=Membership.objects.filter(user=user, role="learning_provider").values("partner_id")
+        pk__in=Membership.objects.active()
+        .filter(user=user, role="learning_provider").values("partner_id")
     )
 
 

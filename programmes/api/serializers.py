@@ -74,8 +74,9 @@ class MembershipSerializer(BaseModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "programme", "user", "username", "role", "partner", "created_at"]
-        read_only_fields = ["created_at"]
+        fields = ["id", "programme", "user", "username", "role", "partner", "created_at",
+                  "ended_at", "ended_by"]
+        read_only_fields = ["created_at", "ended_at", "ended_by"]
 
 
 class CycleSerializer(BaseModelSerializer):

@@ -7,6 +7,7 @@ The reminder run is checked on both ways of writing a batch: the portable
 """
 
 import datetime
+import inspect
 from urllib.parse import urlsplit
 
 import pytest
@@ -56,10 +57,33 @@ def two_programmes(world):
     return world, other, work
 
 
+def pytest_generate_tests(metafunc):
+    """Each test in which someone leaves runs both ways of leaving: the membership
+    deleted, and the membership ended (kept, with ``ended_at``)."""
+    if "_leave(" in inspect.getsource(metafunc.function):
+        metafunc.parametrize("leaving", ["removed", "ended"], indirect=True)
+
+
+HOW = {"way": "removed"}
+
+
+@pytest.fixture(autouse=True)
+def leaving(request):
+    HOW["way"] = getattr(request, "param", "removed")
+    yield HOW["way"]
+    HOW["way"] = "removed"
+
+
 def _leave(api, world, programme, user):
-    """The manager removes the person from the programme, through the API."""
+    """The manager removes the person from the programme, or ends their membership,
+    through the API."""
     membership = Membership.objects.get(programme=programme, user=user)
-    answer = api.as_user(world.manager).delete(f"/api/v1/memberships/{membership.pk}/")
+    manager = api.as_user(world.manager)
+    if HOW["way"] == "ended":
+        answer = manager.post(f"/api/v1/memberships/{membership.pk}/end/")
+        assert answer.status_code == 200, answer.content
+        return
+    answer = manager.delete(f"/api/v1/memberships/{membership.pk}/")
     assert answer.status_code == 204, answer.content
 
 

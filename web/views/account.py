@@ -5,7 +5,12 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -13,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.models import ApiToken, SignedInSession
+from people.services import password_problems
 
 PASSWORD_HINT = (
     "At least 8 characters. Not only numbers, not a common password and not like your "
@@ -27,7 +33,17 @@ class SignInForm(AuthenticationForm):
     }
 
 
-class ChangePasswordForm(PasswordChangeForm):
+class PlainPasswordRules:
+    """Django's password validators, their findings in the service's words."""
+
+    def validate_password_for_user(self, user, password_field_name="password2"):  # noqa: S107
+        password = self.cleaned_data.get(password_field_name)
+        if password:
+            for problem in password_problems(password, user):
+                self.add_error(password_field_name, problem)
+
+
+class ChangePasswordForm(PlainPasswordRules, PasswordChangeForm):
     error_messages = {
         "password_incorrect": "Your current password is not right. Enter the password you "
                               "signed in with.",
@@ -54,6 +70,64 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
     extra_context = {"idle_minutes": _idle_minutes,
                      "failure_limit": lambda: settings.AXES_FAILURE_LIMIT}
+
+
+class ResetRequestForm(PasswordResetForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["email"]
+        field.label = "E-mail address"
+        field.help_text = "The address your invitation was sent to."
+        field.error_messages.update({
+            "required": "Enter your e-mail address",
+            "invalid": "Enter an e-mail address in the right form, like name@example.org",
+        })
+
+
+class NewPasswordForm(PlainPasswordRules, SetPasswordForm):
+    error_messages = {
+        "password_mismatch": "The new passwords do not match. Type the same new password twice.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "New password"
+        self.fields["new_password1"].help_text = PASSWORD_HINT
+        self.fields["new_password2"].label = "Type the new password again"
+        self.fields["new_password2"].help_text = ""
+        self.fields["new_password1"].error_messages["required"] = "Enter a new password"
+        self.fields["new_password2"].error_messages["required"] = "Type the new password again"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset: an e-mail with a link to set a new password. The page
+    says the same whether or not the address has an account."""
+
+    template_name = "web/password_reset_form.html"
+    form_class = ResetRequestForm
+    email_template_name = "web/email/password_reset.txt"
+    subject_template_name = "web/email/password_reset_subject.txt"
+    success_url = reverse_lazy("web:password-reset-sent")
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    template_name = "web/password_reset_sent.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "web/password_reset_confirm.html"
+    form_class = NewPasswordForm
+    success_url = reverse_lazy("web:password-reset-complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # A new password ends every session and API token made with the old one.
+        services.password_changed(user=form.user, current_session_key=None)
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "web/password_reset_complete.html"
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

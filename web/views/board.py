@@ -39,9 +39,9 @@ BULK_REFUSED = "Only the programme's managers can change actions in bulk."
 def _members(programme, *, owners_only=False) -> list[tuple[int, str]]:
     """(user id, "Name – Organisation, role") of the programme's people, read in one query."""
     memberships = Membership.objects.filter(programme=programme)
-    if owners_only:
+    if owners_only:  # the people an action can be given to: no one who has left
         memberships = memberships.filter(
-            role__in=[access.Role.MANAGER, access.Role.PARTNER_LEAD])
+            role__in=[access.Role.MANAGER, access.Role.PARTNER_LEAD], ended_at__isnull=True)
     rows = memberships.select_related("user", "partner").order_by(
         "user__first_name", "user__last_name", "user__username")
     roles = dict(Membership.Role.choices)
@@ -49,7 +49,9 @@ def _members(programme, *, owners_only=False) -> list[tuple[int, str]]:
     for m in rows:
         name = m.user.get_full_name() or m.user.username
         where = f"{m.partner.name}, " if m.partner is not None else ""
-        pairs.append((m.user_id, f"{name} – {where}{roles.get(m.role, m.role).lower()}"))
+        left = " (left)" if m.ended_at is not None else ""
+        pairs.append((m.user_id,
+                      f"{name} – {where}{roles.get(m.role, m.role).lower()}{left}"))
     return pairs
 
 

@@ -23,6 +23,7 @@ from actions.sheets import ActionSheet
 from exchange import tabular
 from exchange.api import import_upload
 from learning.sheets import LearningNeedSheet
+from people.sheets import InvitationSheet
 from programmes import access
 from programmes.models import Programme
 from programmes.sheets import PartnerSheet
@@ -31,11 +32,11 @@ from ..forms import ImportForm
 from .common import download, require, visible_or_404
 
 SHEETS = {"actions": ActionSheet(), "learning_needs": LearningNeedSheet(),
-          "partners": PartnerSheet()}
+          "partners": PartnerSheet(), "memberships": InvitationSheet()}
 NAMES = {"actions": ("action", "actions"), "learning_needs": ("learning need", "learning needs"),
-         "partners": ("partner", "partners")}
+         "partners": ("partner", "partners"), "memberships": ("invitation", "invitations")}
 LIST_PAGES = {"actions": "web:action-board", "learning_needs": "web:learning-needs",
-              "partners": "web:partners"}
+              "partners": "web:partners", "memberships": "web:invitations"}
 # What the rows of a file do, before and after the import: new records, records of the
 # programme the rows change, and rows that change nothing.
 OUTCOMES = {
@@ -156,6 +157,7 @@ def _commit(request, programme):
     count = len(report.ids)
     what = outcomes(kind, report, done=True)
     detail = f": {', '.join(what)}" if report.updated or report.unchanged else ""
-    messages.success(request, f"{count} {NAMES[kind][count != 1]} imported "
+    done = "sent" if kind == "memberships" else "imported"
+    messages.success(request, f"{count} {NAMES[kind][count != 1]} {done} "
                               f"from {pending['name']}{detail}.")
     return redirect(LIST_PAGES[kind], programme.pk)
