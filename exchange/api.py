@@ -22,7 +22,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -54,9 +53,9 @@ def file_response(fmt: str, columns: list[tabular.Column], rows, *, name: str, c
     else:
         limit = settings.EXPORT_XLSX_MAX_ROWS
         if count is not None and count() > limit:
-            raise ValidationError({"format": [
+            raise importing.FileRefused(
                 f"An XLSX file holds up to {limit} rows here; narrow the list with filters "
-                "or export it as CSV."]})
+                "or export it as CSV.", field="format")
         response = FileResponse(
             tabular.xlsx_file(columns, rows, title=name), as_attachment=True, filename=filename,
             content_type=tabular.CONTENT_TYPES[fmt],
@@ -69,7 +68,7 @@ def import_upload(sheet, *, user, programme_id: int, upload, dry_run: bool) -> i
     """Check (and unless ``dry_run``, write) every row of an uploaded file with ``sheet``.
 
     The one import path of the API and the pages. A file that cannot be read, lacks a
-    required column or has no rows is a ``ValidationError`` on ``file``; the sheet's
+    required column or has no rows is an ``importing.FileRefused`` on ``file``; the sheet's
     ``prepare`` refuses a programme the user cannot see (``programme``) or may not
     import into (``PermissionDenied``).
     """
@@ -78,15 +77,15 @@ def import_upload(sheet, *, user, programme_id: int, upload, dry_run: bool) -> i
         table = tabular.read_table(
             upload, max_rows=settings.IMPORT_MAX_ROWS, max_bytes=settings.IMPORT_MAX_BYTES)
     except tabular.BadFile as exc:
-        raise ValidationError({"file": [str(exc)]}) from None
+        raise importing.FileRefused(str(exc), field="file") from None
     missing = [h for h in sheet.required_headers if tabular._norm(h) not in
                {tabular._norm(x) for x in table.headers}]
     if missing:
-        raise ValidationError({"file": [
+        raise importing.FileRefused(
             "The file has no column " + ", ".join(f"\u201c{h}\u201d" for h in missing)
-            + ". Start from an export of this list to get the columns right."]})
+            + ". Start from an export of this list to get the columns right.", field="file")
     if not table.rows:
-        raise ValidationError({"file": ["The file has headers but no rows."]})
+        raise importing.FileRefused("The file has headers but no rows.", field="file")
     if hasattr(sheet, "write_rows"):
         # The sheet checks each row with what the whole file needs, read once, and writes
         # all rows together (exchange.importing explains the two ways).
@@ -99,7 +98,7 @@ def import_upload(sheet, *, user, programme_id: int, upload, dry_run: bool) -> i
         return importing.run(table, handle, dry_run=dry_run, expected=sheet.errors,
                              field_headers=sheet.field_headers, write=write)
     except importing.WriteRefused as exc:
-        raise ValidationError({"file": [str(exc)]}) from None
+        raise importing.FileRefused(str(exc), field="file") from None
 
 
 # Mixins keep their notes in comments: a docstring would become the API description of
@@ -178,8 +177,11 @@ class ImportReportSerializer(serializers.Serializer):
 
 
 class ImportRequestErrorsSerializer(serializers.Serializer):
-    """A 400 before any row is read: a message per field of the request."""
+    """A 400 before any row is read: a message per field of the request (and, for a file
+    refused as a whole, the same sentence as ``detail``)."""
 
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
     file = serializers.ListField(child=serializers.CharField(), required=False)
     programme = serializers.ListField(child=serializers.CharField(), required=False)
     dry_run = serializers.ListField(child=serializers.CharField(), required=False)

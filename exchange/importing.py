@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from core import integrity
+from core.errors import DomainError
 
 from . import tabular
 
@@ -38,6 +39,14 @@ class Problem:
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "message": self.message}
+
+
+class FileRefused(DomainError):
+    """The file as a whole cannot be imported or made (it cannot be read, lacks a column,
+    has no rows, or is too long for XLSX); the message says what to do, on ``field``."""
+
+    status_code = 400
+    code = "invalid"
 
 
 class RowInvalid(Exception):

@@ -4,7 +4,6 @@ imports of a programme's partner list and memberships (``exchange`` does the fil
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from rest_framework.exceptions import ValidationError
 
 from core.errors import DomainError
 from exchange import importing, tabular
@@ -38,8 +37,8 @@ class ProgrammeSheet:
     def prepare(self, *, user, programme_id):
         programme = Programme.objects.visible_to(user).filter(pk=programme_id).first()
         if programme is None:
-            raise ValidationError(
-                {"programme": ["There is no programme with this id that you can see."]})
+            raise importing.FileRefused("There is no programme with this id that you can see.",
+                                        field="programme")
         access.require(access.can_manage_programme(user, programme.pk),
                        "Only the programme's managers can import into it.")
         return {"programme": programme, "user": user,

@@ -4,10 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
-from rest_framework.exceptions import ValidationError
 
 from core.errors import DomainError
-from exchange import tabular
+from exchange import importing, tabular
 from exchange.api import file_response
 from programmes import access
 from programmes.models import Principle
@@ -80,9 +79,8 @@ def download(fmt: str, *, columns, rows, name: str, count=None):
     too large to build is a 400 page that says to filter or take CSV."""
     try:
         return file_response(fmt, columns, rows, name=name, count=count)
-    except ValidationError as exc:
-        messages = [str(m) for values in exc.detail.values() for m in values]
-        return HttpResponse(" ".join(messages), status=400,
+    except importing.FileRefused as exc:
+        return HttpResponse(exc.message, status=400,
                             content_type="text/plain; charset=utf-8")
 
 

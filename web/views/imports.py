@@ -17,10 +17,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from rest_framework.exceptions import ValidationError
 
 from actions.sheets import ActionSheet
-from exchange import tabular
+from exchange import importing, tabular
 from exchange.api import import_upload
 from learning.sheets import LearningNeedSheet
 from people.sheets import InvitationSheet
@@ -76,11 +75,8 @@ def outcomes(kind: str, report, *, done: bool) -> list[str]:
             for phrase, n in zip(phrases, counts, strict=True) if n]
 
 
-def _errors_on(form, exc: ValidationError) -> None:
-    detail = exc.detail if isinstance(exc.detail, dict) else {None: exc.detail}
-    for name, errors in detail.items():
-        for error in errors if isinstance(errors, list) else [errors]:
-            form.add_error("file" if name == "file" else None, str(error))
+def _errors_on(form, exc: importing.FileRefused) -> None:
+    form.add_error("file" if exc.field == "file" else None, exc.message)
 
 
 @login_required
@@ -99,7 +95,7 @@ def import_file(request, pk):
         data = upload.read(settings.IMPORT_MAX_BYTES + 1)
         try:
             report = _run(request, programme, kind, _Upload(data, upload.name), dry_run=True)
-        except ValidationError as exc:
+        except importing.FileRefused as exc:
             _errors_on(form, exc)
         else:
             token = secrets.token_urlsafe(16)
@@ -146,7 +142,7 @@ def _commit(request, programme):
     upload = _Upload(base64.b64decode(pending["data"]), pending["name"])
     try:
         report = _run(request, programme, kind, upload, dry_run=False)
-    except (ValidationError, PermissionDenied):
+    except (importing.FileRefused, PermissionDenied):
         report = None
     del request.session[PENDING]
     if report is None or not report.committed:
