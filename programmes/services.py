@@ -294,9 +294,14 @@ def cycle_open_now(cycles, today=None) -> AssessmentCycle | None:
 # Assessments and responses ------------------------------------------------
 
 
+SUBMITTED_UNCHANGED = "This assessment has been submitted and can no longer change."
+OPEN_WORK_UNDECIDED = ("Say what becomes of the gap's open actions: done, cancelled or kept "
+                       "open.")
+
+
 def _require_draft(assessment: Assessment) -> None:
     if assessment.status != Assessment.Status.DRAFT:
-        raise InvalidTransition("This assessment has been submitted and can no longer change.")
+        raise InvalidTransition(SUBMITTED_UNCHANGED)
 
 
 def _require_cycle_not_closed(cycle_id: int) -> AssessmentCycle:
@@ -799,10 +804,7 @@ def _action_outcomes(gap: Gap, actions) -> dict[int, str]:
     )
     if actions is None:
         if open_ids and gap.status == Gap.Status.CLOSURE_PROPOSED:
-            raise DomainError(
-                "Say what becomes of the gap's open actions: done, cancelled or kept open.",
-                field="actions",
-            )
+            raise DomainError(OPEN_WORK_UNDECIDED, field="actions")
         return dict.fromkeys(open_ids, "kept")
     if isinstance(actions, str):
         if actions not in ACTION_OUTCOMES:

@@ -72,12 +72,14 @@ def gap_decide(request, pk):
     errors = []
     try:
         if decision == "close":
+            # Only the choices made: none is the API's "no actions" (the same sentence).
             outcomes = {
-                a.pk: request.POST.get(f"action-{a.pk}", "")
+                a.pk: request.POST[f"action-{a.pk}"]
                 for a in programme_services.gap_open_work(gap).actions
+                if request.POST.get(f"action-{a.pk}")
             }
             programme_services.gap_close(actor=request.user, gap=gap, note=note,
-                                         actions=outcomes)
+                                         actions=outcomes or None)
             messages.success(request, "The gap is closed.")
         elif decision == "keep_open":
             programme_services.gap_keep_open(actor=request.user, gap=gap, note=note)
