@@ -20,11 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from accounts import services as accounts
 from actions import services as action_services
 from core import errors
 from learning import access as learning_access
 from learning import services as learning_services
 from learning.models import OFFER_DATES_OUT_OF_ORDER
+from notifications import services as notifications
 from programmes import services as programme_services
 from programmes.models import Gap
 
@@ -241,9 +243,67 @@ REFUSALS = {
         lambda c, s, o: c.post(reverse("web:allocation-status",
                                        args=[s.stream.allocations.get().pk, "commit"])),
         api_status=403),
+    "GAP_STATUS_REFUSED": Refusal(
+        PermissionDenied, "lead_a", _nothing,
+        lambda s, o: programme_services.GAP_STATUS_REFUSED,
+        lambda c, s, o: c.post(f"/api/v1/gaps/{s.gap.pk}/close/", {"reason": "Done"},
+                               format="json"),
+        lambda c, s, o: c.post(reverse("web:gap-close", args=[s.gap.pk]), {"reason": "Done"}),
+        api_status=403),
+    "GAP_STATUS_REFUSED, deciding a proposed closure": Refusal(
+        PermissionDenied, "lead_a", _proposed_gap,
+        lambda s, o: programme_services.GAP_STATUS_REFUSED,
+        lambda c, s, o: c.post(f"/api/v1/gaps/{s.gap.pk}/close/", {"actions": "done"},
+                               format="json"),
+        lambda c, s, o: c.post(reverse("web:gap-decide", args=[s.gap.pk]),
+                               {"decision": "close", f"action-{s.action.pk}": "done"}),
+        api_status=403),
+    "GAP_DECISION_REFUSED": Refusal(
+        PermissionDenied, "lead_a", _proposed_gap,
+        lambda s, o: programme_services.GAP_DECISION_REFUSED,
+        lambda c, s, o: c.post(f"/api/v1/gaps/{s.gap.pk}/keep-open/", {}, format="json"),
+        lambda c, s, o: c.post(reverse("web:gap-decide", args=[s.gap.pk]),
+                               {"decision": "keep_open"}),
+        api_status=403),
+    "CREATE_REFUSED": Refusal(
+        PermissionDenied, "reviewer", _nothing, lambda s, o: action_services.CREATE_REFUSED,
+        lambda c, s, o: c.post("/api/v1/actions/", {
+            "programme": s.world.programme.pk, "gap": s.gap.pk, "title": "Run it"},
+            format="json"),
+        lambda c, s, o: c.post(reverse("web:action-new", args=[s.gap.pk]),
+                               {"title": "Run it", "priority": "medium"}),
+        api_status=403),
+    "HAND_OVER_REFUSED": Refusal(
+        PermissionDenied, "lead_a", _nothing, lambda s, o: action_services.HAND_OVER_REFUSED,
+        lambda c, s, o: c.post("/api/v1/actions/", {
+            "programme": s.world.programme.pk, "gap": s.gap.pk, "title": "Run it",
+            "owner": s.world.lead_b.pk}, format="json"),
+        lambda c, s, o: c.post(reverse("web:action-new", args=[s.gap.pk]), {
+            "title": "Run it", "owner": s.world.lead_b.pk, "priority": "medium"}),
+        api_status=403),
+    "CHANGE_REFUSED": Refusal(
+        PermissionDenied, "lead_b", _nothing, lambda s, o: action_services.CHANGE_REFUSED,
+        lambda c, s, o: c.patch(f"/api/v1/actions/{s.action.pk}/", {"title": "Ours"},
+                                format="json"),
+        lambda c, s, o: c.post(reverse("web:action-edit", args=[s.action.pk]), {
+            "title": "Ours", "priority": "medium"}),
+        api_status=403),
+    "BULK_REFUSED": Refusal(
+        PermissionDenied, "lead_a", _nothing, lambda s, o: action_services.BULK_REFUSED,
+        lambda c, s, o: c.post("/api/v1/actions/bulk/", {
+            "ids": [s.action.pk], "status": "done"}, format="json"),
+        lambda c, s, o: c.post(reverse("web:action-board-bulk", args=[s.world.programme.pk]),
+                               {"ids": [s.action.pk], "status": "done"}),
+        api_status=403),
 }
 
 # Refusals the walk leaves out, and why.
+NOT_MET_ON_A_PAGE_OR_THE_API = {
+    "accounts.SIGNED_IN_REFUSED": "pages ask to sign in and the API answers 401 first",
+    "notifications.SIGNED_IN_REFUSED": "likewise",
+    "notifications.OWN_NOTIFICATIONS_REFUSED": "another's notification is not found (404) "
+                                               "on both",
+}
 NOT_ON_A_PAGE = {
     errors.PreconditionFailed: "only the API sends If-Match; a page sends the version, "
                                "which is the stale copy walked above",
@@ -257,8 +317,15 @@ def test_the_walk_covers_every_domain_error_and_every_role_sentence():
     walked = {r.error for r in REFUSALS.values()}
     # Then each is walked, or said why not
     assert domain_errors - walked - set(NOT_ON_A_PAGE) == set()
-    sentences = {name for name in vars(learning_access) if name.endswith("_REFUSED")}
-    assert sentences <= set(REFUSALS)
+    sentences = {
+        f"{module.__name__.split('.')[0]}.{name}"
+        for module in (learning_access, action_services, programme_services, accounts,
+                       notifications)
+        for name in vars(module) if name.endswith("_REFUSED")
+    }
+    walked_sentences = {f"{app}.{name}" for name in REFUSALS for app in
+                        ("learning", "actions", "programmes")}
+    assert sentences - walked_sentences - set(NOT_MET_ON_A_PAGE_OR_THE_API) == set()
 
 
 @pytest.mark.parametrize("name", list(REFUSALS))
