@@ -76,7 +76,7 @@ class TokenView(APIView):
             if getattr(request, "axes_locked_out", False):
                 return lockout_response(request, credentials=credentials)
             raise ValidationError({"non_field_errors": [WRONG_DETAILS]})
-        token, key = services.token_issue(user=user)
+        token, key = services.token_issue(actor=user)
         return Response(TokenSerializer({"token": key, "expires_at": token.expiry}).data)
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Revoked.")})

@@ -1,7 +1,7 @@
 """Issuing and ending API tokens and web sessions.
 
 Each function is the one way the API and the pages make that change. A user ends only
-their own tokens and sessions.
+their own tokens and sessions, and only a signed-in, active user gets or changes any.
 """
 
 import logging
@@ -23,6 +23,15 @@ def _session_store():
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
+SIGNED_IN_REFUSED = "Sign in with an active account to do this."
+
+
+def _require_signed_in(actor) -> None:
+    """The person acting is a real, active account (not anonymous, not switched off)."""
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied(SIGNED_IN_REFUSED)
+
+
 def _end_sessions(keys: list[str]) -> int:
     """Delete these web sessions from the session store; how many still existed."""
     store = _session_store()()
@@ -35,12 +44,14 @@ def _end_sessions(keys: list[str]) -> int:
 
 
 @transaction.atomic
-def token_issue(*, user: AbstractBaseUser) -> tuple[ApiToken, str]:
-    """A new API token for ``user``, and the token itself (only its digest is kept).
+def token_issue(*, actor: AbstractBaseUser) -> tuple[ApiToken, str]:
+    """A new API token for ``actor``, and the token itself (only its digest is kept).
 
     The user's tokens that have expired or that were made before a password change are
     removed at the same time, so the table holds only tokens that still work.
     """
+    _require_signed_in(actor)
+    user = actor
     fingerprint = user.get_session_auth_hash()
     ApiToken.objects.filter(user=user).filter(
         Q(expiry__lte=timezone.now()) | ~Q(password_fingerprint=fingerprint)
@@ -53,6 +64,7 @@ def token_issue(*, user: AbstractBaseUser) -> tuple[ApiToken, str]:
 
 def token_revoke(*, actor: AbstractBaseUser, token: ApiToken) -> None:
     """End one token of ``actor`` (the one a client signed its request with)."""
+    _require_signed_in(actor)
     if token.user_id != actor.pk:
         raise PermissionDenied("A token can only be revoked by its own user.")
     token.delete()
@@ -62,6 +74,7 @@ def token_revoke(*, actor: AbstractBaseUser, token: ApiToken) -> None:
 @transaction.atomic
 def sign_out_everywhere(*, actor: AbstractBaseUser) -> dict[str, int]:
     """End every API token and every web session of ``actor``, this one included."""
+    _require_signed_in(actor)
     tokens, _ = ApiToken.objects.filter(user=actor).delete()
     records = SignedInSession.objects.filter(user=actor)
     sessions = _end_sessions(list(records.values_list("session_key", flat=True)))
@@ -72,14 +85,17 @@ def sign_out_everywhere(*, actor: AbstractBaseUser) -> dict[str, int]:
 
 
 @transaction.atomic
-def password_changed(*, user: AbstractBaseUser, current_session_key: str | None) -> dict[str, int]:
-    """After ``user`` changed their password: end their tokens and their other sessions.
+def password_changed(*, actor: AbstractBaseUser,
+                     current_session_key: str | None) -> dict[str, int]:
+    """After ``actor`` changed their password: end their tokens and their other sessions.
 
     Called by the password-change page once the new password is saved and the current
     session carries the new session hash. Django already refuses the other sessions
     (their hash no longer matches) and a token checks its ``password_fingerprint``; this
     removes them at once, whichever way the password was changed.
     """
+    _require_signed_in(actor)
+    user = actor
     tokens, _ = ApiToken.objects.filter(user=user).delete()
     others = SignedInSession.objects.filter(user=user).exclude(session_key=current_session_key)
     sessions = _end_sessions(list(others.values_list("session_key", flat=True)))
@@ -92,9 +108,11 @@ def password_changed(*, user: AbstractBaseUser, current_session_key: str | None)
     return {"tokens_ended": tokens, "sessions_ended": sessions}
 
 
-def session_record(*, user: AbstractBaseUser, session_key: str) -> None:
-    """Note that ``user`` signed in on this web session; forget their sessions that have
+def session_record(*, actor: AbstractBaseUser, session_key: str) -> None:
+    """Note that ``actor`` signed in on this web session; forget their sessions that have
     passed the absolute lifetime (they cannot be alive any more)."""
+    _require_signed_in(actor)
+    user = actor
     now = timezone.now()
     SignedInSession.objects.filter(
         user=user, signed_in_at__lt=now - settings.SESSION_MAX_AGE).delete()

@@ -34,7 +34,7 @@ def _signed_in(sender, request, user, **kwargs):
     session[LAST_SEEN] = now
     if session.session_key is None:
         session.save()
-    services.session_record(user=user, session_key=session.session_key)
+    services.session_record(actor=user, session_key=session.session_key)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts.sessions.signed_out")

@@ -127,6 +127,8 @@ def _require_assignable(actor, action: Action, before: Action | None = None) -> 
 
 
 CREATE_REFUSED = "Only the programme's managers and partner leads can add actions."
+CHANGE_REFUSED = "You can change actions owned by you or your organisation only."
+BULK_REFUSED = "Only the programme's managers can change actions in bulk."
 
 
 @transaction.atomic
@@ -184,8 +186,7 @@ def action_update(*, actor, action: Action, version=None, if_match=None,
     date needs ``due_date_reason``, kept in the history.
     """
     action = lock_for_update(Action, action.pk, version=version, if_match=if_match)
-    programme_access.require(access.can_change_action(actor, action),
-                             "You can change actions owned by you or your organisation only.")
+    programme_access.require(access.can_change_action(actor, action), CHANGE_REFUSED)
     before = Action(owner_id=action.owner_id, owner_partner_id=action.owner_partner_id)
     if "programme" in fields and fields.pop("programme").pk != action.programme_id:
         raise DomainError("An action cannot move to another programme.", field="programme")
@@ -259,8 +260,7 @@ def actions_bulk_update(*, actor, ids: list[int], owner=_UNSET, status=None) -> 
     for pk in ids:
         action = found[pk]
         if not programme_access.is_manager(actor, action.programme_id):
-            raise _naming(action, PermissionDenied(
-                "Only the programme's managers can change actions in bulk."))
+            raise _naming(action, PermissionDenied(BULK_REFUSED))
     changed = 0
     for pk in ids:
         action = found[pk]

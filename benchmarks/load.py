@@ -65,7 +65,7 @@ def people() -> dict:
         out[key] = []
         members = Membership.objects.filter(programme=programme, role=role).select_related("user")
         for m in members.order_by("pk")[:PER_ROLE]:
-            _, token = token_issue(user=m.user)
+            _, token = token_issue(actor=m.user)
             owned = Action.objects.filter(programme=programme).open()
             owned = owned.filter(owner=m.user) if role != "manager" else owned
             out[key].append({

@@ -303,8 +303,8 @@ def stream_update(*, actor, stream: FundingStream, **fields) -> FundingStream:
 def _hold_money(stream: FundingStream, amount: Decimal) -> None:
     if amount > 0 and stream.allocated + amount > stream.amount:
         raise LimitExceeded(
-            f"Only £{stream.amount - stream.allocated} of this stream's £{stream.amount} is "
-            f"unallocated; £{amount} was asked for.",
+            f"Only £{stream.amount - stream.allocated:,.2f} of this stream's "
+            f"£{stream.amount:,.2f} is unallocated; £{amount:,.2f} was asked for.",
             field="amount",
         )
     stream.allocated += amount

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import Q
@@ -229,15 +230,31 @@ def notify(**fields) -> Notification | None:
 # Reading --------------------------------------------------------------------
 
 
-def notification_mark_read(*, notification: Notification) -> Notification:
+# What a refused user reads, the same on the API and the pages.
+OWN_NOTIFICATIONS_REFUSED = "You can only mark your own notifications as read."
+SIGNED_IN_REFUSED = "Sign in to change your notifications and e-mail settings."
+
+
+def _require_signed_in(actor) -> None:
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied(SIGNED_IN_REFUSED)
+
+
+def notification_mark_read(*, actor, notification: Notification) -> Notification:
+    """``actor`` has read one of their own notifications."""
+    _require_signed_in(actor)
+    if notification.recipient_id != actor.pk:
+        raise PermissionDenied(OWN_NOTIFICATIONS_REFUSED)
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
 
 
-def notifications_mark_all_read(*, user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+def notifications_mark_all_read(*, actor) -> int:
+    """``actor`` has read all their notifications; how many were unread."""
+    _require_signed_in(actor)
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
 
@@ -247,8 +264,10 @@ def preference_for(user) -> NotificationPreference:
     return preference
 
 
-def preference_update(*, user, **fields) -> NotificationPreference:
-    preference = preference_for(user)
+def preference_update(*, actor, **fields) -> NotificationPreference:
+    """``actor`` changes their own e-mail settings (nobody changes another's)."""
+    _require_signed_in(actor)
+    preference = preference_for(actor)
     for name, value in fields.items():
         setattr(preference, name, value)
     preference.full_clean()

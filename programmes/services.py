@@ -294,9 +294,16 @@ def cycle_open_now(cycles, today=None) -> AssessmentCycle | None:
 # Assessments and responses ------------------------------------------------
 
 
+GAP_STATUS_REFUSED = "Only the programme's managers can close or reopen a gap."
+GAP_DECISION_REFUSED = "Only the programme's managers can decide a proposed closure."
+SUBMITTED_UNCHANGED = "This assessment has been submitted and can no longer change."
+OPEN_WORK_UNDECIDED = ("Say what becomes of the gap's open actions: done, cancelled or kept "
+                       "open.")
+
+
 def _require_draft(assessment: Assessment) -> None:
     if assessment.status != Assessment.Status.DRAFT:
-        raise InvalidTransition("This assessment has been submitted and can no longer change.")
+        raise InvalidTransition(SUBMITTED_UNCHANGED)
 
 
 def _require_cycle_not_closed(cycle_id: int) -> AssessmentCycle:
@@ -799,10 +806,7 @@ def _action_outcomes(gap: Gap, actions) -> dict[int, str]:
     )
     if actions is None:
         if open_ids and gap.status == Gap.Status.CLOSURE_PROPOSED:
-            raise DomainError(
-                "Say what becomes of the gap's open actions: done, cancelled or kept open.",
-                field="actions",
-            )
+            raise DomainError(OPEN_WORK_UNDECIDED, field="actions")
         return dict.fromkeys(open_ids, "kept")
     if isinstance(actions, str):
         if actions not in ACTION_OUTCOMES:
@@ -843,8 +847,7 @@ def gap_close(*, actor, gap: Gap, note: str = "", version: int | None = None, if
     makes each change through its own service (the ``gap_actions_decided`` signal), so
     their history and notifications are as for any other change.
     """
-    access.require(access.can_set_gap_status(actor, gap),
-                   "Only the programme's managers can close or reopen a gap.")
+    access.require(access.can_set_gap_status(actor, gap), GAP_STATUS_REFUSED)
     gap = lock_for_update(Gap, gap.pk, version=version, if_match=if_match)
     if gap.status == Gap.Status.CLOSED:
         raise InvalidTransition("This gap is already closed.")
@@ -871,8 +874,7 @@ def gap_close(*, actor, gap: Gap, note: str = "", version: int | None = None, if
 def gap_keep_open(*, actor, gap: Gap, note: str = "", version: int | None = None,
                   if_match=None) -> Gap:
     """A manager turns down a proposed closure: the gap is open again, its work goes on."""
-    access.require(access.can_set_gap_status(actor, gap),
-                   "Only the programme's managers can decide a proposed closure.")
+    access.require(access.can_set_gap_status(actor, gap), GAP_DECISION_REFUSED)
     gap = lock_for_update(Gap, gap.pk, version=version, if_match=if_match)
     if gap.status != Gap.Status.CLOSURE_PROPOSED:
         raise InvalidTransition("Only a gap whose closure is proposed can be kept open.")
@@ -887,8 +889,7 @@ def gap_keep_open(*, actor, gap: Gap, note: str = "", version: int | None = None
 def gap_reopen(*, actor, gap: Gap, note: str, version: int | None = None,
                if_match=None) -> Gap:
     """Reopen a closed gap, with a reason (managers)."""
-    access.require(access.can_set_gap_status(actor, gap),
-                   "Only the programme's managers can close or reopen a gap.")
+    access.require(access.can_set_gap_status(actor, gap), GAP_STATUS_REFUSED)
     gap = lock_for_update(Gap, gap.pk, version=version, if_match=if_match)
     if gap.status != Gap.Status.CLOSED:
         raise InvalidTransition("This gap is already open.")

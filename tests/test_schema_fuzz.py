@@ -62,7 +62,7 @@ def live_schema(world, monkeypatch):
         f.ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
     services.assessment_submit(actor=world.manager, assessment=assessment)
     f.AssessmentFactory(cycle=world.cycle, partner=world.partner_b)
-    _, token = token_issue(user=world.manager)
+    _, token = token_issue(actor=world.manager)
     auth = {"Authorization": f"Token {token}"}  # the schema is for signed-in users
     schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), headers=auth)
     schema.config.update(headers=auth)

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.forms.renderers import TemplatesSetting
 
 from actions.models import Action
-from actions.services import OWNER_ROLES
+from actions.services import OWNER_ROLES, owner_refusal
 from learning.models import FundingStream, LearningNeed, TrainingOffer
 from notifications.models import NotificationPreference
 from programmes.models import AssessmentCycle, Framework, Membership, Partner, Programme, Rating
@@ -148,6 +148,34 @@ class CycleForm(ModelForm):
 
 
 
+class OwnerChoiceField(forms.ModelChoiceField):
+    """The owner drop-down. Someone who is not in the list is refused with the sentence
+    the service gives (``actions.services.owner_refusal``), so the page and the API read
+    the same; anything else is refused with the field's own message."""
+
+    programme = None
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            refusal = self._owner_refusal(value) if exc.code == "invalid_choice" else None
+            if refusal:
+                raise forms.ValidationError(refusal, code="invalid_choice") from None
+            raise
+
+    def _owner_refusal(self, value) -> str | None:
+        if self.programme is None:
+            return None
+        try:
+            user = get_user_model().objects.get(pk=int(value))
+        except (TypeError, ValueError, get_user_model().DoesNotExist):
+            return None
+        role = (Membership.objects.filter(programme=self.programme, user=user)
+                .values_list("role", flat=True).first())
+        return owner_refusal(user, role)
+
+
 def owner_choices(field, programme) -> None:
     """The people who may own the programme's actions (its managers and partner leads),
     each shown as "Name (Organisation, role)", read in one query."""
@@ -163,6 +191,7 @@ def owner_choices(field, programme) -> None:
     field.queryset = get_user_model().objects.filter(pk__in=list(labels)).order_by(
         "first_name", "username")
     field.label_from_instance = lambda u: labels.get(u.pk, u.get_full_name() or u.username)
+    field.programme = programme
     field.empty_label = "No owner yet"
     field.error_messages["invalid_choice"] = (
         "Choose the owner from the list: only the programme's managers and partner leads "
@@ -182,6 +211,7 @@ class ActionForm(ModelForm):
             "owner_partner": "Leave empty to use the owner's organisation.",
         }
         widgets = {"due_date": forms.DateInput, "description": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"owner": OwnerChoiceField}
 
     def __init__(self, *args, programme, manager=True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -227,6 +257,7 @@ class ActionReassignForm(ModelForm):
         fields = ["owner", "owner_partner"]
         labels = {"owner": "New owner", "owner_partner": "Owning organisation"}
         help_texts = {"owner_partner": "Leave as it is to use the new owner's organisation."}
+        field_classes = {"owner": OwnerChoiceField}
 
     def __init__(self, *args, programme, manager=True, **kwargs):
         super().__init__(*args, **kwargs)

@@ -55,7 +55,7 @@ class ActionViewSet(ImportMixin, ExportMixin, HistoryMixin, VersionedMixin, Scop
         user = request.user
         access.require(user.is_staff or any(
             m.role == access.Role.MANAGER for m in access.memberships_of(user).values()),
-            "Only the programme's managers can change actions in bulk.")
+            services.BULK_REFUSED)
         serializer = s.ActionBulkSerializer(data=request.data,
                                             context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)

@@ -38,14 +38,15 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=None, responses=s.NotificationSerializer)
     @action(detail=True, methods=["post"], url_path="read")
     def mark_read(self, request, pk=None):
-        notification = services.notification_mark_read(notification=self.get_object())
+        notification = services.notification_mark_read(
+            actor=request.user, notification=self.get_object())
         return Response(self.get_serializer(notification).data)
 
     @extend_schema(request=None, responses=s.MarkedSerializer)
     @action(detail=False, methods=["post"], url_path="read-all", filter_backends=[],
             pagination_class=None)
     def mark_all_read(self, request):
-        return Response({"marked": services.notifications_mark_all_read(user=request.user)})
+        return Response({"marked": services.notifications_mark_all_read(actor=request.user)})
 
     @extend_schema(methods=["get"], responses=s.PreferenceSerializer)
     @extend_schema(methods=["patch", "put"], request=s.PreferenceSerializer,
@@ -58,5 +59,5 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             return Response(s.PreferenceSerializer(services.preference_for(request.user)).data)
         body = s.PreferenceSerializer(data=request.data, partial=request.method == "PATCH")
         body.is_valid(raise_exception=True)
-        preference = services.preference_update(user=request.user, **body.validated_data)
+        preference = services.preference_update(actor=request.user, **body.validated_data)
         return Response(s.PreferenceSerializer(preference).data)

@@ -570,7 +570,7 @@ def test_concurrent_allocations_never_exceed_the_amount(world):
             assert body["amount"] == "50.00"
         else:
             assert body["code"] == "limit_exceeded", body
-            assert "Only £0.00 of this stream's £1000.00 is unallocated" in body["detail"], body
+            assert "Only £0.00 of this stream's £1,000.00 is unallocated" in body["detail"], body
     stream = FundingStream.objects.get(pk=stream.pk)
     assert_money(stream.allocated, "1000.00")
     assert held(stream) == Decimal("1000.00")

@@ -140,7 +140,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)  # saves, and moves this session to the new hash
-        services.password_changed(user=form.user,
+        services.password_changed(actor=form.user,
                                   current_session_key=self.request.session.session_key)
         messages.success(self.request, "Your password is changed. You are still signed in "
                          "here; everywhere else you have been signed out, and your API tokens "

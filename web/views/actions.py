@@ -41,6 +41,9 @@ def _is_manager(user, programme_id) -> bool:
 def action_new(request, gap_pk):
     gap = visible_or_404(Gap, request.user, pk=gap_pk)
     programme = gap.programme
+    # Shown to those who may add actions to this gap; the rest read the service's sentence.
+    require(programme_access.role_in(request.user, programme.pk) in action_services.OWNER_ROLES,
+            action_services.CREATE_REFUSED)
     require(programme_access.is_manager(request.user, programme.pk)
             or programme_access.is_partner_lead_for(request.user, programme.pk, gap.partner_id),
             "Only the programme's managers and this partner's leads can add actions to it.")
@@ -68,7 +71,7 @@ def action_new(request, gap_pk):
     return render(request, "web/action_form.html", context)
 
 
-CHANGE_REFUSED = "You can change actions owned by you or your organisation only."
+CHANGE_REFUSED = action_services.CHANGE_REFUSED
 
 
 def _action_for_change(request, pk):
@@ -192,8 +195,7 @@ def action(request, pk):
 def action_status(request, pk):
     action = visible_or_404(Action, request.user, pk=pk)
     require(
-        action_access.can_change_action(request.user, action),
-        "You can change actions owned by you or your organisation only.",
+        action_access.can_change_action(request.user, action), CHANGE_REFUSED,
     )
     form = ActionStatusForm(request.POST)
     if form.is_valid():

@@ -33,7 +33,7 @@ from .common import (
 # The filters the board's form shows, in order (the rest still work in the address).
 SHOWN_FILTERS = ["owner_partner", "owner", "status", "principle", "priority", "sort"]
 NO_CHANGE, NO_OWNER = "", "none"
-BULK_REFUSED = "Only the programme's managers can change actions in bulk."
+BULK_REFUSED = action_services.BULK_REFUSED
 
 
 def _members(programme, *, owners_only=False) -> list[tuple[int, str]]:

@@ -65,19 +65,23 @@ def gap_decide(request, pk):
     """A manager decides a proposed closure: close (saying what becomes of each open
     action) or keep the gap open. The same services as the API's close and keep-open."""
     gap = visible_or_404(Gap, request.user, pk=pk)
-    require(access.can_set_gap_status(request.user, gap),
-            "Only the programme's managers can decide a proposed closure.")
     decision = request.POST.get("decision")
+    # Shown to managers only; the refusal is the sentence of the service asked for.
+    require(access.can_set_gap_status(request.user, gap),
+            programme_services.GAP_STATUS_REFUSED if decision == "close"
+            else programme_services.GAP_DECISION_REFUSED)
     note = request.POST.get("reason", "")[:2000]
     errors = []
     try:
         if decision == "close":
+            # Only the choices made: none is the API's "no actions" (the same sentence).
             outcomes = {
-                a.pk: request.POST.get(f"action-{a.pk}", "")
+                a.pk: request.POST[f"action-{a.pk}"]
                 for a in programme_services.gap_open_work(gap).actions
+                if request.POST.get(f"action-{a.pk}")
             }
             programme_services.gap_close(actor=request.user, gap=gap, note=note,
-                                         actions=outcomes)
+                                         actions=outcomes or None)
             messages.success(request, "The gap is closed.")
         elif decision == "keep_open":
             programme_services.gap_keep_open(actor=request.user, gap=gap, note=note)
@@ -95,7 +99,7 @@ def gap_decide(request, pk):
     return render(request, "web/gap.html", context, status=400)
 
 
-STATUS_REFUSED = "Only the programme's managers can close or reopen a gap."
+STATUS_REFUSED = programme_services.GAP_STATUS_REFUSED
 
 
 def _gap_status_page(request, pk, *, closing: bool):

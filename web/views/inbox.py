@@ -23,7 +23,7 @@ def notifications(request):
 @require_POST
 def notification_read(request, pk):
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
-    services.notification_mark_read(notification=notification)
+    services.notification_mark_read(actor=request.user, notification=notification)
     if notification.link:
         return redirect(notification.link)
     return redirect("web:notifications")
@@ -32,7 +32,7 @@ def notification_read(request, pk):
 @login_required
 @require_POST
 def notifications_read_all(request):
-    marked = services.notifications_mark_all_read(user=request.user)
+    marked = services.notifications_mark_all_read(actor=request.user)
     messages.success(request, f"{marked} notification{'s' if marked != 1 else ''} marked as read.")
     return redirect("web:notifications")
 
@@ -43,7 +43,7 @@ def notification_settings(request):
     form = PreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST":
         if form.is_valid():
-            services.preference_update(user=request.user, **form.cleaned_data)
+            services.preference_update(actor=request.user, **form.cleaned_data)
             messages.success(request, "Your e-mail settings are saved.")
             return redirect("web:notification-settings")
         return render(request, "web/notification_settings.html", {"form": form}, status=400)
