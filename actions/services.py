@@ -55,11 +55,11 @@ class _Links:
     @classmethod
     def for_action(cls, action: Action) -> "_Links":
         """One query for the owning partner and one for the owner, each only when given."""
-        partners = action.programme.partners.filter(pk=action.owner_partner_id)
-        memberships = Membership.objects.filter(programme_id=action.programme_id,
-                                                user_id=action.owner_id)
-        return cls.of(partners if action.owner_partner_id else partners.none(),
-                      memberships if action.owner_id else memberships.none())
+        partners = action.programme.partners.all()
+        memberships = Membership.objects.filter(programme_id=action.programme_id)
+        partner_id, owner_id = action.owner_partner_id, action.owner_id
+        return cls.of(partners.filter(pk=partner_id) if partner_id else partners.none(),
+                      memberships.filter(user_id=owner_id) if owner_id else memberships.none())
 
 
 def _check_links(action: Action, links: _Links) -> None:
