@@ -5,6 +5,9 @@ change an action, and to whom a partner lead may give one, are the same rules wh
 the change comes from the API, a page or an import.
 """
 
+from collections.abc import Container, Mapping
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -30,20 +33,49 @@ EDITABLE = {
 _UNSET = object()
 
 
-def _check_links(action: Action) -> None:
-    """The gap, the owning partner and the owner all belong to the action's programme."""
-    programme = action.programme
-    if action.gap_id and action.gap.programme_id != programme.pk:
+@dataclass(frozen=True)
+class _Links:
+    """What the link checks of an action look up in its programme: the ids of its
+    partners, and each member's (role, partner id). A single change reads just what its
+    action names (``for_action``); a batch reads the whole programme's once."""
+
+    partner_ids: Container[int]
+    members: Mapping[int, tuple[str, int | None]]
+
+    @classmethod
+    def of(cls, partners, memberships) -> "_Links":
+        return cls(set(partners.values_list("pk", flat=True)),
+                   {user_id: (role, partner_id) for user_id, role, partner_id
+                    in memberships.values_list("user_id", "role", "partner_id")})
+
+    @classmethod
+    def for_programme(cls, programme) -> "_Links":
+        return cls.of(programme.partners.all(),
+                      Membership.objects.active().filter(programme=programme))
+
+    @classmethod
+    def for_action(cls, action: Action) -> "_Links":
+        """One query for the owning partner and one for the owner, each only when given."""
+        partners = action.programme.partners.all()
+        memberships = Membership.objects.active().filter(programme_id=action.programme_id)
+        partner_id, owner_id = action.owner_partner_id, action.owner_id
+        return cls.of(partners.filter(pk=partner_id) if partner_id else partners.none(),
+                      memberships.filter(user_id=owner_id) if owner_id else memberships.none())
+
+
+def _check_links(action: Action, links: _Links) -> None:
+    """The gap, the owning partner and the owner all belong to the action's programme;
+    an owner's partner becomes the owning partner when none is given."""
+    if action.gap_id and action.gap.programme_id != action.programme_id:
         raise DomainError("This gap belongs to another programme.", field="gap")
     partner_id = action.owner_partner_id
-    if partner_id and not programme.partners.filter(pk=partner_id).exists():
+    if partner_id and partner_id not in links.partner_ids:
         raise DomainError("This partner is not in the programme.", field="owner_partner")
     if action.owner_id:
-        membership = (Membership.objects.active()
-                      .filter(programme=programme, user_id=action.owner_id).first())
-        _check_owner(action.owner, membership.role if membership else None)
-        if membership and not action.owner_partner_id and membership.partner_id:
-            action.owner_partner_id = membership.partner_id
+        role, member_partner_id = links.members.get(action.owner_id, (None, None))
+        _check_owner(action.owner, role)
+        if not action.owner_partner_id and member_partner_id:
+            action.owner_partner_id = member_partner_id
 
 
 OWNER_ROLES = (Membership.Role.MANAGER, Membership.Role.PARTNER_LEAD)
@@ -146,7 +178,7 @@ def action_create(*, actor, programme, status=Action.Status.NOT_STARTED, **field
         raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     action = Action(programme=programme, created_by=actor, **fields)
     _apply_status(action, status)
-    _check_links(action)
+    _check_links(action, _Links.for_action(action))
     if action.owner_partner_id is None and programme_access.role_in(
         actor, programme.pk
     ) == programme_access.Role.PARTNER_LEAD:
@@ -205,7 +237,7 @@ def action_update(*, actor, action: Action, version=None, if_match=None,
         follows = programme_access.partner_in(action.owner, action.programme_id)
         if follows is not None:
             action.owner_partner_id = follows
-    _check_links(action)
+    _check_links(action, _Links.for_action(action))
     _due_date_reason(action, previous_due, due_date_reason)
     if (action.owner_id, action.owner_partner_id) != (before.owner_id, before.owner_partner_id):
         _require_assignable(actor, action, before)
@@ -327,10 +359,7 @@ class ActionBatch:
         self.programme = programme
         self.actor = actor
         self.actions: list[Action] = []
-        self._partner_ids = set(programme.partners.values_list("pk", flat=True))
-        members = Membership.objects.active().filter(programme=programme)
-        self._member_partner = dict(members.values_list("user_id", "partner_id"))
-        self._member_role = dict(members.values_list("user_id", "role"))
+        self._links = _Links.for_programme(programme)
 
     def add(self, *, status=Action.Status.NOT_STARTED, **fields) -> Action:
         """Check one new action as ``action_create`` would (raising the same errors); it is
@@ -340,15 +369,7 @@ class ActionBatch:
             raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
         action = Action(programme=self.programme, created_by=self.actor, **fields)
         _apply_status(action, status)
-        if action.gap_id and action.gap.programme_id != self.programme.pk:
-            raise DomainError("This gap belongs to another programme.", field="gap")
-        if action.owner_partner_id and action.owner_partner_id not in self._partner_ids:
-            raise DomainError("This partner is not in the programme.", field="owner_partner")
-        if action.owner_id:
-            member = action.owner_id in self._member_partner
-            _check_owner(action.owner, self._member_role.get(action.owner_id))
-            if member and not action.owner_partner_id and self._member_partner[action.owner_id]:
-                action.owner_partner_id = self._member_partner[action.owner_id]
+        _check_links(action, self._links)
         # No field but the id is unique, and the one check constraint holds by
         # _apply_status: what is left to check needs no query.
         action.full_clean(exclude=_BATCH_CHECKED, validate_unique=False,

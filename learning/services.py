@@ -11,6 +11,7 @@ the ``history_user`` of the rows written.
 """
 
 from collections import defaultdict
+from collections.abc import Container
 from decimal import Decimal
 
 from django.db import transaction
@@ -34,8 +35,18 @@ def _by(actor, obj):
 # Learning needs -------------------------------------------------------------
 
 
-def _check_need_links(need: LearningNeed) -> None:
-    if not need.programme.partners.filter(pk=need.partner_id).exists():
+def _partner_ids_for(need: LearningNeed) -> set[int]:
+    """The need's partner's id if it is in the need's programme (one query): what
+    ``_check_need_links`` looks up for a single need, where a batch reads all at once."""
+    return set(need.programme.partners.filter(pk=need.partner_id).values_list("pk", flat=True))
+
+
+def _check_need_links(need: LearningNeed, *, partner_ids: Container[int]) -> None:
+    """The need's partner, gap and principle belong to its programme and to each other; a
+    gap gives the need its principle. ``partner_ids`` are (at least) the programme's
+    partners the need may name; a gap's principle comes with it without a query when the
+    gap was read with ``select_related``."""
+    if need.partner_id not in partner_ids:
         raise DomainError("This partner is not in the programme.", field="partner")
     if need.gap_id:
         gap = need.gap
@@ -45,7 +56,8 @@ def _check_need_links(need: LearningNeed) -> None:
             raise DomainError("This gap belongs to another partner.", field="gap")
         if need.principle_id and need.principle_id != gap.principle_id:
             raise DomainError("The principle must be the gap's principle.", field="principle")
-        need.principle_id = gap.principle_id
+        if need.principle_id != gap.principle_id:
+            need.principle = gap.principle
     if need.principle_id and need.principle.framework_id != need.programme.framework_id:
         raise DomainError("This principle is not in the programme's framework.", field="principle")
 
@@ -58,7 +70,7 @@ NEED_FIELDS = {"gap", "principle", "staff_group", "topic", "workers_count", "nee
 def need_create(*, actor, programme, partner, **fields) -> LearningNeed:
     require(access.can_change_need(actor, programme.pk, partner.pk), access.NEED_REFUSED)
     need = LearningNeed(programme=programme, partner=partner, **fields)
-    _check_need_links(need)
+    _check_need_links(need, partner_ids=_partner_ids_for(need))
     need.full_clean()
     with integrity.translated():
         _by(actor, need).save()
@@ -83,7 +95,7 @@ def need_update(*, actor, need: LearningNeed, version=None, if_match=None,
         if name not in NEED_FIELDS:
             raise DomainError(f"{name} cannot be changed.", field=name)
         setattr(need, name, value)
-    _check_need_links(need)
+    _check_need_links(need, partner_ids=_partner_ids_for(need))
     need.version += 1
     need.full_clean()
     with integrity.translated():
@@ -435,21 +447,7 @@ class NeedBatch:
         require(access.can_change_need(self.actor, self.programme.pk, partner.pk),
                 access.NEED_REFUSED)
         need = LearningNeed(programme=self.programme, partner=partner, **fields)
-        if need.partner_id not in self._partner_ids:
-            raise DomainError("This partner is not in the programme.", field="partner")
-        if need.gap_id:
-            gap = need.gap
-            if gap.programme_id != need.programme_id:
-                raise DomainError("This gap belongs to another programme.", field="gap")
-            if gap.partner_id != need.partner_id:
-                raise DomainError("This gap belongs to another partner.", field="gap")
-            if need.principle_id and need.principle_id != gap.principle_id:
-                raise DomainError("The principle must be the gap's principle.",
-                                  field="principle")
-            need.principle = gap.principle
-        if need.principle_id and need.principle.framework_id != self.programme.framework_id:
-            raise DomainError("This principle is not in the programme's framework.",
-                              field="principle")
+        _check_need_links(need, partner_ids=self._partner_ids)
         # No field but the id is unique, and the check constraint (workers at least 1)
         # is the field's own validator: what is left to check needs no query.
         need.full_clean(exclude=_NEED_BATCH_CHECKED, validate_unique=False,

@@ -32,6 +32,8 @@ from .common import (
 
 # The filters the board's form shows, in order (the rest still work in the address).
 SHOWN_FILTERS = ["owner_partner", "owner", "status", "principle", "priority", "sort"]
+# The filters the form shows as "Show only" check boxes, with their words there.
+SHOWN_CHECKS = [("overdue", "Overdue"), ("open", "Still open"), ("no_owner", "No owner")]
 NO_CHANGE, NO_OWNER = "", "none"
 BULK_REFUSED = action_services.BULK_REFUSED
 
@@ -91,6 +93,7 @@ def board(request, pk):
             "programme": programme,
             "filter": filterset,
             "shown_filters": SHOWN_FILTERS,
+            "filter_checks": [(form[name], label) for name, label in SHOWN_CHECKS],
             "page": page,
             "query": page_query(request),
             "statuses": Action.Status.choices,
