@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -258,7 +259,7 @@ def invitation_accept(*, actor, token: str) -> Membership:
     """A signed-in person with the invited e-mail address accepts: they join."""
     invitation = _usable(token)
     if not actor.is_authenticated or (actor.email or "").lower() != invitation.email:
-        raise DomainError(
+        raise PermissionDenied(
             f"This invitation is for {invitation.email}, but you are signed in as "
             f"{getattr(actor, 'username', 'someone else')}. Sign out, then open the link again.")
     return _join(invitation, actor)

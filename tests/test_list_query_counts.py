@@ -27,6 +27,7 @@ from learning.models import (
     TrainingOffer,
 )
 from notifications.models import EmailDelivery, Notification
+from people.models import Invitation
 from programmes.api.urls import router as programmes_router
 from programmes.models import (
     Assessment,
@@ -321,6 +322,17 @@ def seed_notifications(world):
     ])
 
 
+def seed_invitations(world):
+    expires = timezone.now() + datetime.timedelta(days=14)
+    Invitation.objects.bulk_create([
+        Invitation(programme=world.programme, email=f"invitee{i}@example.org",
+                   role="partner_lead" if i % 2 else "reviewer",
+                   partner=world.partner_a if i % 2 else None, invited_by=world.manager,
+                   nonce_hash=f"{i:064x}", expires_at=expires)
+        for i in range(N)
+    ])
+
+
 SEEDERS = {
     Framework: seed_frameworks,
     Principle: seed_principles,
@@ -340,6 +352,7 @@ SEEDERS = {
     FundingStream: seed_funding_streams,
     FundingAllocation: seed_funding_allocations,
     Notification: seed_notifications,
+    Invitation: seed_invitations,
 }
 
 

@@ -24,6 +24,7 @@ from accounts import services as accounts
 from actions import services as actions
 from learning import services as learning
 from notifications import services as notifications
+from people import services as people
 from programmes import services as programmes
 
 from . import factories as f
@@ -48,6 +49,12 @@ NOT_A_USERS_CHANGE = {
     "notifications.send_pending_emails": "the e-mail task sends what is due",
     "notifications.emails_waiting": "reads: whether e-mails are due",
     "notifications.queue_weekly_digests": "the weekly digest task",
+    "people.accept_url": "reads: the address of an invitation's link",
+    "people.invitation_from_token": "reads: the invitation a link names, or why it is dead",
+    "people.password_problems": "reads: Django's password validators' findings, in words",
+    "people.open_actions_of": "reads: a membership's open actions",
+    "people.invitation_accept_new_account": "a person with no account yet: the link's "
+                                            "signed one-time token is the permission",
 }
 
 
@@ -80,9 +87,9 @@ def doors():
 def test_the_domain_apps_with_services_are_all_read():
     # Given the installed apps, when their services modules are found
     names = {m.__name__ for m in service_modules()}
-    # Then the five domain apps are among them
+    # Then the domain apps are among them
     assert {"programmes.services", "actions.services", "learning.services",
-            "accounts.services", "notifications.services"} <= names
+            "accounts.services", "notifications.services", "people.services"} <= names
 
 
 def test_every_change_takes_a_keyword_only_actor():
@@ -131,6 +138,11 @@ def rows(world):
         recipient_id=world.manager.pk, kind="action_assigned", subject_type="action",
         subject_id=action.pk, occurrence=world.cycle.period_start, message="An action")
     inactive = f.UserFactory(username="switched_off", is_active=False)
+    invitation = people.invitation_create(actor=world.manager, programme=world.programme,
+                                          email="new.lead@example.org", role="partner_lead",
+                                          partner=world.partner_a)
+    invitation_token = people._new_link(invitation)
+    invitation.save(update_fields=["nonce_hash", "expires_at"])
     return {
         "need": need, "draft_offer": draft_offer, "offer": offer, "placement": placement,
         "stream": stream, "allocation": allocation, "gap": gap, "action": action,
@@ -138,6 +150,7 @@ def rows(world):
         "notification": notification, "inactive": inactive,
         "membership": world.programme.memberships.get(user=world.lead_a),
         "new_partner": f.PartnerFactory(name="Delta Care"),
+        "invitation": invitation, "invitation_token": invitation_token,
     }
 
 
@@ -288,9 +301,21 @@ REFUSED = {
     "notifications.preference_update": ("anonymous", lambda w, r, a:
                                         notifications.preference_update(
                                             actor=a, email_enabled=False)),
+    # people: managers invite and end memberships; only the invited person accepts
+    "people.invitation_create": ("lead_a", lambda w, r, a: people.invitation_create(
+        actor=a, programme=w.programme, email="someone@example.org", role="reviewer")),
+    "people.invitation_resend": ("lead_a", lambda w, r, a: people.invitation_resend(
+        actor=a, invitation=r["invitation"])),
+    "people.invitation_revoke": ("reviewer", lambda w, r, a: people.invitation_revoke(
+        actor=a, invitation=r["invitation"])),
+    "people.invitation_accept": ("lead_b", lambda w, r, a: people.invitation_accept(
+        actor=a, token=r["invitation_token"])),
+    "people.membership_end": ("lead_a", lambda w, r, a: people.membership_end(
+        actor=a, membership=r["membership"])),
 }
 
-DOMAIN_APPS = ["accounts", "programmes", "actions", "learning", "notifications", "auth"]
+DOMAIN_APPS = ["accounts", "programmes", "actions", "learning", "notifications", "people",
+               "auth"]
 
 
 def everything():

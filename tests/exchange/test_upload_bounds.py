@@ -258,18 +258,19 @@ def needs_csv(n: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def test_a_clean_csv_of_5000_rows_is_imported_within_10_s(api, world):
+def test_a_clean_csv_of_5000_rows_is_imported_in_a_bounded_number_of_queries(api, world):
     # given the documented limit of rows, each with an owner, a partner and a gap's code
     content = actions_csv(world, 5000)
     client = api.as_user(world.manager)
 
     # when a manager imports it
-    start = time.monotonic()
-    response = post(client, world.programme, content, name="actions.csv")
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, world.programme, content, name="actions.csv")
 
-    # then every row is written within 10 s, each owner told once per action, through
+    # then every row is written in batched statements, far fewer than one a row (the time it
+    # takes is measured by `make bench-imports`), each owner told once per action, through
     # one outbox message for the batch of e-mails rather than one per row
-    assert time.monotonic() - start < 10
+    assert len(queries) < 5000 // 10, len(queries)  # 284 on SQLite: batches, not rows
     assert response.status_code == 201, response.content
     assert response.json()["imported"] == 5000
     actions = Action.objects.filter(programme=world.programme)

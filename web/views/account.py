@@ -122,7 +122,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         # A new password ends every session and API token made with the old one.
-        services.password_changed(user=form.user, current_session_key=None)
+        services.password_changed(actor=form.user, current_session_key=None)
         return response
 
 
