@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -103,7 +104,7 @@ _numbers = itertools.count(1)
 class Ctx:
     """One attempt's objects: made fresh for the API and again for the page."""
 
-    w: object
+    w: Any
     tag: str
     objects: dict = field(default_factory=dict)
 
@@ -229,6 +230,8 @@ class Write:
     # The page links to a form page at ``action`` (True), or carries a form that posts
     # there itself (False: a button, or the form on the page, counts; a link does not).
     by_link: bool = True
+    # Other pages that show the object: none of them may offer a refused change either.
+    also: Callable[[Ctx], list] = lambda c: []
 
 
 def _set(**objects):
@@ -258,7 +261,8 @@ WRITES = [
           action=lambda c: f"/programmes/{c.w.programme.pk}/edit/",
           form=lambda c: _programme_form(Programme.objects.get(pk=c.w.programme.pk),
                                          description=c.tag),
-          made=lambda c: Programme.objects.get(pk=c.w.programme.pk).description == c.tag),
+          made=lambda c: Programme.objects.get(pk=c.w.programme.pk).description == c.tag,
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/people/"]),
     Write("partner-create", _nothing,
           api=lambda c: ("post", "/api/v1/partners/", {"name": c.tag, "sector": "other"}),
           offer=lambda c: f"/programmes/{c.w.programme.pk}/partners/",
@@ -287,20 +291,23 @@ WRITES = [
           action=lambda c: f"/programmes/{c.w.programme.pk}/cycles/new/",
           form=lambda c: {"name": c.tag, "period_start": "2027-04-01",
                           "period_end": "2027-06-30"},
-          made=lambda c: _pk(AssessmentCycle, name=c.tag)),
+          made=lambda c: _pk(AssessmentCycle, name=c.tag),
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/"]),
     Write("cycle-edit", _set(cycle=lambda w: f.CycleFactory(programme=w.programme)),
           api=lambda c: ("patch", f"/api/v1/cycles/{c.cycle.pk}/", {"name": c.tag}),
           offer=lambda c: f"/programmes/{c.w.programme.pk}/cycles/",
           action=lambda c: f"/programmes/{c.w.programme.pk}/cycles/{c.cycle.pk}/edit/",
           form=lambda c: {"name": c.tag, "period_start": c.cycle.period_start,
                           "period_end": c.cycle.period_end},
-          made=lambda c: AssessmentCycle.objects.get(pk=c.cycle.pk).name == c.tag),
+          made=lambda c: AssessmentCycle.objects.get(pk=c.cycle.pk).name == c.tag,
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/cycles/{c.cycle.pk}/"]),
     Write("cycle-close", _set(cycle=lambda w: f.CycleFactory(programme=w.programme)),
           api=lambda c: ("post", f"/api/v1/cycles/{c.cycle.pk}/close/", {}),
           offer=lambda c: f"/programmes/{c.w.programme.pk}/cycles/",
           action=lambda c: f"/programmes/{c.w.programme.pk}/cycles/{c.cycle.pk}/close/",
           form=lambda c: {},
-          made=lambda c: AssessmentCycle.objects.get(pk=c.cycle.pk).closed_at is not None),
+          made=lambda c: AssessmentCycle.objects.get(pk=c.cycle.pk).closed_at is not None,
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/cycles/{c.cycle.pk}/"]),
     Write("invitation-create", _nothing,
           api=lambda c: ("post", "/api/v1/invitations/", {
               "programme": c.w.programme.pk, "email": f"{c.slug}@example.org",
@@ -309,7 +316,8 @@ WRITES = [
           action=lambda c: f"/programmes/{c.w.programme.pk}/people/invitations/",
           form=lambda c: {"email": f"{c.slug}@example.org", "role": Role.REVIEWER,
                           "partner": ""},
-          made=lambda c: _pk(Invitation, email=f"{c.slug}@example.org")),
+          made=lambda c: _pk(Invitation, email=f"{c.slug}@example.org"),
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/"]),
     Write("invitation-resend", _set(invitation=_invitation),
           api=lambda c: ("post", f"/api/v1/invitations/{c.invitation.pk}/resend/", {}),
           offer=lambda c: f"/programmes/{c.w.programme.pk}/people/invitations/",
@@ -333,7 +341,8 @@ WRITES = [
           offer=lambda c: f"/programmes/{c.w.programme.pk}/people/",
           action=lambda c: f"/memberships/{c.membership.pk}/end/",
           form=lambda c: {},
-          made=lambda c: Membership.objects.get(pk=c.membership.pk).ended_at is not None),
+          made=lambda c: Membership.objects.get(pk=c.membership.pk).ended_at is not None,
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/"]),
     Write("assessment-start", _start_setup,
           api=lambda c: ("post", "/api/v1/assessments/", {
               "cycle": c.w.cycle.pk, "partner": c.w.partner_a.pk}),
@@ -342,7 +351,9 @@ WRITES = [
                             f"/partners/{c.w.partner_a.pk}/start/"),
           form=lambda c: {},
           made=lambda c: _pk(Assessment, cycle=c.w.cycle, partner=c.w.partner_a),
-          by_link=False),
+          by_link=False,
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/",
+                          f"/programmes/{c.w.programme.pk}/cycles/{c.w.cycle.pk}/"]),
     Write("assessment-answer", _set(assessment=_draft),
           api=lambda c: ("post", "/api/v1/responses/", {
               "assessment": c.assessment.pk, "checklist_item": c.w.items[0].pk,
@@ -351,25 +362,29 @@ WRITES = [
           action=lambda c: f"/assessments/{c.assessment.pk}/principles/1/",
           form=lambda c: {f"item-{c.w.items[0].pk}-rating": "met"},
           made=lambda c: c.assessment.responses.filter(checklist_item=c.w.items[0]).exists(),
-          by_link=False),
+          by_link=False,
+          also=lambda c: [f"/assessments/{c.assessment.pk}/"]),
     Write("assessment-submit", _set(assessment=lambda w: _draft(w, complete=True)),
           api=lambda c: ("post", f"/api/v1/assessments/{c.assessment.pk}/submit/", {}),
           offer=lambda c: f"/assessments/{c.assessment.pk}/",
           action=lambda c: f"/assessments/{c.assessment.pk}/submit/",
           form=lambda c: {},
-          made=lambda c: Assessment.objects.get(pk=c.assessment.pk).status == "submitted"),
+          made=lambda c: Assessment.objects.get(pk=c.assessment.pk).status == "submitted",
+          also=lambda c: [f"/assessments/{c.assessment.pk}/principles/1/"]),
     Write("gap-close", _set(gap=_gap),
           api=lambda c: ("post", f"/api/v1/gaps/{c.gap.pk}/close/", {"reason": c.tag}),
           offer=lambda c: f"/gaps/{c.gap.pk}/",
           action=lambda c: f"/gaps/{c.gap.pk}/close/",
           form=lambda c: {"reason": c.tag},
-          made=lambda c: Gap.objects.get(pk=c.gap.pk).status == "closed"),
+          made=lambda c: Gap.objects.get(pk=c.gap.pk).status == "closed",
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/gaps/"]),
     Write("gap-reopen", _set(gap=lambda w: _gap(w, status="closed")),
           api=lambda c: ("post", f"/api/v1/gaps/{c.gap.pk}/reopen/", {"reason": c.tag}),
           offer=lambda c: f"/gaps/{c.gap.pk}/",
           action=lambda c: f"/gaps/{c.gap.pk}/reopen/",
           form=lambda c: {"reason": c.tag},
-          made=lambda c: Gap.objects.get(pk=c.gap.pk).status == "open"),
+          made=lambda c: Gap.objects.get(pk=c.gap.pk).status == "open",
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/gaps/"]),
     Write("action-create", _set(gap=_gap),
           api=lambda c: ("post", "/api/v1/actions/", {
               "programme": c.w.programme.pk, "gap": c.gap.pk, "title": c.tag,
@@ -385,20 +400,23 @@ WRITES = [
           offer=lambda c: f"/actions/{c.action.pk}/",
           action=lambda c: f"/actions/{c.action.pk}/edit/",
           form=lambda c: _action_form(c.action, title=c.tag),
-          made=lambda c: Action.objects.get(pk=c.action.pk).title == c.tag),
+          made=lambda c: Action.objects.get(pk=c.action.pk).title == c.tag,
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/actions/", "/actions/mine/"]),
     Write("action-reassign", _set(action=_action),
           api=lambda c: ("patch", f"/api/v1/actions/{c.action.pk}/", {"owner": c.w.lead_a.pk}),
           offer=lambda c: f"/actions/{c.action.pk}/",
           action=lambda c: f"/actions/{c.action.pk}/reassign/",
           form=lambda c: {"owner": c.w.lead_a.pk, "owner_partner": c.w.partner_a.pk},
-          made=lambda c: Action.objects.get(pk=c.action.pk).owner_id == c.w.lead_a.pk),
+          made=lambda c: Action.objects.get(pk=c.action.pk).owner_id == c.w.lead_a.pk,
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/actions/", "/actions/mine/"]),
     Write("action-status", _set(action=_action),
           api=lambda c: ("patch", f"/api/v1/actions/{c.action.pk}/", {"status": "in_progress"}),
           offer=lambda c: f"/actions/{c.action.pk}/",
           action=lambda c: f"/actions/{c.action.pk}/status/",
           form=lambda c: {"status": "in_progress"},
           made=lambda c: Action.objects.get(pk=c.action.pk).status == "in_progress",
-          by_link=False),
+          by_link=False,
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/actions/", "/actions/mine/"]),
     Write("action-note", _set(action=_action),
           api=lambda c: ("post", "/api/v1/action-notes/", {"action": c.action.pk,
                                                            "text": c.tag}),
@@ -412,7 +430,8 @@ WRITES = [
           offer=lambda c: f"/actions/{c.action.pk}/",
           action=lambda c: f"/actions/{c.action.pk}/delete/",
           form=lambda c: {},
-          made=lambda c: not _pk(Action, pk=c.action.pk)),
+          made=lambda c: not _pk(Action, pk=c.action.pk),
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/actions/"]),
     Write("need-create", _set(gap=_gap),
           api=lambda c: ("post", "/api/v1/learning-needs/", {
               "programme": c.w.programme.pk, "partner": c.w.partner_a.pk, "gap": c.gap.pk,
@@ -427,13 +446,15 @@ WRITES = [
           offer=lambda c: f"/learning-needs/{c.need.pk}/",
           action=lambda c: f"/learning-needs/{c.need.pk}/edit/",
           form=lambda c: _need_form(c.need, topic=c.tag),
-          made=lambda c: LearningNeed.objects.get(pk=c.need.pk).topic == c.tag),
+          made=lambda c: LearningNeed.objects.get(pk=c.need.pk).topic == c.tag,
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/learning-needs/"]),
     Write("need-status", _set(need=_need),
           api=lambda c: ("patch", f"/api/v1/learning-needs/{c.need.pk}/", {"status": "planned"}),
           offer=lambda c: f"/learning-needs/{c.need.pk}/",
           action=lambda c: f"/learning-needs/{c.need.pk}/edit/",
           form=lambda c: _need_form(c.need, status="planned"),
-          made=lambda c: LearningNeed.objects.get(pk=c.need.pk).status == "planned"),
+          made=lambda c: LearningNeed.objects.get(pk=c.need.pk).status == "planned",
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/learning-needs/"]),
     Write("offer-create", _nothing,
           api=lambda c: ("post", "/api/v1/training-offers/", {
               "provider": c.w.provider.pk, "title": c.tag, "format": "workshop",
@@ -443,13 +464,15 @@ WRITES = [
           form=lambda c: {"title": c.tag, "description": "", "topics": "", "staff_groups": "",
                           "format": "workshop", "start_date": "", "end_date": "",
                           "capacity": 10, "cost_per_place": "50.00", "location": ""},
-          made=lambda c: _pk(TrainingOffer, title=c.tag)),
+          made=lambda c: _pk(TrainingOffer, title=c.tag),
+          also=lambda c: ["/offers/"]),
     Write("offer-edit", _set(offer=_offer),
           api=lambda c: ("patch", f"/api/v1/training-offers/{c.offer.pk}/", {"title": c.tag}),
           offer=lambda c: "/offers/mine/",
           action=lambda c: f"/offers/{c.offer.pk}/edit/",
           form=lambda c: _offer_form(c.offer, title=c.tag),
-          made=lambda c: TrainingOffer.objects.get(pk=c.offer.pk).title == c.tag),
+          made=lambda c: TrainingOffer.objects.get(pk=c.offer.pk).title == c.tag,
+          also=lambda c: ["/offers/"]),
     Write("offer-publish", _set(offer=lambda w: _offer(w, status="draft")),
           api=lambda c: ("patch", f"/api/v1/training-offers/{c.offer.pk}/",
                          {"status": "published"}),
@@ -457,7 +480,8 @@ WRITES = [
           action=lambda c: f"/offers/{c.offer.pk}/publish/",
           form=lambda c: {},
           made=lambda c: TrainingOffer.objects.get(pk=c.offer.pk).status == "published",
-          by_link=False),
+          by_link=False,
+          also=lambda c: ["/offers/"]),
     Write("offer-withdraw", _set(offer=_offer),
           api=lambda c: ("patch", f"/api/v1/training-offers/{c.offer.pk}/",
                          {"status": "withdrawn"}),
@@ -465,7 +489,8 @@ WRITES = [
           action=lambda c: f"/offers/{c.offer.pk}/withdraw/",
           form=lambda c: {},
           made=lambda c: TrainingOffer.objects.get(pk=c.offer.pk).status == "withdrawn",
-          by_link=False),
+          by_link=False,
+          also=lambda c: ["/offers/"]),
     Write("placement-book", _set(need=_need, offer=_offer),
           api=lambda c: ("post", "/api/v1/placements/", {
               "learning_need": c.need.pk, "training_offer": c.offer.pk, "places": 1}),
@@ -480,7 +505,8 @@ WRITES = [
           action=lambda c: f"/placements/{c.placement.pk}/confirm/",
           form=lambda c: {},
           made=lambda c: Placement.objects.get(pk=c.placement.pk).status == "confirmed",
-          by_link=False),
+          by_link=False,
+          also=lambda c: ["/offers/mine/", "/offers/"]),
     Write("placement-cancel", _set(placement=_placement),
           api=lambda c: ("patch", f"/api/v1/placements/{c.placement.pk}/",
                          {"status": "cancelled"}),
@@ -488,7 +514,8 @@ WRITES = [
           action=lambda c: f"/placements/{c.placement.pk}/cancel/",
           form=lambda c: {},
           made=lambda c: Placement.objects.get(pk=c.placement.pk).status == "cancelled",
-          by_link=False),
+          by_link=False,
+          also=lambda c: ["/offers/"]),
     Write("stream-create", _nothing,
           api=lambda c: ("post", "/api/v1/funding-streams/", {
               "programme": c.w.programme.pk, "name": c.tag, "funder": c.w.partner_b.pk,
@@ -511,7 +538,8 @@ WRITES = [
           offer=lambda c: f"/learning-needs/{c.need.pk}/",
           action=lambda c: f"/learning-needs/{c.need.pk}/funding/new/",
           form=lambda c: {"stream": c.stream.pk, "amount": "25.00"},
-          made=lambda c: _pk(FundingAllocation, learning_need=c.need, amount="25.00")),
+          made=lambda c: _pk(FundingAllocation, learning_need=c.need, amount="25.00"),
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/funding/"]),
     Write("allocation-commit", _set(allocation=_allocation),
           api=lambda c: ("patch", f"/api/v1/funding-allocations/{c.allocation.pk}/",
                          {"status": "committed"}),
@@ -520,7 +548,8 @@ WRITES = [
           form=lambda c: {},
           made=lambda c: FundingAllocation.objects.get(pk=c.allocation.pk).status
           == "committed",
-          by_link=False),
+          by_link=False,
+          also=lambda c: [f"/learning-needs/{c.allocation.learning_need_id}/"]),
     Write("allocation-cancel", _set(allocation=_allocation),
           api=lambda c: ("patch", f"/api/v1/funding-allocations/{c.allocation.pk}/",
                          {"status": "cancelled"}),
@@ -529,7 +558,8 @@ WRITES = [
           form=lambda c: {},
           made=lambda c: FundingAllocation.objects.get(pk=c.allocation.pk).status
           == "cancelled",
-          by_link=False),
+          by_link=False,
+          also=lambda c: [f"/learning-needs/{c.allocation.learning_need_id}/"]),
 ]
 
 
@@ -551,6 +581,8 @@ class _Targets(HTMLParser):
         self.page_url = page_url
         self.posts: set[str] = set()
         self.links: set[str] = set()
+        self.fields: dict[str, set[str]] = {}  # a form's target: the names it sends
+        self._form: str | None = None
 
     def _path(self, url):
         return urlsplit(urljoin(self.page_url, url or self.page_url)).path
@@ -558,13 +590,31 @@ class _Targets(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form" and (attrs.get("method") or "get").lower() == "post":
-            self.posts.add(self._path(attrs.get("action")))
+            self._form = self._path(attrs.get("action"))
+            self.posts.add(self._form)
+            self.fields.setdefault(self._form, set())
+        if tag in ("input", "select", "textarea") and self._form and attrs.get("name"):
+            self.fields[self._form].add(attrs["name"])
         if tag == "a" and attrs.get("href"):
             self.links.add(self._path(attrs["href"]))
         if tag == "button" and attrs.get("formaction"):
             self.posts.add(self._path(attrs["formaction"]))
         if attrs.get("hx-post"):
             self.posts.add(self._path(attrs["hx-post"]))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+
+
+def form_fields(client, page_url, target) -> set[str]:
+    """The names the form on ``page_url`` that posts to ``target`` sends."""
+    answer = client.get(page_url)
+    assert answer.status_code == 200, f"{page_url} answered {answer.status_code}"
+    parser = _Targets(page_url)
+    parser.feed(answer.content.decode())
+    assert target in parser.fields, f"no form on {page_url} posts to {target}"
+    return parser.fields[target]
 
 
 def offered(client, page_url, target, *, by_link) -> tuple[bool, str]:
@@ -617,7 +667,21 @@ def test_a_page_makes_each_change_the_api_allows_and_offers_no_other(world, api,
     assert shown == api_allowed, (
         f"{write.action(ctx)} {'not ' if api_allowed else ''}offered to {role} on {where}")
 
+    # and no other page that shows the object offers a change the API refuses
+    for page in write.also(ctx):
+        if api_allowed:  # the table names pages that exist
+            assert client.get(page).status_code == 200, page
+            continue
+        elsewhere, where = offered(client, page, write.action(ctx), by_link=write.by_link)
+        assert not elsewhere, f"{write.action(ctx)} offered to {role} on {where}"
+
     # and posting the page's form makes the same change, or is refused with nothing changed
+    if api_allowed:  # the test posts only fields the form has
+        page = write.action(ctx) if write.by_link else write.offer(ctx)
+        sent = set(write.form(ctx))
+        if role not in MANAGERS:  # only managers choose the owning organisation
+            sent.discard("owner_partner")
+        assert sent <= form_fields(client, page, write.action(ctx)), sorted(sent)
     answer = client.post(write.action(ctx), write.form(ctx))
     if api_allowed:
         assert answer.status_code in (200, 302), answer.content.decode()[:800]
