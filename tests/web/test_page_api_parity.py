@@ -692,5 +692,9 @@ def test_a_page_makes_each_change_the_api_allows_and_offers_no_other(world, api,
         assert answer.status_code in (403, 404), (
             f"page POST {write.action(ctx)} as {role}: {answer.status_code}")
         assert not write.made(ctx)
+        # a body that would not validate is refused the same way, not answered field by field
+        empty = client.post(write.action(ctx), {})
+        assert empty.status_code in (403, 404), (
+            f"empty page POST {write.action(ctx)} as {role}: {empty.status_code}")
 
 
