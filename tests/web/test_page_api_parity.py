@@ -41,7 +41,11 @@ pytestmark = pytest.mark.django_db
 
 Role = Membership.Role
 
-ROLES = ["manager", "lead_a", "lead_b", "provider_user", "reviewer", "outsider", "staff"]
+# The world's users, and ``provider_other``: the learning provider of another provider
+# of the programme ("Delta Academy"), made by the test, who has no say on Gamma College's
+# offers or on the places booked on them.
+ROLES = ["manager", "lead_a", "lead_b", "provider_user", "provider_other", "reviewer",
+         "outsider", "staff"]
 
 # Who may make each change (staff may do everything). From DESIGN.md's "Who may do
 # what": managers change the programme, its partners, cycles, memberships and funding;
@@ -232,6 +236,9 @@ class Write:
     by_link: bool = True
     # Other pages that show the object: none of them may offer a refused change either.
     also: Callable[[Ctx], list] = lambda c: []
+    # Roles refused this change who still get the form, because it makes the same kind of
+    # change for their own organisation only: posting it must not make this change.
+    own_only: frozenset = frozenset()
 
 
 def _set(**objects):
@@ -464,8 +471,9 @@ WRITES = [
           form=lambda c: {"title": c.tag, "description": "", "topics": "", "staff_groups": "",
                           "format": "workshop", "start_date": "", "end_date": "",
                           "capacity": 10, "cost_per_place": "50.00", "location": ""},
-          made=lambda c: _pk(TrainingOffer, title=c.tag),
-          also=lambda c: ["/offers/"]),
+          made=lambda c: _pk(TrainingOffer, title=c.tag, provider=c.w.provider),
+          also=lambda c: ["/offers/"],
+          own_only=frozenset({"provider_other"})),
     Write("offer-edit", _set(offer=_offer),
           api=lambda c: ("patch", f"/api/v1/training-offers/{c.offer.pk}/", {"title": c.tag}),
           offer=lambda c: "/offers/mine/",
@@ -631,6 +639,16 @@ def offered(client, page_url, target, *, by_link) -> tuple[bool, str]:
 # The test ----------------------------------------------------------------------------
 
 
+def _provider_other(w):
+    delta = f.PartnerFactory(name="Delta Academy", sector="learning_provider",
+                             provides_learning=True)
+    w.programme.partners.add(delta)
+    user = f.UserFactory(username="delta_provider")
+    f.MembershipFactory(programme=w.programme, user=user, role=Role.LEARNING_PROVIDER,
+                        partner=delta)
+    return user
+
+
 def _prepare(write, world):
     ctx = Ctx(world, f"Parity {write.name} {next(_numbers)}")
     write.setup(ctx)
@@ -641,7 +659,7 @@ def _prepare(write, world):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("write", WRITES, ids=lambda w: w.name)
 def test_a_page_makes_each_change_the_api_allows_and_offers_no_other(world, api, write, role):
-    user = getattr(world, role)
+    user = _provider_other(world) if role == "provider_other" else getattr(world, role)
     expected = role in EXPECTED[write.name]
 
     # given the objects the change works on, when the person makes it through the API
@@ -662,6 +680,11 @@ def test_a_page_makes_each_change_the_api_allows_and_offers_no_other(world, api,
     client = Client()
     client.force_login(user)
     shown, where = offered(client, write.offer(ctx), write.action(ctx), by_link=write.by_link)
+
+    if role in write.own_only:  # the form is theirs, for their own organisation
+        client.post(write.action(ctx), write.form(ctx))
+        assert not write.made(ctx), f"{role} made {write.name} through the page"
+        return
 
     # then the page offers it exactly when the API allows it
     assert shown == api_allowed, (
