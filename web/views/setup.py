@@ -1,9 +1,10 @@
 """Setting up a programme without an administrator: the programme, its partners, its
 cycles and the list of its people (DESIGN.md, "Setting up a programme and its people").
 
-Each form is shown only to the roles that may use it (a GET by anyone else is a 403);
-a POST goes straight to the programme's service, which checks the role itself, so the
-page refuses exactly what the API refuses.
+Each form is shown only to the roles that may use it: anyone else gets a 403 on GET
+and on POST, whatever the POST holds (an invalid body must not answer "fix these
+fields" to someone who may not make the change at all). The programme's service
+checks the role again, so the page refuses exactly what the API refuses.
 """
 
 from django.contrib import messages
@@ -23,9 +24,8 @@ MANAGERS_ONLY = "Only the programme's managers can change its {what}."
 
 
 def _show_to(request, allowed: bool, message: str) -> None:
-    """A form is shown only to those who may use it; a POST is the service's to refuse."""
-    if request.method != "POST":
-        require(allowed, message)
+    """A form is shown, and taken, only from those who may use it (a 403 otherwise)."""
+    require(allowed, message)
 
 
 def _form_page(request, template, context, *, bound: bool):
