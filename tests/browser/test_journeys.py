@@ -360,6 +360,7 @@ def test_manager_sets_up_partners_and_cycles_and_reads_the_people_page(visitor):
     visitor.goto(f"/programmes/{prog.pk}/cycles/")
     visitor.click("button", name="Add an assessment cycle")
     visitor.click("button", name="Add the cycle")
-    assert "Enter the cycle name" in page.locator(".nhsuk-error-summary").inner_text()
+    summary = page.locator(".nhsuk-error-summary").inner_text()
+    assert "Enter the cycle name" in summary and "Enter the day the cycle opens" in summary
     visitor.goto(f"/programmes/{prog.pk}/people/")
     assert "@example.org" in page.get_by_test_id("people").inner_text()
