@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from actions.models import Action
 from learning.models import FundingAllocation, Placement
@@ -66,7 +67,7 @@ def make_programme_creator(username):
 def test_manager_sets_up_a_programme_and_its_invited_lead_submits_the_first_assessment(
         visitor, mail_dir):
     page = visitor.page
-    today = datetime.date.today()
+    today = timezone.localdate()
     make_programme_creator("manager")
     existing = Partner.objects.get(name="Meadowbank Home Care")
 
@@ -201,7 +202,8 @@ def test_manager_reassigns_an_action_moves_its_date_and_closes_a_gap(visitor):
 
     # when they give it to Grace Lewis
     visitor.click("link", name="Give it to someone else")
-    page.get_by_label("New owner").select_option(label="Grace Lewis (Meadowbank Home Care, partner lead)")
+    page.get_by_label("New owner").select_option(
+        label="Grace Lewis (Meadowbank Home Care, partner lead)")
     visitor.click("button", name="Give the action to them")
     assert f"“{action.title}” is now owned by Grace Lewis" in message(page)
 
