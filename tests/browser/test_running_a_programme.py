@@ -159,9 +159,9 @@ def test_manager_sets_up_a_programme_and_its_invited_lead_submits_the_first_asse
     visitor.click("button", name="Start the assessment of South Vale Community Care")
     assessment = Assessment.objects.get(cycle__programme=programme)
     assessment_url = page.url
-    principles = page.get_by_role("link", name=re.compile(r"^\d\. ")).all_inner_texts()
-    assert len(principles) == 6
-    for number, title in enumerate(principles, start=1):
+    sections = page.get_by_role("link", name=re.compile(r"^\d\. ")).all_inner_texts()
+    assert len(sections) == 6
+    for number, title in enumerate(sections, start=1):
         visitor.click("link", name=title.strip())
         rating = "Not met" if number == 2 else "Met"
         radios = page.get_by_label(rating, exact=True).all()
@@ -181,11 +181,11 @@ def test_manager_sets_up_a_programme_and_its_invited_lead_submits_the_first_asse
     assert "Assessment submitted" in page.content()
     assessment.refresh_from_db()
     assert assessment.status == "submitted" and assessment.submitted_by == lead
-    items = assessment.cycle.programme.framework.principles.all()
+    principles = programme.framework.principles.all()
     assert assessment.responses.count() == sum(p.items.filter(is_active=True).count()
-                                               for p in items)
+                                               for p in principles)
     gaps = Gap.objects.filter(programme=programme, partner__name="South Vale Community Care")
-    assert gaps.count() == items.get(number=2).items.filter(is_active=True).count()
+    assert gaps.count() == principles.get(number=2).items.filter(is_active=True).count()
     assert set(gaps.values_list("principle__number", flat=True)) == {2}
 
 
