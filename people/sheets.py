@@ -36,3 +36,9 @@ class InvitationSheet(ProgrammeSheet):
         return services.invitation_create(actor=context["user"],
                                           programme=context["programme"],
                                           email=email, role=role, partner=partner)
+
+    def example(self, context) -> dict:
+        partners = sorted(context["partners"], key=lambda p: p.name)
+        return {"Email": "new.colleague@example.org",
+                "Role": Membership.Role.PARTNER_LEAD.label,
+                "Partner": partners[0].name if partners else None}

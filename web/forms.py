@@ -145,6 +145,8 @@ class CycleForm(ModelForm):
         for name in ("period_start", "period_end"):
             self.fields[name].error_messages["invalid"] = (
                 "Enter a real date, for example 31/03/2027")
+        self.fields["period_start"].error_messages["required"] = "Enter the day the cycle opens"
+        self.fields["period_end"].error_messages["required"] = "Enter the day the cycle closes"
 
 
 

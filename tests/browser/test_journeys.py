@@ -48,7 +48,8 @@ def test_manager_reads_progress_opens_a_gap_and_assigns_an_action(visitor):
     # then they assign an action to a partner lead
     visitor.click("link", name="Add an action")
     page.get_by_label("Title").fill("Map the stakeholders with the housing team")
-    page.get_by_label("Owner", exact=True).select_option(label="Tom Okafor")
+    page.get_by_label("Owner", exact=True).select_option(
+        label="Tom Okafor (Riverside City Council Adult Social Care, partner lead)")
     page.get_by_label("Due date").fill("2027-02-15")
     visitor.click("button", name="Add the action")
     actions_on_gap = page.get_by_test_id("gap-actions").inner_text()
@@ -303,9 +304,12 @@ def test_manager_decides_a_proposed_closure(visitor):
 
     page = visitor.page
     # given a partner's review draft, and an open gap of theirs with an open action
-    draft = Assessment.objects.filter(status="draft", cycle__programme=programme()).first()
-    gap = Gap.objects.filter(partner=draft.partner, status="open",
-                             actions__status__in=["not_started", "in_progress"]).first()
+    gap = Gap.objects.filter(
+        programme=programme(), status="open", actions__status__in=["not_started", "in_progress"],
+        partner__assessments__status="draft",
+        partner__assessments__cycle__programme=programme()).order_by("pk").first()
+    draft = Assessment.objects.get(partner=gap.partner, status="draft",
+                                   cycle__programme=programme())
     open_actions = list(gap.actions.exclude(status__in=["done", "cancelled"]))
     item = gap.checklist_item
     manager = get_user_model().objects.get(username="manager")
@@ -360,6 +364,7 @@ def test_manager_sets_up_partners_and_cycles_and_reads_the_people_page(visitor):
     visitor.goto(f"/programmes/{prog.pk}/cycles/")
     visitor.click("button", name="Add an assessment cycle")
     visitor.click("button", name="Add the cycle")
-    assert "Enter the cycle name" in page.locator(".nhsuk-error-summary").inner_text()
+    summary = page.locator(".nhsuk-error-summary").inner_text()
+    assert "Enter the cycle name" in summary and "Enter the day the cycle opens" in summary
     visitor.goto(f"/programmes/{prog.pk}/people/")
     assert "@example.org" in page.get_by_test_id("people").inner_text()

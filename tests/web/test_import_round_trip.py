@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from actions.models import Action
 from learning.models import LearningNeed
+from people.models import Invitation
 from programmes.models import Partner
 from web.views import imports
 
@@ -97,6 +98,7 @@ def confirm(page, url, kind, name, content):
     ("actions", lambda: Action.objects.count()),
     ("learning_needs", lambda: LearningNeed.objects.count()),
     ("partners", lambda: Partner.objects.count()),
+    ("memberships", lambda: Invitation.objects.count()),
 ])
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_each_template_has_the_import_columns_and_an_example_that_imports(
@@ -127,7 +129,8 @@ def test_each_template_has_the_import_columns_and_an_example_that_imports(
     # and the example imports as it is
     before = model_count()
     done = confirm(page, url, kind, f"template.{fmt}", content)
-    assert "1 " in done.content.decode() and "imported from template" in done.content.decode()
+    done_word = "sent" if kind == "memberships" else "imported"
+    assert f"1 {imports.NAMES[kind][0]} {done_word} from template" in done.content.decode()
     assert model_count() == before + 1
 
 
