@@ -20,7 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
@@ -48,7 +48,7 @@ from programmes.models import (
 )
 from programmes.snapshots import snapshot_take
 
-PROGRAMME_CREATORS = "Programme creators"  # the group a migration makes
+PROGRAMME_CREATORS = "Programme creators"  # made by a migration; again here if emptied
 DEMO_PASSWORD = "demo-tracker-2026"
 PROGRAMME_NAME = "North Riverside workforce integration programme"
 
@@ -281,9 +281,10 @@ class Command(BaseCommand):
         Membership.objects.filter(programme=programme).update(
             created_at=self._moment(self.started_on))
         # The demo's manager may also set up programmes of their own.
-        creators = Group.objects.filter(name=PROGRAMME_CREATORS).first()
-        if creators is not None:
-            users["manager"].groups.add(creators)
+        creators, _ = Group.objects.get_or_create(name=PROGRAMME_CREATORS)
+        creators.permissions.add(Permission.objects.get(
+            content_type__app_label="programmes", codename="add_programme"))
+        users["manager"].groups.add(creators)
         return users
 
     # The story --------------------------------------------------------------------------
