@@ -10,7 +10,16 @@ from actions.models import Action
 from actions.services import OWNER_ROLES, owner_refusal
 from learning.models import FundingStream, LearningNeed, TrainingOffer
 from notifications.models import NotificationPreference
-from programmes.models import AssessmentCycle, Framework, Membership, Partner, Programme, Rating
+from programmes.models import (
+    AssessmentCycle,
+    ChecklistItem,
+    Framework,
+    Gap,
+    Membership,
+    Partner,
+    Programme,
+    Rating,
+)
 
 WIDGET_CLASSES = {
     forms.Textarea: "nhsuk-textarea",
@@ -116,6 +125,16 @@ class PartnerForm(ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sector"].choices = [("", "Choose a sector"), *Partner.Sector.choices]
+
+
+class PartnerChangeForm(PartnerForm):
+    """A partner's details, changed by the managers of a programme it is in."""
+
+    class Meta(PartnerForm.Meta):
+        error_messages = {
+            **PartnerForm.Meta.error_messages,
+            "name": {"unique": "Another organisation in the directory already has this name"},
+        }
 
 
 class AddPartnerForm(Form):
@@ -468,3 +487,83 @@ class AcceptInvitationForm(Form):
             self.add_error("password2", "The passwords do not match. Type the same "
                                         "password twice.")
         return data
+
+
+# Gaps, assessments and memberships: the changes the API makes, on their pages ------------
+
+
+def _gap_notes() -> forms.CharField:
+    return forms.CharField(
+        label="Notes (optional)", required=False, max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What the gap is about, as the partner and the programme see it.",
+        error_messages={"max_length": "Keep the notes to 20,000 characters or fewer."})
+
+
+class GapChangeForm(Form):
+    """A gap's severity and notes (managers, and the partner's leads); its status changes
+    only by closing or reopening it. The version guards against two edits at once."""
+
+    severity = forms.ChoiceField(label="Severity", choices=Gap.Severity.choices,
+                                 widget=forms.RadioSelect)
+    description = _gap_notes()
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class GapNewForm(Form):
+    """A gap opened by hand (managers), without an assessment."""
+
+    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), label="Partner")
+    checklist_item = forms.ModelChoiceField(queryset=ChecklistItem.objects.none(),
+                                            label="Checklist item")
+    severity = forms.ChoiceField(label="Severity", choices=Gap.Severity.choices,
+                                 widget=forms.RadioSelect,
+                                 help_text="High for an item not met, medium for one "
+                                           "partly met.")
+    description = _gap_notes()
+
+    def __init__(self, *args, programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = programme.partners.order_by("name")
+        self.fields["partner"].empty_label = "Choose a partner"
+        self.fields["partner"].error_messages["invalid_choice"] = (
+            "Choose one of the programme's partners")
+        items = self.fields["checklist_item"]
+        items.queryset = ChecklistItem.objects.filter(
+            principle__framework_id=programme.framework_id, is_active=True,
+        ).order_by("principle__number", "order")
+        items.empty_label = "Choose a checklist item"
+        items.label_from_instance = lambda item: f"{item.code} {item.text[:90]}"
+        items.error_messages["invalid_choice"] = (
+            "Choose a checklist item of the programme's framework")
+
+
+class AssessmentDetailsForm(Form):
+    """Who took part in a draft self-assessment."""
+
+    participants = forms.CharField(
+        label="Who took part (optional)", required=False, max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Names, roles or teams of the people who answered the assessment together.",
+        error_messages={"max_length": "Keep this to 20,000 characters or fewer."})
+    includes_people_supported = forms.BooleanField(
+        label="People who draw on care and support, or their carers, took part",
+        required=False)
+
+
+class MembershipChangeForm(Form):
+    """A person's role in the programme, and the partner they act for (managers)."""
+
+    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices,
+                             widget=forms.RadioSelect)
+    partner = forms.ModelChoiceField(
+        label="Partner", queryset=Partner.objects.none(), required=False,
+        empty_label="No partner",
+        help_text="Needed for partner leads and learning providers; leave empty for "
+                  "programme managers and reviewers.")
+
+    def __init__(self, *args, programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = programme.partners.order_by("name")
+        self.fields["partner"].error_messages["invalid_choice"] = (
+            "Choose one of the programme's partners")

@@ -19,8 +19,8 @@ from programmes.models import (
     Rating,
 )
 
-from ..forms import AnswerForm
-from .common import require, role_context, visible_or_404
+from ..forms import AnswerForm, AssessmentDetailsForm
+from .common import attempt, require, role_context, visible_or_404
 
 
 @login_required
@@ -152,6 +152,37 @@ def assessment(request, pk):
             "earlier": earlier,
         },
     )
+
+
+ANSWER_REFUSED = ("Only the programme's managers and this partner's leads can answer its "
+                  "assessment.")
+
+
+@login_required
+def assessment_details(request, pk):
+    """Who took part in a draft, and whether people supported did (those who may answer
+    it): the API's ``PATCH /assessments/{id}/`` through ``assessment_update``."""
+    assessment = visible_or_404(Assessment, request.user, pk=pk)
+    programme = assessment.cycle.programme
+    require(access.can_answer_assessment(request.user, programme.pk, assessment.partner_id),
+            ANSWER_REFUSED)
+    if assessment.is_submitted:
+        messages.info(request, "This assessment is submitted: who took part can no longer "
+                               "change.")
+        return redirect("web:assessment", assessment.pk)
+    form = AssessmentDetailsForm(request.POST or None, initial={
+        "participants": assessment.participants,
+        "includes_people_supported": assessment.includes_people_supported})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        saved = attempt(form, lambda: services.assessment_update(
+            actor=request.user, assessment=assessment, **data))
+        if saved:
+            messages.success(request, "Who took part is saved.")
+            return redirect("web:assessment", assessment.pk)
+    return render(request, "web/assessment_details.html", {
+        "form": form, "assessment": assessment, "programme": programme,
+    }, status=400 if request.method == "POST" else 200)
 
 
 @login_required

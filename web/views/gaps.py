@@ -15,10 +15,10 @@ from learning import access as learning_access
 from programmes import access
 from programmes import services as programme_services
 from programmes.answers import gap_answers
-from programmes.models import Gap
+from programmes.models import Gap, Programme
 
 from .. import selectors
-from ..forms import ReasonForm
+from ..forms import GapChangeForm, GapNewForm, ReasonForm
 from .common import attempt, invalid, require, role_context, visible_or_404
 
 
@@ -41,6 +41,7 @@ def _gap_context(request, gap) -> dict:
         ),
         "can_fund": learning_access.can_manage_funding(request.user, gap.programme_id),
         "can_set_status": access.can_set_gap_status(request.user, gap),
+        "can_change": access.can_change_gap(request.user, gap),
         "history": selectors.history_of(gap)
         if access.is_manager(request.user, gap.programme_id) else None,
         **role_context(request.user, gap.programme_id),
@@ -149,3 +150,50 @@ def gap_close(request, pk):
 @login_required
 def gap_reopen(request, pk):
     return _gap_status_page(request, pk, closing=False)
+
+
+GAP_CHANGE_REFUSED = ("Only the programme's managers and this partner's leads can change "
+                      "this gap.")
+GAP_OPEN_REFUSED = "Only the programme's managers can open a gap by hand."
+
+
+@login_required
+def gap_edit(request, pk):
+    """Change a gap's severity and notes (managers, and the partner's leads): the API's
+    ``PATCH /gaps/{id}/`` through ``gap_update``."""
+    gap = visible_or_404(Gap, request.user, pk=pk)
+    require(access.can_change_gap(request.user, gap), GAP_CHANGE_REFUSED)
+    form = GapChangeForm(request.POST or None, initial={
+        "severity": gap.severity, "description": gap.description, "version": gap.version})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        saved = attempt(form, lambda: programme_services.gap_update(
+            actor=request.user, gap=gap, version=version, **data))
+        if saved:
+            messages.success(request, "The gap's details are saved.")
+            return redirect("web:gap", gap.pk)
+    context = {"form": form, "gap": gap, "programme": gap.programme}
+    if request.method == "POST":
+        return invalid(request, "web/gap_form.html", context)
+    return render(request, "web/gap_form.html", context)
+
+
+@login_required
+def gap_new(request, pk):
+    """Open a gap by hand (managers): the API's ``POST /gaps/`` through ``gap_create``."""
+    programme = visible_or_404(Programme, request.user, pk=pk)
+    require(access.can_manage_programme(request.user, programme.pk), GAP_OPEN_REFUSED)
+    form = GapNewForm(request.POST or None, programme=programme)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        gap = attempt(form, lambda: programme_services.gap_create(
+            actor=request.user, programme=programme, **data))
+        if gap:
+            messages.success(request, f"A gap is open for {gap.partner.name} on "
+                                      f"{gap.checklist_item.code}.")
+            return redirect("web:gap", gap.pk)
+    context = {"form": form, "programme": programme}
+    if request.method == "POST":
+        return invalid(request, "web/gap_form.html", context)
+    return render(request, "web/gap_form.html", context)

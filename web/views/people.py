@@ -12,9 +12,10 @@ from core.errors import DomainError
 from people import access, services
 from people.models import Invitation
 from programmes import access as programme_access
+from programmes import services as programme_services
 from programmes.models import Membership, Programme
 
-from ..forms import AcceptInvitationForm, InviteForm
+from ..forms import AcceptInvitationForm, InviteForm, MembershipChangeForm
 from .common import attempt, require, role_context, visible_or_404
 
 SIGN_IN_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -158,3 +159,34 @@ def membership_end(request, pk):
             **context, "membership": ended.membership, "open_actions": ended.open_actions})
     return render(request, "web/membership_end.html", {
         **context, "open_actions": services.open_actions_of(membership)})
+
+
+# Changing a membership's role (managers) ------------------------------------------------------
+
+
+@login_required
+def membership_edit(request, pk):
+    """Change a person's role in the programme and the partner they act for (managers):
+    the API's ``PATCH /memberships/{id}/`` through ``membership_update``."""
+    membership = visible_or_404(Membership, request.user, pk=pk)
+    membership = (Membership.objects.select_related("user", "partner", "programme")
+                  .get(pk=membership.pk))
+    programme = membership.programme
+    require(programme_access.can_manage_programme(request.user, programme.pk),
+            "Only the programme's managers can change its members.")
+    person = membership.user.get_full_name() or membership.user.username
+    form = MembershipChangeForm(request.POST or None, programme=programme, initial={
+        "role": membership.role, "partner": membership.partner_id})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        saved = attempt(form, lambda: programme_services.membership_update(
+            actor=request.user, membership=membership, **data))
+        if saved:
+            where = f" for {saved.partner.name}" if saved.partner else ""
+            messages.success(request, f"{person} is now {saved.get_role_display().lower()}"
+                                      f"{where}.")
+            return redirect("web:people", programme.pk)
+        membership.refresh_from_db()  # the service's checks may have changed the copy
+    return render(request, "web/membership_form.html", {
+        "form": form, "membership": membership, "programme": programme, "person": person,
+    }, status=400 if request.method == "POST" else 200)

@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 
 from core.errors import DomainError
 from programmes import access, services
-from programmes.models import AssessmentCycle, Programme
+from programmes.models import AssessmentCycle, Partner, Programme
 
 from .. import selectors
-from ..forms import AddPartnerForm, CycleForm, PartnerForm, ProgrammeForm
+from ..forms import AddPartnerForm, CycleForm, PartnerChangeForm, PartnerForm, ProgrammeForm
 from .common import attempt, require, role_context, visible_or_404
 
 MANAGERS_ONLY = "Only the programme's managers can change its {what}."
@@ -88,6 +88,30 @@ def partner_new(request, pk):
             return redirect("web:partners", programme.pk)
     return _form_page(request, "web/partner_form.html",
                       {"form": form, "programme": programme},
+                      bound=request.method == "POST")
+
+
+@login_required
+def partner_edit(request, pk, partner_pk):
+    """Change a partner's details (the managers of a programme it is in): the API's
+    ``PATCH /partners/{id}/`` through ``partner_update``."""
+    programme = visible_or_404(Programme, request.user, pk=pk)
+    partner = programme.partners.filter(pk=partner_pk).first()
+    if partner is None:
+        raise Http404("This partner is not in the programme.")
+    _show_to(request, access.can_change_partner(request.user, partner),
+             "Only the managers of a programme this partner is in can change it.")
+    # The form works on its own copy: the partner is changed only by the service.
+    form = PartnerChangeForm(request.POST or None, instance=Partner.objects.get(pk=partner.pk))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        saved = attempt(form, lambda: services.partner_update(
+            actor=request.user, partner=partner, **data))
+        if saved:
+            messages.success(request, f"{saved.name}\u2019s details are saved.")
+            return redirect("web:partners", programme.pk)
+    return _form_page(request, "web/partner_form.html",
+                      {"form": form, "programme": programme, "partner": partner},
                       bound=request.method == "POST")
 
 
