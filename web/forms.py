@@ -371,6 +371,14 @@ class AllocationForm(Form):
             lambda s: f"{s.name} (£{s.available:,.2f} of £{s.amount:,.2f} available)")
 
 
+class AllocationChangeForm(Form):
+    """An allocation's amount and note (the stream and what it funds stay)."""
+
+    amount = money_field()
+    note = forms.CharField(label="Note (optional)", required=False, max_length=500,
+                           error_messages={"max_length": "Keep the note to 500 characters."})
+
+
 class FundingStreamForm(ModelForm):
     amount = money_field()
 

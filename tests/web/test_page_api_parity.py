@@ -66,6 +66,7 @@ EXPECTED = {
     "cycle-create": MANAGERS,
     "cycle-edit": MANAGERS,
     "cycle-close": MANAGERS,
+    "cycle-delete": MANAGERS,
     "invitation-create": MANAGERS,
     "invitation-resend": MANAGERS,
     "invitation-revoke": MANAGERS,
@@ -76,6 +77,8 @@ EXPECTED = {
     "assessment-answer": PARTNER_A,
     "assessment-submit": PARTNER_A,
     "assessment-details": PARTNER_A,
+    "assessment-delete": PARTNER_A,
+    "response-delete": PARTNER_A,
     "gap-close": MANAGERS,
     "gap-reopen": MANAGERS,
     "gap-create": MANAGERS,
@@ -91,18 +94,26 @@ EXPECTED = {
     "need-create": PARTNER_A,
     "need-edit": PARTNER_A,
     "need-status": PARTNER_A,
+    "need-delete": PARTNER_A,
     "offer-create": PROVIDER,
     "offer-edit": PROVIDER,
     "offer-publish": PROVIDER,
     "offer-withdraw": PROVIDER,
+    "offer-delete": PROVIDER,
     "placement-book": PARTNER_A,
     "placement-confirm": PROVIDER,
     "placement-cancel": PARTNER_A | PROVIDER,
+    # the booking side changes how many places while requested; the provider does not
+    "placement-places": PARTNER_A,
+    "placement-delete": PARTNER_A,
     "stream-create": MANAGERS,
     "stream-edit": MANAGERS,
+    "stream-delete": MANAGERS,
     "allocation-create": MANAGERS,
     "allocation-commit": MANAGERS,
     "allocation-cancel": MANAGERS,
+    "allocation-edit": MANAGERS,
+    "allocation-delete": MANAGERS,
 }
 
 
@@ -191,6 +202,12 @@ def _draft(w, *, complete=False):
     assessment = f.AssessmentFactory(cycle=cycle, partner=w.partner_a)
     if complete:
         f.answer_the_rest(assessment, rating="met")
+    return assessment
+
+
+def _answered_draft(w):
+    assessment = _draft(w)
+    f.ResponseFactory(assessment=assessment, checklist_item=w.items[0], rating="met")
     return assessment
 
 
@@ -374,6 +391,13 @@ WRITES = [
                           "contact_email": c.partner.contact_email},
           made=lambda c: Partner.objects.get(pk=c.partner.pk).name == c.tag,
           also=lambda c: [f"/programmes/{c.w.programme.pk}/partners/{c.partner.pk}/"]),
+    Write("cycle-delete", _set(cycle=lambda w: f.CycleFactory(programme=w.programme)),
+          api=lambda c: ("delete", f"/api/v1/cycles/{c.cycle.pk}/", None),
+          offer=lambda c: f"/programmes/{c.w.programme.pk}/cycles/",
+          action=lambda c: f"/programmes/{c.w.programme.pk}/cycles/{c.cycle.pk}/delete/",
+          form=lambda c: {},
+          made=lambda c: not _pk(AssessmentCycle, pk=c.cycle.pk),
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/cycles/{c.cycle.pk}/"]),
     Write("assessment-start", _start_setup,
           api=lambda c: ("post", "/api/v1/assessments/", {
               "cycle": c.w.cycle.pk, "partner": c.w.partner_a.pk}),
@@ -410,6 +434,21 @@ WRITES = [
           form=lambda c: {"participants": c.tag, "includes_people_supported": "on"},
           made=lambda c: Assessment.objects.get(pk=c.assessment.pk).participants == c.tag,
           also=lambda c: [f"/assessments/{c.assessment.pk}/principles/1/"]),
+    Write("assessment-delete", _set(assessment=_draft),
+          api=lambda c: ("delete", f"/api/v1/assessments/{c.assessment.pk}/", None),
+          offer=lambda c: f"/assessments/{c.assessment.pk}/",
+          action=lambda c: f"/assessments/{c.assessment.pk}/delete/",
+          form=lambda c: {},
+          made=lambda c: not _pk(Assessment, pk=c.assessment.pk),
+          also=lambda c: [f"/assessments/{c.assessment.pk}/principles/1/"]),
+    Write("response-delete", _set(assessment=_answered_draft),
+          api=lambda c: ("delete", f"/api/v1/responses/{c.assessment.responses.get().pk}/",
+                         None),
+          offer=lambda c: f"/assessments/{c.assessment.pk}/principles/1/",
+          action=lambda c: f"/responses/{c.assessment.responses.get().pk}/delete/",
+          form=lambda c: {},
+          made=lambda c: not c.assessment.responses.exists(),
+          also=lambda c: [f"/assessments/{c.assessment.pk}/"]),
     Write("gap-close", _set(gap=_gap),
           api=lambda c: ("post", f"/api/v1/gaps/{c.gap.pk}/close/", {"reason": c.tag}),
           offer=lambda c: f"/gaps/{c.gap.pk}/",
@@ -523,6 +562,13 @@ WRITES = [
           form=lambda c: _need_form(c.need, status="planned"),
           made=lambda c: LearningNeed.objects.get(pk=c.need.pk).status == "planned",
           also=lambda c: [f"/programmes/{c.w.programme.pk}/learning-needs/"]),
+    Write("need-delete", _set(need=_need),
+          api=lambda c: ("delete", f"/api/v1/learning-needs/{c.need.pk}/", None),
+          offer=lambda c: f"/learning-needs/{c.need.pk}/",
+          action=lambda c: f"/learning-needs/{c.need.pk}/delete/",
+          form=lambda c: {},
+          made=lambda c: not _pk(LearningNeed, pk=c.need.pk),
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/learning-needs/"]),
     Write("offer-create", _nothing,
           api=lambda c: ("post", "/api/v1/training-offers/", {
               "provider": c.w.provider.pk, "title": c.tag, "format": "workshop",
@@ -560,6 +606,13 @@ WRITES = [
           made=lambda c: TrainingOffer.objects.get(pk=c.offer.pk).status == "withdrawn",
           by_link=False,
           also=lambda c: ["/offers/"]),
+    Write("offer-delete", _set(offer=lambda w: _offer(w, status="draft")),
+          api=lambda c: ("delete", f"/api/v1/training-offers/{c.offer.pk}/", None),
+          offer=lambda c: "/offers/mine/",
+          action=lambda c: f"/offers/{c.offer.pk}/delete/",
+          form=lambda c: {},
+          made=lambda c: not _pk(TrainingOffer, pk=c.offer.pk),
+          also=lambda c: ["/offers/"]),
     Write("placement-book", _set(need=_need, offer=_offer),
           api=lambda c: ("post", "/api/v1/placements/", {
               "learning_need": c.need.pk, "training_offer": c.offer.pk, "places": 1}),
@@ -585,6 +638,20 @@ WRITES = [
           made=lambda c: Placement.objects.get(pk=c.placement.pk).status == "cancelled",
           by_link=False,
           also=lambda c: ["/offers/"]),
+    Write("placement-places", _set(placement=_placement),
+          api=lambda c: ("patch", f"/api/v1/placements/{c.placement.pk}/", {"places": 2}),
+          offer=lambda c: f"/learning-needs/{c.placement.learning_need_id}/",
+          action=lambda c: f"/placements/{c.placement.pk}/places/",
+          form=lambda c: {"places": 2},
+          made=lambda c: Placement.objects.get(pk=c.placement.pk).places == 2,
+          also=lambda c: ["/offers/"]),
+    Write("placement-delete", _set(placement=_placement),
+          api=lambda c: ("delete", f"/api/v1/placements/{c.placement.pk}/", None),
+          offer=lambda c: f"/learning-needs/{c.placement.learning_need_id}/",
+          action=lambda c: f"/placements/{c.placement.pk}/delete/",
+          form=lambda c: {},
+          made=lambda c: not _pk(Placement, pk=c.placement.pk),
+          also=lambda c: ["/offers/"]),
     Write("stream-create", _nothing,
           api=lambda c: ("post", "/api/v1/funding-streams/", {
               "programme": c.w.programme.pk, "name": c.tag, "funder": c.w.partner_b.pk,
@@ -601,6 +668,12 @@ WRITES = [
           form=lambda c: {"name": c.tag, "funder": c.stream.funder_id,
                           "amount": c.stream.amount, "description": c.stream.description},
           made=lambda c: FundingStream.objects.get(pk=c.stream.pk).name == c.tag),
+    Write("stream-delete", _set(stream=_stream),
+          api=lambda c: ("delete", f"/api/v1/funding-streams/{c.stream.pk}/", None),
+          offer=lambda c: f"/programmes/{c.w.programme.pk}/funding/",
+          action=lambda c: f"/funding-streams/{c.stream.pk}/delete/",
+          form=lambda c: {},
+          made=lambda c: not _pk(FundingStream, pk=c.stream.pk)),
     Write("allocation-create", _set(need=_need, stream=_stream),
           api=lambda c: ("post", "/api/v1/funding-allocations/", {
               "stream": c.stream.pk, "learning_need": c.need.pk, "amount": "25.00"}),
@@ -628,6 +701,21 @@ WRITES = [
           made=lambda c: FundingAllocation.objects.get(pk=c.allocation.pk).status
           == "cancelled",
           by_link=False,
+          also=lambda c: [f"/learning-needs/{c.allocation.learning_need_id}/"]),
+    Write("allocation-edit", _set(allocation=_allocation),
+          api=lambda c: ("patch", f"/api/v1/funding-allocations/{c.allocation.pk}/",
+                         {"amount": "12.00", "note": c.tag}),
+          offer=lambda c: f"/programmes/{c.w.programme.pk}/funding/",
+          action=lambda c: f"/funding-allocations/{c.allocation.pk}/edit/",
+          form=lambda c: {"amount": "12.00", "note": c.tag},
+          made=lambda c: FundingAllocation.objects.get(pk=c.allocation.pk).note == c.tag,
+          also=lambda c: [f"/learning-needs/{c.allocation.learning_need_id}/"]),
+    Write("allocation-delete", _set(allocation=_allocation),
+          api=lambda c: ("delete", f"/api/v1/funding-allocations/{c.allocation.pk}/", None),
+          offer=lambda c: f"/programmes/{c.w.programme.pk}/funding/",
+          action=lambda c: f"/funding-allocations/{c.allocation.pk}/delete/",
+          form=lambda c: {},
+          made=lambda c: not _pk(FundingAllocation, pk=c.allocation.pk),
           also=lambda c: [f"/learning-needs/{c.allocation.learning_need_id}/"]),
 ]
 
@@ -780,5 +868,3 @@ def test_a_page_makes_each_change_the_api_allows_and_offers_no_other(world, api,
         empty = client.post(write.action(ctx), {})
         assert empty.status_code in (403, 404), (
             f"empty page POST {write.action(ctx)} as {role}: {empty.status_code}")
-
-

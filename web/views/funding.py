@@ -21,7 +21,7 @@ from learning.models import FundingAllocation, FundingStream, LearningNeed
 from programmes.models import Programme
 
 from .. import selectors
-from ..forms import AllocationForm, FundingStreamForm
+from ..forms import AllocationChangeForm, AllocationForm, FundingStreamForm
 from .common import attempt, invalid, require, role_context, visible_or_404
 
 
@@ -144,3 +144,26 @@ def allocation_status(request, pk, change):
         messages.success(request, f"£{allocation.amount:,.2f} from {allocation.stream.name} "
                                   f"is now {allocation.get_status_display().lower()}.")
     return redirect("web:funding", allocation.stream.programme_id)
+
+
+@login_required
+def allocation_edit(request, pk):
+    """Change an allocation's amount or note (managers; ``allocation_update``)."""
+    allocation = visible_or_404(FundingAllocation, request.user, pk=pk)
+    stream = allocation.stream
+    require(learning_access.can_manage_funding(request.user, stream.programme_id),
+            learning_access.ALLOCATION_REFUSED)
+    form = AllocationChangeForm(request.POST or None,
+                                initial={"amount": allocation.amount, "note": allocation.note})
+    if request.method == "POST" and form.is_valid():
+        saved = attempt(form, lambda: learning_services.allocation_update(
+            actor=request.user, allocation=allocation, **form.cleaned_data))
+        if saved:
+            messages.success(request, f"Allocation from {stream.name} is now "
+                                      f"£{saved.amount:,.2f}.")
+            return redirect("web:funding", stream.programme_id)
+    context = {"form": form, "allocation": allocation, "stream": stream,
+               "programme": stream.programme}
+    return (invalid if request.method == "POST" else render)(
+        request, "web/allocation_change.html", context
+    )

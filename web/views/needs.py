@@ -116,6 +116,9 @@ def _with_changes(user, placements) -> list:
         p.can_confirm = (p.status == Placement.Status.REQUESTED
                          and learning_access.can_confirm_placement(user, p))
         p.can_cancel = open_ and learning_access.can_change_placement(user, p)
+        books = learning_access.can_book_placement(user, p.learning_need)
+        p.can_change_places = books and p.status == Placement.Status.REQUESTED
+        p.can_remove = books and p.status != Placement.Status.CONFIRMED
     return rows
 
 
@@ -206,3 +209,32 @@ def placement_status(request, pk, change):
                                        require_https=request.is_secure()):
         return redirect(next_url)
     return redirect("web:learning-need", placement.learning_need_id)
+
+
+def _may_change_places(user, placement) -> bool:
+    """The booking side changes how many places while the provider has not confirmed."""
+    return (placement.status == Placement.Status.REQUESTED
+            and learning_access.can_book_placement(user, placement.learning_need))
+
+
+@login_required
+def placement_places(request, pk):
+    """Change how many places a requested placement asks for (``placement_update``)."""
+    placement = visible_or_404(Placement, request.user, pk=pk)
+    need = placement.learning_need
+    require(_may_change_places(request.user, placement),
+            "Only the programme's managers and this partner's leads can change how many "
+            "places are requested, and only before the provider confirms them.")
+    form = PlacementForm(request.POST or None, initial={"places": placement.places})
+    if request.method == "POST" and form.is_valid():
+        changed = attempt(form, lambda: learning_services.placement_update(
+            actor=request.user, placement=placement, places=form.cleaned_data["places"]))
+        if changed:
+            messages.success(
+                request, f"{changed.places} place{'s' if changed.places != 1 else ''} now "
+                         f"requested on “{changed.training_offer.title}”.")
+            return redirect("web:learning-need", need.pk)
+    context = {"form": form, "need": need, "placement": placement, "programme": need.programme}
+    return (invalid if request.method == "POST" else render)(
+        request, "web/placement_places.html", context
+    )
