@@ -448,10 +448,10 @@ class ImportForm(Form):
 # People: invitations and accepting them ---------------------------------------
 
 
-class InviteForm(Form):
-    email = forms.EmailField(label="E-mail address", max_length=254,
-                             error_messages={"invalid": "Enter an e-mail address in the right "
-                                                        "form, like name@example.org"})
+class RoleAndPartnerForm(Form):
+    """A role in the programme and, for partner leads and learning providers, the partner
+    they act for, chosen from the programme's partners."""
+
     role = forms.ChoiceField(label="Role", choices=Membership.Role.choices,
                              widget=forms.RadioSelect)
     partner = forms.ModelChoiceField(
@@ -465,6 +465,17 @@ class InviteForm(Form):
         self.fields["partner"].queryset = programme.partners.order_by("name")
         self.fields["partner"].error_messages["invalid_choice"] = (
             "Choose one of the programme's partners")
+
+
+class InviteForm(RoleAndPartnerForm):
+    field_order = ["email", "role", "partner"]
+
+    email = forms.EmailField(label="E-mail address", max_length=254,
+                             error_messages={"invalid": "Enter an e-mail address in the right "
+                                                        "form, like name@example.org"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.fields["email"].widget.attrs["autocomplete"] = "off"
 
 
@@ -559,19 +570,5 @@ class AssessmentDetailsForm(Form):
         required=False)
 
 
-class MembershipChangeForm(Form):
+class MembershipChangeForm(RoleAndPartnerForm):
     """A person's role in the programme, and the partner they act for (managers)."""
-
-    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices,
-                             widget=forms.RadioSelect)
-    partner = forms.ModelChoiceField(
-        label="Partner", queryset=Partner.objects.none(), required=False,
-        empty_label="No partner",
-        help_text="Needed for partner leads and learning providers; leave empty for "
-                  "programme managers and reviewers.")
-
-    def __init__(self, *args, programme, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = programme.partners.order_by("name")
-        self.fields["partner"].error_messages["invalid_choice"] = (
-            "Choose one of the programme's partners")
