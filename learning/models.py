@@ -15,6 +15,7 @@ from programmes.models import Gap, Partner, Principle, Programme
 from programmes.querysets import ProgrammeScopedQuerySet, partner_ids_of_programmes_of
 
 OFFER_DATES_OUT_OF_ORDER = "The end date must not be before the start date."
+CLAIMS_OUT_OF_ORDER = "Claims must not close before they open."
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
@@ -47,6 +48,14 @@ class LearningNeed(models.Model):
     workers_count = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     needed_by = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.IDENTIFIED)
+    workers_trained = models.PositiveIntegerField(
+        default=0, editable=False,
+        help_text="The places completed on this need's placements, kept by the services.",
+    )
+    met_reason = models.CharField(
+        max_length=500, blank=True,
+        help_text="Why a manager marked the need met before its workers were trained.",
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -175,26 +184,102 @@ class TrainingOffer(models.Model):
         return self.capacity - self.places_booked
 
 
+SESSION_TIMES_OUT_OF_ORDER = "The session must not end before it starts."
+
+
+class TrainingSession(models.Model):
+    """One run of an offer (a cohort, a day, a course of e-learning): its own times, place
+    and capacity. Places are booked on a session; the offer's ``capacity`` and
+    ``places_booked`` are the sums of its sessions', kept by the services. A session with
+    no start time runs whenever the learner chooses (e-learning)."""
+
+    offer = models.ForeignKey(TrainingOffer, on_delete=models.PROTECT, related_name="sessions")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    location = models.CharField(max_length=300, blank=True)
+    online = models.BooleanField(default=False)
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    places_booked = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Places held by requested, approved and "
+        "confirmed placements.")
+    places_waiting = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Places asked for by waiting-list placements.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["offer_id", "starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(places_booked__lte=F("capacity")),
+                name="%(app_label)s_%(class)s_within_capacity",
+                violation_error_message="This session does not have that many places left.",
+                violation_error_code="limit_exceeded",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True)
+                | Q(starts_at__isnull=True)
+                | Q(ends_at__gte=F("starts_at")),
+                name="%(app_label)s_%(class)s_end_after_start",
+                violation_error_message=SESSION_TIMES_OUT_OF_ORDER,
+                violation_error_code="invalid",
+            ),
+        ]
+
+    def __str__(self):
+        when = f"{self.starts_at:%-d %B %Y}" if self.starts_at else "any time"
+        return f"{self.offer} ({when})"
+
+    def clean(self):
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            raise ValidationError({"ends_at": SESSION_TIMES_OUT_OF_ORDER})
+
+    @property
+    def places_free(self) -> int:
+        return self.capacity - self.places_booked
+
+
 class Placement(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
+        WAITLISTED = "waitlisted", "On the waiting list"
+        APPROVED = "approved", "Approved"
         CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Declined"
         CANCELLED = "cancelled", "Cancelled"
 
-    HOLDING = (Status.REQUESTED, Status.CONFIRMED)
+    # The statuses that hold places on the session; a waiting request holds none.
+    HOLDING = (Status.REQUESTED, Status.APPROVED, Status.CONFIRMED)
+    # Still open: not ended by a cancellation or a refusal.
+    OPEN = (Status.REQUESTED, Status.WAITLISTED, Status.APPROVED, Status.CONFIRMED)
 
     # PROTECT: a need's placements hold places on an offer; ``need_delete`` gives them
     # back before it removes them, and nothing else may drop them silently.
     learning_need = models.ForeignKey(
         LearningNeed, on_delete=models.PROTECT, related_name="placements"
     )
+    # The session's offer, kept beside the session so lists filter by offer in one join.
     training_offer = models.ForeignKey(
         TrainingOffer, on_delete=models.PROTECT, related_name="placements"
     )
+    session = models.ForeignKey(
+        TrainingSession, on_delete=models.PROTECT, related_name="placements"
+    )
     places = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    learners = models.JSONField(
+        default=list, blank=True, help_text="The names of the learners, if the booker gives them."
+    )
+    places_attended = models.PositiveIntegerField(null=True, blank=True)
+    places_completed = models.PositiveIntegerField(null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    decided_reason = models.CharField(
+        max_length=500, blank=True, help_text="Why the places were declined or cancelled."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -211,6 +296,24 @@ class Placement(models.Model):
                 violation_error_message="Book at least one place.",
                 violation_error_code="invalid",
             ),
+            models.CheckConstraint(
+                condition=Q(places_attended__isnull=True) | Q(places_attended__lte=F("places")),
+                name="%(app_label)s_%(class)s_attended_within_places",
+                violation_error_message="More people cannot attend than places were booked.",
+                violation_error_code="invalid",
+            ),
+            models.CheckConstraint(
+                condition=Q(places_completed__isnull=True)
+                | Q(places_completed__lte=F("places")),
+                name="%(app_label)s_%(class)s_completed_within_places",
+                violation_error_message="More people cannot complete than places were booked.",
+                violation_error_code="invalid",
+            ),
+        ]
+        indexes = [
+            # The waiting list of a session, in order.
+            models.Index(fields=["session", "status", "created_at", "id"],
+                         name="placement_session_queue"),
         ]
 
     def __str__(self):
@@ -226,8 +329,23 @@ class FundingStream(models.Model):
     amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
     allocated = models.DecimalField(**MONEY, default=Decimal("0.00"), editable=False)
     description = models.TextField(blank=True)
+    # The scheme's rules; an empty rule allows everything.
+    eligible_principles = models.ManyToManyField(
+        Principle, related_name="+", blank=True,
+        help_text="Only learning and actions for these principles; none: any principle.",
+    )
+    eligible_staff_groups = models.JSONField(
+        default=list, blank=True,
+        help_text="Only learning for these staff groups; none: any staff group.",
+    )
+    cap_per_partner = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="The most one partner may draw from this stream.",
+    )
+    claims_open = models.DateField(null=True, blank=True)
+    claims_close = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[eligible_principles])
 
     programme_path = "programme"
     objects = ProgrammeScopedQuerySet.as_manager()
@@ -240,6 +358,13 @@ class FundingStream(models.Model):
                 name="%(app_label)s_%(class)s_within_amount",
                 violation_error_message="This funding stream does not have that much money left.",
                 violation_error_code="limit_exceeded",
+            ),
+            models.CheckConstraint(
+                condition=Q(claims_close__isnull=True) | Q(claims_open__isnull=True)
+                | Q(claims_close__gte=F("claims_open")),
+                name="%(app_label)s_%(class)s_claims_in_order",
+                violation_error_message=CLAIMS_OUT_OF_ORDER,
+                violation_error_code="invalid",
             ),
             models.UniqueConstraint(
                 fields=["programme", "name"],
@@ -254,6 +379,11 @@ class FundingStream(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        if self.claims_open and self.claims_close and self.claims_close < self.claims_open:
+            raise ValidationError({"claims_close": CLAIMS_OUT_OF_ORDER})
+
     @property
     def available(self) -> Decimal:
         return self.amount - self.allocated
@@ -263,9 +393,12 @@ class FundingAllocation(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
         COMMITTED = "committed", "Committed"
+        CLAIMED = "claimed", "Claimed"
+        PAID = "paid", "Paid"
         CANCELLED = "cancelled", "Cancelled"
 
-    HOLDING = (Status.PLANNED, Status.COMMITTED)
+    # Every status but cancelled holds the money on the stream.
+    HOLDING = (Status.PLANNED, Status.COMMITTED, Status.CLAIMED, Status.PAID)
 
     stream = models.ForeignKey(FundingStream, on_delete=models.PROTECT, related_name="allocations")
     learning_need = models.ForeignKey(
@@ -278,9 +411,26 @@ class FundingAllocation(models.Model):
     action = models.ForeignKey(
         Action, on_delete=models.PROTECT, null=True, blank=True, related_name="funding_allocations"
     )
+    # The booking this money pays for, if any: cancelling or declining the placement
+    # cancels the allocation and gives the money back.
+    placement = models.ForeignKey(
+        Placement, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="funding_allocations",
+    )
+    # The partner whose cap this draws on: the need's partner or the action's owner
+    # partner, kept by the services so the cap is one indexed sum.
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        editable=False,
+    )
     amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     note = models.CharField(max_length=500, blank=True)
+    evidence = models.TextField(
+        blank=True, help_text="What shows the money was spent as agreed (for a claim)."
+    )
+    claimed_on = models.DateField(null=True, blank=True)
+    paid_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -305,6 +455,10 @@ class FundingAllocation(models.Model):
                 violation_error_message="The amount must be more than zero.",
                 violation_error_code="invalid",
             ),
+        ]
+        indexes = [
+            # What one partner draws on a stream (its cap).
+            models.Index(fields=["stream", "partner"], name="allocation_stream_partner"),
         ]
 
     def __str__(self):

@@ -128,6 +128,7 @@ from learning.models import (  # noqa: E402
     LearningNeed,
     Placement,
     TrainingOffer,
+    TrainingSession,
 )
 
 
@@ -172,6 +173,38 @@ class TrainingOfferFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.principles.add(*extracted)
 
+    @factory.post_generation
+    def sessions(self, create, extracted, **kwargs):
+        """One session with the offer's capacity and dates, as ``offer_create`` makes;
+        ``sessions=[{...}, ...]`` makes those instead (the offer's capacity follows)."""
+        if not create:
+            return
+        specs = extracted or [{}]
+        for spec in specs:
+            TrainingSession.objects.create(offer=self, **{
+                "capacity": self.capacity if not extracted else 20,
+                "starts_at": _at_half_past_nine(self.start_date),
+                "location": self.location, "online": self.online, **spec})
+        if extracted:
+            self.capacity = sum(s.capacity for s in self.sessions.all())
+            self.save(update_fields=["capacity"])
+
+
+def _at_half_past_nine(day):
+    if day is None:
+        return None
+    from zoneinfo import ZoneInfo
+    return datetime.datetime.combine(day, datetime.time(9, 30), tzinfo=ZoneInfo("Europe/London"))
+
+
+class TrainingSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrainingSession
+
+    offer = factory.SubFactory(TrainingOfferFactory)
+    capacity = 20
+    starts_at = datetime.datetime(2027, 1, 10, 9, 30, tzinfo=datetime.UTC)
+
 
 class PlacementFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -179,6 +212,7 @@ class PlacementFactory(factory.django.DjangoModelFactory):
 
     learning_need = factory.SubFactory(LearningNeedFactory)
     training_offer = factory.SubFactory(TrainingOfferFactory)
+    session = factory.LazyAttribute(lambda o: o.training_offer.sessions.first())
     places = 1
 
 
