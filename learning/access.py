@@ -45,5 +45,9 @@ def can_confirm_placement(user, placement) -> bool:
     return provides_for(user, placement.training_offer.provider_id)
 
 
+def is_manager(user, programme_id) -> bool:
+    return access.is_manager(user, programme_id)
+
+
 def can_manage_funding(user, programme_id) -> bool:
     return access.is_manager(user, programme_id)

@@ -1,6 +1,13 @@
 import django_filters as filters
 
-from .models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+from .models import (
+    FundingAllocation,
+    FundingStream,
+    LearningNeed,
+    Placement,
+    TrainingOffer,
+    TrainingSession,
+)
 
 
 class LearningNeedFilter(filters.FilterSet):
@@ -21,12 +28,22 @@ class TrainingOfferFilter(filters.FilterSet):
         fields = ["provider", "format", "status", "online"]
 
 
+class TrainingSessionFilter(filters.FilterSet):
+    starts_after = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lte")
+
+    class Meta:
+        model = TrainingSession
+        fields = ["offer", "online"]
+
+
 class PlacementFilter(filters.FilterSet):
     programme = filters.NumberFilter(field_name="learning_need__programme")
+    partner = filters.NumberFilter(field_name="learning_need__partner")
 
     class Meta:
         model = Placement
-        fields = ["learning_need", "training_offer", "status"]
+        fields = ["learning_need", "training_offer", "session", "status"]
 
 
 class FundingStreamFilter(filters.FilterSet):

@@ -187,6 +187,12 @@ class TrainingOffer(models.Model):
 SESSION_TIMES_OUT_OF_ORDER = "The session must not end before it starts."
 
 
+class TrainingSessionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The sessions of the offers the user may see."""
+        return self.filter(offer__in=TrainingOffer.objects.visible_to(user).values("pk"))
+
+
 class TrainingSession(models.Model):
     """One run of an offer (a cohort, a day, a course of e-learning): its own times, place
     and capacity. Places are booked on a session; the offer's ``capacity`` and
@@ -206,6 +212,8 @@ class TrainingSession(models.Model):
         default=0, editable=False, help_text="Places asked for by waiting-list placements.")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
+
+    objects = TrainingSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["offer_id", "starts_at", "id"]

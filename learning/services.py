@@ -2,19 +2,23 @@
 (within the stream's amount). Limits hold under concurrent requests because the
 offer or stream row is locked before it is checked and changed.
 
-Rows are locked in one order everywhere (offers, then streams, then the need, then its
-placements and allocations), so two writers never wait for each other in a circle.
+Rows are locked in one order everywhere (offers, then sessions, then streams, then the
+need, then its placements and allocations), so two writers never wait for each other in a circle.
 Every write takes the person acting (``actor``, keyword-only) and checks their role
 here (``learning.access``), whichever page, API route, import or command calls it; a
 refusal is ``PermissionDenied`` with the sentence the user reads. The actor is also
 the ``history_user`` of the rows written.
 """
 
+import datetime
 from collections import defaultdict
 from collections.abc import Container
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core import integrity
@@ -22,8 +26,15 @@ from core.errors import Conflict, DomainError, InvalidTransition, LimitExceeded
 from core.versioning import lock_for_update
 from programmes.access import require
 
-from . import access
-from .models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+from . import access, telling
+from .models import (
+    FundingAllocation,
+    FundingStream,
+    LearningNeed,
+    Placement,
+    TrainingOffer,
+    TrainingSession,
+)
 
 
 def _by(actor, obj):
@@ -63,7 +74,9 @@ def _check_need_links(need: LearningNeed, *, partner_ids: Container[int]) -> Non
 
 
 NEED_FIELDS = {"gap", "principle", "staff_group", "topic", "workers_count", "needed_by",
-               "status", "notes", "partner"}
+               "status", "notes", "partner", "met_reason"}
+MET_BY_HAND_REFUSED = ("A need is met when its workers have completed training; only the "
+                       "programme's managers can mark it met sooner, with the reason.")
 
 
 @transaction.atomic
@@ -91,10 +104,17 @@ def need_update(*, actor, need: LearningNeed, version=None, if_match=None,
     need = lock_for_update(LearningNeed, need.pk, version=version, if_match=if_match)
     if "programme" in fields and fields.pop("programme").pk != need.programme_id:
         raise DomainError("A learning need cannot move to another programme.", field="programme")
+    was = need.status
     for name, value in fields.items():
         if name not in NEED_FIELDS:
             raise DomainError(f"{name} cannot be changed.", field=name)
         setattr(need, name, value)
+    if (need.status == LearningNeed.Status.MET and was != LearningNeed.Status.MET
+            and need.workers_trained < need.workers_count):
+        require(access.is_manager(actor, need.programme_id), MET_BY_HAND_REFUSED)
+        if not need.met_reason.strip():
+            raise DomainError("Say why the need is met before its workers have completed "
+                              "training.", field="met_reason")
     _check_need_links(need, partner_ids=_partner_ids_for(need))
     need.version += 1
     need.full_clean()
@@ -103,48 +123,129 @@ def need_update(*, actor, need: LearningNeed, version=None, if_match=None,
     return need
 
 
-# Training offers ------------------------------------------------------------
+# Training offers and their sessions ---------------------------------------------------
+# An offer's capacity and places booked are the sums of its sessions'; an offer with one
+# session can be changed as a whole (its capacity, dates and place pass to the session),
+# one with more is changed session by session.
 
 OFFER_TRANSITIONS = {
     TrainingOffer.Status.DRAFT: {TrainingOffer.Status.PUBLISHED, TrainingOffer.Status.WITHDRAWN},
     TrainingOffer.Status.PUBLISHED: {TrainingOffer.Status.WITHDRAWN, TrainingOffer.Status.DRAFT},
     TrainingOffer.Status.WITHDRAWN: {TrainingOffer.Status.PUBLISHED},
 }
+SESSION_FIELDS = {"starts_at", "ends_at", "location", "online", "capacity"}
+# The offer's fields that belong to its sessions once it runs more than one.
+_PER_SESSION = ("capacity", "start_date", "end_date")
+WITHDRAWN_REASON = "The provider withdrew the offer."
+
+
+def _at(day: datetime.date | None, hour: int, minute: int) -> datetime.datetime | None:
+    """A local time on a day (an offer's dates become its session's times)."""
+    if day is None:
+        return None
+    return datetime.datetime.combine(day, datetime.time(hour, minute),
+                                     tzinfo=timezone.get_current_timezone())
+
+
+def _lock_offer(pk) -> TrainingOffer:
+    return TrainingOffer.objects.select_for_update().get(pk=pk)
+
+
+def _lock_sessions(offer) -> list[TrainingSession]:
+    return list(TrainingSession.objects.select_for_update().filter(offer=offer).order_by("pk"))
+
+
+def _sync_offer(offer: TrainingOffer, sessions: list[TrainingSession]) -> None:
+    """Write the sessions' sums (and, when they have times, their first and last days)
+    on the locked offer."""
+    offer.capacity = sum(s.capacity for s in sessions)
+    offer.places_booked = sum(s.places_booked for s in sessions)
+    starts = [s.starts_at for s in sessions if s.starts_at]
+    if starts:
+        ends = [s.ends_at or s.starts_at for s in sessions if s.ends_at or s.starts_at]
+        offer.start_date = timezone.localtime(min(starts)).date()
+        offer.end_date = timezone.localtime(max(ends)).date()
+    offer.save(update_fields=["capacity", "places_booked", "start_date", "end_date"])
+
+
+def _session_from_offer(offer: TrainingOffer, session: TrainingSession) -> TrainingSession:
+    """The one session of a simple offer, given the offer's capacity, dates and place."""
+    session.capacity = offer.capacity
+    session.starts_at = _at(offer.start_date, 9, 30)
+    session.ends_at = _at(offer.end_date or offer.start_date, 16, 30)
+    session.location = offer.location
+    session.online = offer.online
+    return session
+
+
+def _check_session(session: TrainingSession) -> None:
+    session.full_clean(exclude=["offer"], validate_constraints=False)
 
 
 @transaction.atomic
-def offer_create(*, actor, provider, principles=(), **fields) -> TrainingOffer:
+def offer_create(*, actor, provider, principles=(), sessions=None, **fields) -> TrainingOffer:
+    """A new offer with its sessions (``sessions``: a list of session fields), or with one
+    session made from the offer's own capacity, dates and place."""
     require(access.provides_for(actor, provider.pk), access.OFFER_REFUSED)
     if not provider.provides_learning:
         raise DomainError("This partner does not provide learning.", field="provider")
+    if sessions:
+        fields["capacity"] = sum(int(s.get("capacity") or 0) for s in sessions) or None
     offer = TrainingOffer(provider=provider, **fields)
     offer.full_clean()
     with integrity.translated():
         _by(actor, offer).save()
+    rows = ([TrainingSession(offer=offer, **spec) for spec in sessions] if sessions
+            else [_session_from_offer(offer, TrainingSession(offer=offer))])
+    for session in rows:
+        _check_session(session)
+        with integrity.translated():
+            _by(actor, session).save()
+    _sync_offer(offer, rows)
     offer.principles.set(principles)
     return offer
 
 
 @transaction.atomic
-def offer_update(*, actor, offer: TrainingOffer, principles=None, **fields) -> TrainingOffer:
+def offer_update(*, actor, offer: TrainingOffer, principles=None, reason: str = "",
+                 **fields) -> TrainingOffer:
+    """Change an offer; withdrawing it cancels its open bookings (``offer_withdraw``)."""
     require(access.provides_for(actor, offer.provider_id), access.OFFER_REFUSED)
-    offer = TrainingOffer.objects.select_for_update().get(pk=offer.pk)
+    offer = _lock_offer(offer.pk)
+    sessions = _lock_sessions(offer)
     if "provider" in fields and fields.pop("provider").pk != offer.provider_id:
         raise DomainError("An offer cannot move to another provider.", field="provider")
     status = fields.pop("status", offer.status)
     if status != offer.status and status not in OFFER_TRANSITIONS[offer.status]:
-        raise InvalidTransition(f"An offer cannot go from {offer.status} to {status}.")
-    if fields.get("capacity", offer.capacity) < offer.places_booked:
+        raise InvalidTransition(
+            f"An offer cannot go from {offer.get_status_display().lower()} to "
+            f"{TrainingOffer.Status(status).label.lower()}.")
+    if len(sessions) > 1:
+        for name in _PER_SESSION:
+            if name in fields and fields[name] != getattr(offer, name):
+                raise DomainError(
+                    f"This offer runs {len(sessions)} sessions: change the places and dates "
+                    "on each session.", field=name)
+    elif sessions and fields.get("capacity", offer.capacity) < sessions[0].places_booked:
         raise LimitExceeded(
-            f"{offer.places_booked} places are already booked; the capacity cannot be lower.",
-            field="capacity",
-        )
+            f"{sessions[0].places_booked} places are already booked; the capacity cannot be "
+            "lower.", field="capacity")
     for name, value in fields.items():
         setattr(offer, name, value)
-    offer.status = status
     offer.full_clean()
     with integrity.translated():
         _by(actor, offer).save()
+    if len(sessions) == 1 and set(fields) & {*_PER_SESSION, "location", "online"}:
+        session = _session_from_offer(offer, sessions[0])
+        _check_session(session)
+        _by(actor, session).save()
+        _promote_waiting(session, offer=offer, actor=actor)
+    if status != offer.status:
+        if status == TrainingOffer.Status.WITHDRAWN:
+            _withdraw(actor, offer, sessions, reason=reason or WITHDRAWN_REASON)
+        offer.status = status
+        _by(actor, offer).save(update_fields=["status"])
+    _sync_offer(offer, sessions)
     if principles is not None:
         offer.principles.set(principles)
     return offer
@@ -155,9 +256,10 @@ def offer_delete(*, actor, offer: TrainingOffer) -> None:
     """Delete an offer nobody has booked; one with placements must be withdrawn instead."""
     require(access.provides_for(actor, offer.provider_id),
             "Only the provider's own people can delete its offers.")
-    offer = TrainingOffer.objects.select_for_update().get(pk=offer.pk)
+    offer = _lock_offer(offer.pk)
     if offer.placements.exists():
         raise InvalidTransition("This offer has placements: withdraw it instead of deleting it.")
+    TrainingSession.objects.filter(offer=offer).delete()
     offer.delete()
 
 
@@ -165,116 +267,536 @@ def offer_publish(*, actor, offer: TrainingOffer) -> TrainingOffer:
     return offer_update(actor=actor, offer=offer, status=TrainingOffer.Status.PUBLISHED)
 
 
-def offer_withdraw(*, actor, offer: TrainingOffer) -> TrainingOffer:
-    return offer_update(actor=actor, offer=offer, status=TrainingOffer.Status.WITHDRAWN)
+def offer_withdraw(*, actor, offer: TrainingOffer, reason: str = "") -> TrainingOffer:
+    """Withdraw an offer: its open bookings are cancelled, the money planned or committed
+    for them goes back to its streams, and each booking partner is told once."""
+    return offer_update(actor=actor, offer=offer, status=TrainingOffer.Status.WITHDRAWN,
+                        reason=reason)
 
 
-# Placements -----------------------------------------------------------------
-
-
-def _hold_places(offer: TrainingOffer, places: int) -> None:
-    """Take ``places`` (negative: give back) on a locked offer, within its capacity."""
-    if places > 0 and offer.places_booked + places > offer.capacity:
-        raise LimitExceeded(
-            f"Only {offer.capacity - offer.places_booked} of the {offer.capacity} places on "
-            f"this offer are free; {places} were asked for.",
-            field="places",
-        )
-    offer.places_booked += places
-    offer.save(update_fields=["places_booked"])
+def _withdraw(actor, offer: TrainingOffer, sessions: list[TrainingSession], *,
+              reason: str) -> None:
+    by_session = {s.pk: s for s in sessions}
+    stream_ids = FundingAllocation.objects.filter(
+        placement__training_offer=offer, placement__status__in=Placement.OPEN,
+        status__in=RELEASABLE).values_list("stream_id", flat=True)
+    streams = _lock_streams(stream_ids)
+    placements = list(Placement.objects.select_for_update(of=("self",))
+                      .filter(training_offer=offer, status__in=Placement.OPEN)
+                      .select_related("learning_need__partner").order_by("pk"))
+    for placement in placements:
+        placement.training_offer = offer
+        placement.session = by_session[placement.session_id]
+        _end(actor, placement, status=Placement.Status.CANCELLED, reason=reason)
+    _release(actor, placements, streams)
+    for session in sessions:
+        session.save(update_fields=["places_booked", "places_waiting"])
+    _reopen_needs({p.learning_need_id for p in placements})
+    told: dict[tuple[int, int], set[int]] = {}
+    for placement in placements:
+        need = placement.learning_need
+        told.setdefault((need.programme_id, need.partner_id), set()).update(
+            telling.bookers(placement))
+    for (_, partner_id), recipients in told.items():
+        partner = next(p.learning_need.partner for p in placements
+                       if p.learning_need.partner_id == partner_id)
+        telling.tell(
+            recipients, actor=actor, kind=telling.OFFER_WITHDRAWN, subject_type="training_offer",
+            subject_id=offer.pk,
+            message=(f"{offer.provider.name} withdrew “{offer.title}”: the places booked "
+                     f"for {partner.name} are cancelled and any money planned for them is "
+                     f"back in its funding stream. {reason}").strip(),
+            link=telling.need_link(next(p.learning_need_id for p in placements
+                                        if p.learning_need.partner_id == partner_id)))
 
 
 @transaction.atomic
-def placement_book(*, actor, learning_need: LearningNeed, training_offer: TrainingOffer,
-                   places: int, status=Placement.Status.REQUESTED) -> Placement:
-    """Book places for a need: the need's side asks; only the provider confirms."""
-    require(access.can_book_placement(actor, learning_need),
-            "Only the programme's managers and this partner's leads can book places.")
-    if status == Placement.Status.CONFIRMED:
-        require(access.provides_for(actor, training_offer.provider_id),
-                "Only the training provider's people can confirm places: book them as "
-                "requested and the provider will confirm them.")
+def session_create(*, actor, offer: TrainingOffer, **fields) -> TrainingSession:
+    """Add a session to an offer (a cohort, a date, a place)."""
+    require(access.provides_for(actor, offer.provider_id), access.OFFER_REFUSED)
+    offer = _lock_offer(offer.pk)
+    if offer.status == TrainingOffer.Status.WITHDRAWN:
+        raise InvalidTransition("This offer is withdrawn: publish it again before adding "
+                                "sessions.")
+    sessions = _lock_sessions(offer)
+    for name in fields:
+        if name not in SESSION_FIELDS:
+            raise DomainError(f"{name} cannot be set on a session.", field=name)
+    session = TrainingSession(offer=offer, **fields)
+    _check_session(session)
+    with integrity.translated():
+        _by(actor, session).save()
+    _sync_offer(offer, [*sessions, session])
+    return session
+
+
+@transaction.atomic
+def session_update(*, actor, session: TrainingSession, **fields) -> TrainingSession:
+    """Change a session; more places promote the waiting list, fewer than are booked are
+    refused."""
+    offer_id = TrainingSession.objects.values_list("offer_id", flat=True).get(pk=session.pk)
+    offer = TrainingOffer.objects.get(pk=offer_id)
+    require(access.provides_for(actor, offer.provider_id), access.OFFER_REFUSED)
+    offer = _lock_offer(offer_id)
+    sessions = _lock_sessions(offer)
+    session = next(s for s in sessions if s.pk == session.pk)
+    if "offer" in fields and fields.pop("offer").pk != offer.pk:
+        raise DomainError("A session cannot move to another offer.", field="offer")
+    for name, value in fields.items():
+        if name not in SESSION_FIELDS:
+            raise DomainError(f"{name} cannot be changed on a session.", field=name)
+        setattr(session, name, value)
+    if session.capacity < session.places_booked:
+        raise LimitExceeded(
+            f"{session.places_booked} places are already booked on this session; its "
+            "capacity cannot be lower.", field="capacity")
+    _check_session(session)
+    with integrity.translated():
+        _by(actor, session).save()
+    _promote_waiting(session, offer=offer, actor=actor)
+    _sync_offer(offer, sessions)
+    return session
+
+
+@transaction.atomic
+def session_delete(*, actor, session: TrainingSession) -> None:
+    """Remove a session nobody has booked; an offer keeps at least one."""
+    offer_id = TrainingSession.objects.values_list("offer_id", flat=True).get(pk=session.pk)
+    provider_id = TrainingOffer.objects.values_list("provider_id", flat=True).get(pk=offer_id)
+    require(access.provides_for(actor, provider_id),
+            "Only the provider's own people can remove its sessions.")
+    offer = _lock_offer(offer_id)
+    sessions = _lock_sessions(offer)
+    session = next(s for s in sessions if s.pk == session.pk)
+    if session.placements.exists():
+        raise InvalidTransition(
+            "Places have been booked on this session, so it is kept for the record: cancel "
+            "its bookings, or withdraw the offer.")
+    if len(sessions) == 1:
+        raise InvalidTransition("An offer runs at least one session: add another before "
+                                "removing this one, or delete the offer.")
+    session.delete()
+    _sync_offer(offer, [s for s in sessions if s.pk != session.pk])
+
+
+# Placements -----------------------------------------------------------------
+# requested -> approved (the need's partner lead or a manager) -> confirmed (the
+# provider); declined or cancelled give the places back. A request beyond the free
+# places waits (waitlisted) and is promoted to requested, in order, when places free up.
+
+BOOK_REFUSED = "Only the programme's managers and this partner's leads can book places."
+APPROVE_REFUSED = ("Only the programme's managers and this partner's leads can approve or "
+                   "decline its requests for places.")
+CONFIRM_REFUSED = "Only the training provider's people can confirm these places."
+ATTENDANCE_REFUSED = "Only the training provider's people can record attendance."
+CANCEL_REFUSED = ("Only the programme's managers, this partner's leads and the training "
+                  "provider's people can cancel these places.")
+RELEASABLE = (FundingAllocation.Status.PLANNED, FundingAllocation.Status.COMMITTED)
+
+
+@dataclass
+class _Booking:
+    """A placement with the rows a change to it locks, in the lock order."""
+
+    offer: TrainingOffer
+    session: TrainingSession
+    streams: dict[int, FundingStream]
+    need: LearningNeed
+    placement: Placement
+
+
+def _lock_booking(placement_pk: int) -> _Booking:
+    offer_id, session_id, need_id = Placement.objects.values_list(
+        "training_offer_id", "session_id", "learning_need_id").get(pk=placement_pk)
+    offer = _lock_offer(offer_id)
+    session = TrainingSession.objects.select_for_update().get(pk=session_id)
+    streams = _lock_streams(FundingAllocation.objects.filter(placement_id=placement_pk)
+                            .values_list("stream_id", flat=True))
+    need = LearningNeed.objects.select_for_update().select_related("partner").get(pk=need_id)
+    placement = Placement.objects.select_for_update(of=("self",)).get(pk=placement_pk)
+    placement.learning_need, placement.training_offer, placement.session = need, offer, session
+    return _Booking(offer, session, streams, need, placement)
+
+
+def _session_ended(session: TrainingSession) -> bool:
+    end = session.ends_at or session.starts_at
+    return end is not None and end < timezone.now()
+
+
+def _pick_session(training_offer, session) -> TrainingSession:
+    if session is not None:
+        if training_offer is not None and session.offer_id != training_offer.pk:
+            raise DomainError("This session belongs to another offer.", field="session")
+        return session
+    if training_offer is None:
+        raise DomainError("Choose the session to book.", field="session")
+    sessions = list(TrainingSession.objects.filter(offer=training_offer).order_by("pk")[:2])
+    if len(sessions) != 1:
+        raise DomainError(
+            "This offer runs more than one session: choose the one to book.", field="session")
+    return sessions[0]
+
+
+def _check_learners(learners, places: int) -> list[str]:
+    names = [str(name).strip() for name in (learners or [])]
+    if any(not name for name in names):
+        raise DomainError("Leave out empty learner names.", field="learners")
+    if any(len(name) > 200 for name in names):
+        raise DomainError("A learner's name must be 200 characters or fewer.", field="learners")
+    if len(names) > places:
+        raise DomainError(f"Name at most {places} learners: one for each place.",
+                          field="learners")
+    return names
+
+
+@transaction.atomic
+def placement_book(*, actor, learning_need: LearningNeed, places: int, training_offer=None,
+                   session=None, learners=(), status=None) -> Placement:
+    """Ask for places on a session for a need: requested when they are free, else on the
+    session's waiting list (``waitlisted``) in order."""
+    require(access.can_book_placement(actor, learning_need), BOOK_REFUSED)
+    if status not in (None, Placement.Status.REQUESTED):
+        raise DomainError("A booking starts as a request: it is approved by the partner's "
+                          "lead or a manager, then confirmed by the provider.", field="status")
     if places < 1:
         raise DomainError("Book at least one place.", field="places")
-    offer = TrainingOffer.objects.select_for_update().get(pk=training_offer.pk)
+    session = _pick_session(training_offer, session)
+    offer = _lock_offer(session.offer_id)
+    session = TrainingSession.objects.select_for_update().get(pk=session.pk)
     if offer.status != TrainingOffer.Status.PUBLISHED:
         raise InvalidTransition("Places can only be booked on a published offer.")
-    if status == Placement.Status.CANCELLED:
-        raise DomainError("A new placement cannot start cancelled.", field="status")
-    _hold_places(offer, places)
-    placement = Placement.objects.create(
-        learning_need=learning_need, training_offer=offer, places=places,
-        requested_by=actor if actor.is_authenticated else None, status=status,
-    )
+    if _session_ended(session):
+        raise InvalidTransition("This session has ended: choose a later one.", field="session")
+    names = _check_learners(learners, places)
     need = LearningNeed.objects.select_for_update().get(pk=learning_need.pk)
+    if need.status == LearningNeed.Status.MET:
+        raise InvalidTransition("This need is met: no more places are needed for it.")
+    waits = session.places_free < places
+    if waits:
+        session.places_waiting += places
+    else:
+        session.places_booked += places
+    session.save(update_fields=["places_booked", "places_waiting"])
+    placement = _by(actor, Placement(
+        learning_need=need, training_offer=offer, session=session, places=places,
+        learners=names, requested_by=actor if actor.is_authenticated else None,
+        status=Placement.Status.WAITLISTED if waits else Placement.Status.REQUESTED))
+    placement.save()
     if need.status == LearningNeed.Status.IDENTIFIED:
         need.status = LearningNeed.Status.PLANNED
         need.version += 1
-        need.save(update_fields=["status", "version", "updated_at"])
+        _by(actor, need).save(update_fields=["status", "version", "updated_at"])
+    _sync_offer(offer, _lock_sessions(offer))
+    if not waits:
+        _tell_request(actor, placement)
     return placement
 
 
-def _check_placement_change(actor, placement: Placement, *, places: int, status: str) -> None:
-    """The role rules of a change (DESIGN.md, "Training operations").
+def _tell_request(actor, placement: Placement) -> None:
+    telling.tell_placement(
+        placement, telling.approvers(placement.learning_need), actor=actor,
+        kind=telling.REQUESTED,
+        message=f"{telling.describe(placement)} are asked for: approve or decline the request.")
 
-    The need's side (managers, the partner's leads) asks for places, changes how many
-    and cancels; the provider's people confirm or cancel and change nothing else.
-    """
+
+def _promote_waiting(session: TrainingSession, *, offer: TrainingOffer, actor) -> list[Placement]:
+    """Move the first waiting requests that fit the free places to requested, in order,
+    and tell their bookers; the session is locked, so each is promoted once."""
+    free = session.places_free
+    if free <= 0 or session.places_waiting == 0 or offer.status != TrainingOffer.Status.PUBLISHED:
+        return []
+    promoted = []
+    waiting = (Placement.objects.select_for_update(of=("self",))
+               .filter(session=session, status=Placement.Status.WAITLISTED)
+               .select_related("learning_need__partner").order_by("created_at", "pk"))
+    for placement in waiting:
+        if placement.places > free:
+            continue
+        free -= placement.places
+        session.places_booked += placement.places
+        session.places_waiting -= placement.places
+        placement.status = Placement.Status.REQUESTED
+        placement.session, placement.training_offer = session, offer
+        _by(actor, placement).save(update_fields=["status"])
+        promoted.append(placement)
+        if free == 0:
+            break
+    session.save(update_fields=["places_booked", "places_waiting"])
+    for placement in promoted:
+        telling.tell_placement(
+            placement, telling.bookers(placement), actor=None, kind=telling.PROMOTED,
+            message=(f"Places came free: {telling.describe(placement)} have left the "
+                     "waiting list and wait for approval."))
+        _tell_request(None, placement)
+    return promoted
+
+
+def _end(actor, placement: Placement, *, status: str, reason: str) -> None:
+    """Decline or cancel a placement, giving back what it held on its (locked) session."""
+    session = placement.session
+    if placement.status in Placement.HOLDING:
+        session.places_booked -= placement.places
+    elif placement.status == Placement.Status.WAITLISTED:
+        session.places_waiting -= placement.places
+    placement.status = status
+    placement.decided_reason = reason
+    placement.full_clean(exclude=["learning_need", "training_offer", "session", "requested_by"])
+    _by(actor, placement).save()
+
+
+def _release(actor, placements: list[Placement], streams: dict[int, FundingStream]) -> None:
+    """Cancel the planned and committed money for these placements, giving it back."""
+    allocations = list(FundingAllocation.objects.select_for_update()
+                       .filter(placement__in=placements, status__in=RELEASABLE).order_by("pk"))
+    if {a.stream_id for a in allocations} - set(streams):
+        raise Conflict("Money was allocated to these places a moment ago; try again.")
+    for allocation in allocations:
+        _hold_money(streams[allocation.stream_id], -allocation.amount)
+        allocation.status = FundingAllocation.Status.CANCELLED
+        _by(actor, allocation).save(update_fields=["status"])
+
+
+def _reopen_needs(need_ids) -> None:
+    """A planned need with no open placement left is identified again."""
+    still_open = set(Placement.objects.filter(learning_need_id__in=need_ids,
+                                              status__in=Placement.OPEN)
+                     .values_list("learning_need_id", flat=True))
+    (LearningNeed.objects.filter(pk__in=set(need_ids) - still_open,
+                                 status__in=(LearningNeed.Status.PLANNED,
+                                             LearningNeed.Status.IN_TRAINING))
+     .update(status=LearningNeed.Status.IDENTIFIED, version=F("version") + 1))
+
+
+def _finish(actor, booking: _Booking, *, status: str, reason: str) -> Placement:
+    """Decline or cancel, then release its money and let the waiting list move up."""
+    _end(actor, booking.placement, status=status, reason=reason)
+    _release(actor, [booking.placement], booking.streams)
+    booking.session.save(update_fields=["places_booked", "places_waiting"])
+    _promote_waiting(booking.session, offer=booking.offer, actor=actor)
+    _sync_offer(booking.offer, _lock_sessions(booking.offer))
+    _reopen_needs({booking.need.pk})
+    return booking.placement
+
+
+def _require_status(placement: Placement, allowed, sentence: str) -> None:
+    if placement.status not in allowed:
+        raise InvalidTransition(sentence, field="status")
+
+
+@transaction.atomic
+def placement_approve(*, actor, placement: Placement) -> Placement:
+    """The need's partner lead or a manager approves a request for places."""
+    require(access.can_book_placement(actor, placement.learning_need), APPROVE_REFUSED)
+    booking = _lock_booking(placement.pk)
+    placement = booking.placement
+    _require_status(placement, {Placement.Status.REQUESTED},
+                    "Only a request can be approved; these places are "
+                    f"{placement.get_status_display().lower()}.")
+    placement.status = Placement.Status.APPROVED
+    placement.approved_at = timezone.now()
+    _by(actor, placement).save(update_fields=["status", "approved_at"])
+    telling.tell_placement(
+        placement, telling.providers(booking.offer, booking.need.programme_id), actor=actor,
+        kind=telling.APPROVED, link=telling.offer_bookings_link(booking.offer.pk),
+        message=f"{telling.describe(placement)} are approved: confirm them.")
+    return placement
+
+
+@transaction.atomic
+def placement_confirm(*, actor, placement: Placement) -> Placement:
+    """The provider confirms approved places."""
+    require(access.can_confirm_placement(actor, placement), CONFIRM_REFUSED)
+    booking = _lock_booking(placement.pk)
+    placement = booking.placement
+    if placement.status in (Placement.Status.REQUESTED, Placement.Status.WAITLISTED):
+        raise InvalidTransition(
+            "These places wait for approval by the partner's lead or a programme manager; "
+            "they can be confirmed once approved.", field="status")
+    _require_status(placement, {Placement.Status.APPROVED},
+                    f"These places are {placement.get_status_display().lower()}: they cannot "
+                    "be confirmed.")
+    placement.status = Placement.Status.CONFIRMED
+    placement.confirmed_at = timezone.now()
+    _by(actor, placement).save(update_fields=["status", "confirmed_at"])
+    need = booking.need
+    if need.status in (LearningNeed.Status.IDENTIFIED, LearningNeed.Status.PLANNED):
+        need.status = LearningNeed.Status.IN_TRAINING
+        need.version += 1
+        _by(actor, need).save(update_fields=["status", "version", "updated_at"])
+    telling.tell_placement(placement, telling.bookers(placement), actor=actor,
+                           kind=telling.CONFIRMED,
+                           message=f"{telling.describe(placement)} are confirmed by "
+                                   f"{booking.offer.provider.name}.")
+    return placement
+
+
+@transaction.atomic
+def placement_decline(*, actor, placement: Placement, reason: str = "") -> Placement:
+    """Refuse a request (the approvers) or approved places (the provider)."""
+    approves = access.can_book_placement(actor, placement.learning_need)
+    provides = access.can_confirm_placement(actor, placement)
+    require(approves or provides, APPROVE_REFUSED)
+    booking = _lock_booking(placement.pk)
+    placement = booking.placement
+    allowed = {Placement.Status.REQUESTED, Placement.Status.WAITLISTED}
+    if provides:
+        allowed.add(Placement.Status.APPROVED)
+    _require_status(placement, allowed,
+                    f"These places are {placement.get_status_display().lower()}: "
+                    + ("cancel them instead." if placement.status in Placement.OPEN
+                       else "they cannot be declined."))
+    _finish(actor, booking, status=Placement.Status.DECLINED, reason=reason)
+    by = booking.offer.provider.name if provides and not approves else "the partner"
+    telling.tell_placement(placement, telling.bookers(placement), actor=actor,
+                           kind=telling.DECLINED,
+                           message=(f"{telling.describe(placement)} were declined by {by}. "
+                                    f"{reason}").strip())
+    return placement
+
+
+@transaction.atomic
+def placement_cancel(*, actor, placement: Placement, reason: str = "") -> Placement:
+    """Cancel places (the need's side or the provider): they go back to the session, the
+    money planned or committed for them to its stream, and the waiting list moves up."""
     books = access.can_book_placement(actor, placement.learning_need)
     provides = access.can_confirm_placement(actor, placement)
-    require(books or provides, "You may not change this placement.")
-    status_changes = status != placement.status
-    if not books:
-        require(places == placement.places
-                and status in (Placement.Status.CONFIRMED, Placement.Status.CANCELLED),
-                "A provider can only confirm or cancel places on its offers.")
-    if status_changes and status == Placement.Status.CONFIRMED:
-        require(provides, "Only the training provider's people can confirm these places.")
-    if placement.status == Placement.Status.CONFIRMED:
-        if status == Placement.Status.REQUESTED:
-            raise InvalidTransition(
-                "The provider has confirmed these places; cancel the placement instead.",
-                field="status")
-        if status == Placement.Status.CONFIRMED and places != placement.places:
-            raise InvalidTransition(
-                "The provider has confirmed these places; cancel the placement and book "
-                "again to change the number.", field="places")
+    require(books or provides, CANCEL_REFUSED)
+    booking = _lock_booking(placement.pk)
+    placement = booking.placement
+    _require_status(placement, set(Placement.OPEN),
+                    f"These places are already {placement.get_status_display().lower()}.")
+    was = placement.status
+    _finish(actor, booking, status=Placement.Status.CANCELLED, reason=reason)
+    if books and was in (Placement.Status.APPROVED, Placement.Status.CONFIRMED):
+        recipients = telling.providers(booking.offer, booking.need.programme_id)
+        link = telling.offer_bookings_link(booking.offer.pk)
+    elif not books:
+        recipients, link = telling.bookers(placement), None
+    else:
+        recipients, link = set(), None
+    telling.tell_placement(placement, recipients, actor=actor, kind=telling.CANCELLED,
+                           link=link, message=(f"{telling.describe(placement)} are "
+                                               f"cancelled. {reason}").strip())
+    return placement
+
+
+@transaction.atomic
+def placement_record_attendance(*, actor, placement: Placement, places_attended: int,
+                                places_completed: int, learners=None) -> Placement:
+    """The provider records how many attended and completed; the need counts its trained
+    workers and is met when they reach its workers."""
+    require(access.can_confirm_placement(actor, placement), ATTENDANCE_REFUSED)
+    booking = _lock_booking(placement.pk)
+    placement, need = booking.placement, booking.need
+    _require_status(placement, {Placement.Status.CONFIRMED},
+                    "Attendance is recorded for confirmed places; these are "
+                    f"{placement.get_status_display().lower()}.")
+    starts = booking.session.starts_at
+    if starts is not None and starts > timezone.now():
+        raise InvalidTransition(
+            f"Attendance is recorded once the session has started; it starts "
+            f"{telling.when(booking.session)}.", field="places_attended")
+    if not 0 <= places_attended <= placement.places:
+        raise DomainError(f"Between 0 and {placement.places} people can have attended "
+                          "these places.", field="places_attended")
+    if not 0 <= places_completed <= places_attended:
+        raise DomainError("No more people can complete than attended.",
+                          field="places_completed")
+    if learners is not None:
+        placement.learners = _check_learners(learners, placement.places)
+    before = placement.places_completed or 0
+    placement.places_attended, placement.places_completed = places_attended, places_completed
+    _by(actor, placement).save(update_fields=["places_attended", "places_completed",
+                                               "learners"])
+    need.workers_trained += places_completed - before
+    was_met = need.status == LearningNeed.Status.MET
+    if need.workers_trained >= need.workers_count:
+        need.status = LearningNeed.Status.MET
+    elif was_met and not need.met_reason:
+        need.status = LearningNeed.Status.IN_TRAINING
+    need.version += 1
+    _by(actor, need).save(update_fields=["workers_trained", "status", "version", "updated_at"])
+    if need.status == LearningNeed.Status.MET and not was_met:
+        telling.tell(telling.approvers(need), actor=actor, kind=telling.NEED_MET,
+                     subject_type="learning_need", subject_id=need.pk,
+                     link=telling.need_link(need.pk),
+                     message=(f"{need.workers_trained} of {need.workers_count} workers of "
+                              f"{need.partner.name} have completed training: the need "
+                              f"“{need.topic}” is met."))
+    return placement
 
 
 @transaction.atomic
 def placement_update(*, actor, placement: Placement, **fields) -> Placement:
-    """Change the places or the status; places are taken or given back on the offer."""
-    offer_id = Placement.objects.values_list("training_offer_id", flat=True).get(pk=placement.pk)
-    offer = TrainingOffer.objects.select_for_update().get(pk=offer_id)
-    placement = (Placement.objects.select_for_update(of=("self",))
-                 .select_related("learning_need").get(pk=placement.pk))
-    placement.training_offer = offer
-    for name in ("learning_need", "training_offer"):
+    """A change through the API: the number of places or the learners (the need's side,
+    before approval), or a step of the status, by the step's own service and rule."""
+    require(access.can_change_placement(actor, placement), access.PLACEMENT_REFUSED)
+    for name in ("learning_need", "training_offer", "session"):
         if name in fields and fields.pop(name).pk != getattr(placement, f"{name}_id"):
             raise DomainError("Book a new placement instead of moving this one.", field=name)
-    held_before = placement.places if placement.status in Placement.HOLDING else 0
-    places = fields.get("places", placement.places)
-    status = fields.get("status", placement.status)
-    _check_placement_change(actor, placement, places=places, status=status)
-    held_after = places if status in Placement.HOLDING else 0
-    if held_after > held_before and offer.status != TrainingOffer.Status.PUBLISHED:
-        raise InvalidTransition("More places can only be taken on a published offer.")
-    if held_after != held_before:
-        _hold_places(offer, held_after - held_before)
-    placement.places = places
-    placement.status = status
-    placement.full_clean()
-    with integrity.translated():
-        _by(actor, placement).save()
-    return placement
+    status = fields.pop("status", None)
+    attended = fields.pop("places_attended", None)
+    completed = fields.pop("places_completed", None)
+    if "reason" in fields:
+        fields.pop("reason")
+    if set(fields) - {"places", "learners"}:
+        name = sorted(set(fields) - {"places", "learners"})[0]
+        raise DomainError(f"{name} cannot be changed.", field=name)
+    if fields:
+        _change_places(actor, placement, **fields)
+    steps = {
+        Placement.Status.APPROVED: placement_approve,
+        Placement.Status.CONFIRMED: placement_confirm,
+        Placement.Status.DECLINED: placement_decline,
+        Placement.Status.CANCELLED: placement_cancel,
+    }
+    current = Placement.objects.get(pk=placement.pk)
+    if status is not None and status != current.status:
+        if status not in steps:
+            raise InvalidTransition(
+                "Places go back to requested only from the waiting list, when places free up.",
+                field="status")
+        steps[status](actor=actor, placement=current)
+    if attended is not None or completed is not None:
+        current = Placement.objects.get(pk=placement.pk)
+        placement_record_attendance(
+            actor=actor, placement=current,
+            places_attended=attended if attended is not None else current.places_attended or 0,
+            places_completed=(completed if completed is not None
+                              else current.places_completed or 0))
+    return Placement.objects.select_related("learning_need", "training_offer", "session").get(
+        pk=placement.pk)
 
 
-def placement_confirm(*, actor, placement: Placement) -> Placement:
-    return placement_update(actor=actor, placement=placement, status=Placement.Status.CONFIRMED)
-
-
-def placement_cancel(*, actor, placement: Placement) -> Placement:
-    return placement_update(actor=actor, placement=placement, status=Placement.Status.CANCELLED)
+def _change_places(actor, placement: Placement, *, places=None, learners=None) -> None:
+    require(access.can_book_placement(actor, placement.learning_need),
+            "Only the programme's managers and this partner's leads can change the places "
+            "they asked for.")
+    booking = _lock_booking(placement.pk)
+    placement, session = booking.placement, booking.session
+    if places is not None and places != placement.places:
+        _require_status(placement, {Placement.Status.REQUESTED, Placement.Status.WAITLISTED},
+                        f"These places are {placement.get_status_display().lower()}: cancel "
+                        "them and book again to change the number.")
+        if places < 1:
+            raise DomainError("Book at least one place.", field="places")
+        more = places - placement.places
+        if placement.status == Placement.Status.REQUESTED:
+            if more > session.places_free:
+                raise LimitExceeded(
+                    f"Only {session.places_free} more places are free on this session; "
+                    f"{more} more were asked for.", field="places")
+            session.places_booked += more
+        else:
+            session.places_waiting += more
+        placement.places = places
+    if learners is not None or places is not None:
+        placement.learners = _check_learners(
+            placement.learners if learners is None else learners, placement.places)
+    _by(actor, placement).save(update_fields=["places", "learners"])
+    session.save(update_fields=["places_booked", "places_waiting"])
+    _promote_waiting(session, offer=booking.offer, actor=actor)
+    _sync_offer(booking.offer, _lock_sessions(booking.offer))
 
 
 # Funding ----------------------------------------------------------------------
@@ -390,19 +912,27 @@ def _lock_streams(stream_ids) -> dict[int, FundingStream]:
 
 @transaction.atomic
 def placement_delete(*, actor, placement: Placement) -> None:
-    """Remove a placement made in error, giving its places back; a confirmed one is cancelled."""
+    """Remove a placement made in error, giving its places back (the waiting list moves
+    up); approved and confirmed places, and places with money, are cancelled instead."""
     require(access.can_book_placement(actor, placement.learning_need),
             "Only the programme's managers and this partner's leads can remove placements.")
-    offer_id = Placement.objects.values_list("training_offer_id", flat=True).get(pk=placement.pk)
-    offer = TrainingOffer.objects.select_for_update().get(pk=offer_id)
-    placement = Placement.objects.select_for_update().get(pk=placement.pk)
-    if placement.status == Placement.Status.CONFIRMED:
+    booking = _lock_booking(placement.pk)
+    placement = booking.placement
+    if placement.status in (Placement.Status.APPROVED, Placement.Status.CONFIRMED):
         raise InvalidTransition(
-            "The provider has confirmed these places: cancel the placement instead of "
+            f"These places are {placement.get_status_display().lower()}: cancel the "
+            "placement instead of deleting it.")
+    if FundingAllocation.objects.filter(placement=placement).exists():
+        raise InvalidTransition(
+            "Money has been allocated to these places: cancel the placement instead of "
             "deleting it.")
-    if placement.status in Placement.HOLDING:
-        _hold_places(offer, -placement.places)
+    if placement.status in Placement.OPEN:
+        _end(actor, placement, status=Placement.Status.CANCELLED, reason="")
+    booking.session.save(update_fields=["places_booked", "places_waiting"])
     placement.delete()
+    _promote_waiting(booking.session, offer=booking.offer, actor=actor)
+    _sync_offer(booking.offer, _lock_sessions(booking.offer))
+    _reopen_needs({booking.need.pk})
 
 
 @transaction.atomic
@@ -467,9 +997,10 @@ class NeedBatch:
 def need_delete(*, actor, need: LearningNeed) -> None:
     """Delete a learning need with what hangs off it, giving its places and money back.
 
-    A need with places the provider has confirmed, or money that is committed, is kept:
-    cancel those first (or mark the need met). Its requested and cancelled placements
-    and its planned and cancelled allocations go with it; the history keeps them all.
+    A need with places approved or confirmed, or money committed, claimed or paid, is
+    kept: cancel those first (or mark the need met). Its requested, waiting, declined
+    and cancelled placements and its planned and cancelled allocations go with it; the
+    history keeps them all.
     """
     require(access.can_change_need(actor, need.programme_id, need.partner_id),
             "Only the programme's managers and this partner's leads can delete its "
@@ -479,6 +1010,8 @@ def need_delete(*, actor, need: LearningNeed) -> None:
     stream_ids = set(FundingAllocation.objects.filter(learning_need_id=need.pk)
                      .values_list("stream_id", flat=True))
     offers = _lock_offers(offer_ids)
+    sessions = {s.pk: s for s in TrainingSession.objects.select_for_update()
+                .filter(offer_id__in=sorted(offers)).order_by("offer_id", "pk")}
     streams = _lock_streams(stream_ids)
     need = LearningNeed.objects.select_for_update().get(pk=need.pk)
     placements = list(Placement.objects.select_for_update().filter(learning_need=need)
@@ -488,28 +1021,37 @@ def need_delete(*, actor, need: LearningNeed) -> None:
     if ({p.training_offer_id for p in placements} - set(offers)
             or {a.stream_id for a in allocations} - set(streams)):
         raise Conflict("This need was booked or funded a moment ago; try again.")
-    if any(p.status == Placement.Status.CONFIRMED for p in placements):
+    if any(p.status in (Placement.Status.APPROVED, Placement.Status.CONFIRMED)
+           for p in placements):
         raise InvalidTransition(
-            "The provider has confirmed places for this need: cancel them first, or mark "
+            "Places for this need are approved or confirmed: cancel them first, or mark "
             "the need met.")
-    if any(a.status == FundingAllocation.Status.COMMITTED for a in allocations):
+    if any(a.status in RELEASABLE[1:] or a.status in (FundingAllocation.Status.CLAIMED,
+                                                      FundingAllocation.Status.PAID)
+           for a in allocations):
         raise InvalidTransition(
-            "Money for this need is committed: cancel the allocation first.")
-    places = defaultdict(int)
+            "Money for this need is committed, claimed or paid: cancel the allocation "
+            "first.")
     for placement in placements:
-        if placement.status in Placement.HOLDING:
-            places[placement.training_offer_id] += placement.places
-    for offer_id, count in sorted(places.items()):
-        _hold_places(offers[offer_id], -count)
+        placement.session = sessions[placement.session_id]
+        if placement.status in Placement.OPEN:
+            _end(actor, placement, status=Placement.Status.CANCELLED, reason="")
     money = defaultdict(Decimal)
     for allocation in allocations:
         if allocation.status in FundingAllocation.HOLDING:
             money[allocation.stream_id] += allocation.amount
     for stream_id, amount in sorted(money.items()):
         _hold_money(streams[stream_id], -amount)
-    for row in (*placements, *allocations):
+    for row in (*allocations, *placements):
         row.delete()
     need.delete()
+    touched = {p.session_id for p in placements}
+    for session in sessions.values():
+        if session.pk in touched:
+            session.save(update_fields=["places_booked", "places_waiting"])
+            _promote_waiting(session, offer=offers[session.offer_id], actor=actor)
+    for offer in offers.values():
+        _sync_offer(offer, [s for s in sessions.values() if s.offer_id == offer.pk])
 
 
 @transaction.atomic

@@ -131,6 +131,7 @@ urlpatterns = [
     path("offers/mine/", offers.my_offers, name="my-offers"),
     path("offers/new/", offers.offer_new, name="offer-new"),
     path("offers/<int:pk>/edit/", offers.offer_edit, name="offer-edit"),
+    path("offers/<int:pk>/bookings/", offers.offer_bookings, name="offer-bookings"),
     path("offers/<int:pk>/delete/", deletes.offer_delete, name="offer-delete"),
     path("offers/<int:pk>/<str:change>/", offers.offer_status, name="offer-status"),
     path("notifications/", inbox.notifications, name="notifications"),

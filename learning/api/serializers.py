@@ -7,11 +7,13 @@ from programmes.models import Principle
 
 from ..models import (
     OFFER_DATES_OUT_OF_ORDER,
+    SESSION_TIMES_OUT_OF_ORDER,
     FundingAllocation,
     FundingStream,
     LearningNeed,
     Placement,
     TrainingOffer,
+    TrainingSession,
 )
 
 
@@ -58,13 +60,59 @@ class TrainingOfferSerializer(BaseModelSerializer):
         return attrs
 
 
+class TrainingSessionSerializer(BaseModelSerializer):
+    places_free = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = TrainingSession
+        fields = ["id", "offer", "starts_at", "ends_at", "location", "online", "capacity",
+                  "places_booked", "places_waiting", "places_free", "created_at"]
+        read_only_fields = ["places_booked", "places_waiting", "created_at"]
+        extra_kwargs = {"capacity": {"min_value": 1, "max_value": 1_000_000}}
+
+    def validate(self, attrs):
+        start = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
+        end = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"ends_at": SESSION_TIMES_OUT_OF_ORDER})
+        return attrs
+
+
+class LearnersField(serializers.ListField):
+    child = serializers.CharField(max_length=200, allow_blank=False)
+
+
 class PlacementSerializer(BaseModelSerializer):
+    training_offer = VisiblePrimaryKeyRelatedField(
+        queryset=TrainingOffer.objects.all(), required=False,
+        help_text="The offer; optional when `session` is given.")
+    session = VisiblePrimaryKeyRelatedField(
+        queryset=TrainingSession.objects.all(), required=False,
+        help_text="The session booked; optional when the offer runs one session.")
+    learners = LearnersField(required=False, max_length=100_000,
+                             help_text="The learners' names, if the booker gives them.")
+
     class Meta:
         model = Placement
-        fields = ["id", "learning_need", "training_offer", "places", "status", "requested_by",
-                  "created_at"]
-        read_only_fields = ["requested_by", "created_at"]
-        extra_kwargs = {"places": {"min_value": 1, "max_value": 100_000}}
+        fields = ["id", "learning_need", "training_offer", "session", "places", "status",
+                  "learners", "places_attended", "places_completed", "requested_by",
+                  "approved_at", "confirmed_at", "decided_reason", "created_at"]
+        read_only_fields = ["requested_by", "approved_at", "confirmed_at", "decided_reason",
+                            "created_at"]
+        extra_kwargs = {"places": {"min_value": 1, "max_value": 100_000},
+                        "places_attended": {"min_value": 0, "max_value": 100_000},
+                        "places_completed": {"min_value": 0, "max_value": 100_000}}
+
+
+class PlacementReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True,
+                                   help_text="Why, in a sentence the bookers will read.")
+
+
+class AttendanceSerializer(serializers.Serializer):
+    places_attended = serializers.IntegerField(min_value=0, max_value=100_000)
+    places_completed = serializers.IntegerField(min_value=0, max_value=100_000)
+    learners = LearnersField(required=False, max_length=100_000)
 
 
 class FundingStreamSerializer(BaseModelSerializer):

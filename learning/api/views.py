@@ -16,6 +16,7 @@ from ..filters import (
     LearningNeedFilter,
     PlacementFilter,
     TrainingOfferFilter,
+    TrainingSessionFilter,
 )
 from . import serializers as s
 
@@ -98,13 +99,79 @@ class TrainingOfferViewSet(ExportMixin, HistoryMixin, ScopedViewSet):
         services.offer_delete(actor=self.request.user, offer=instance)
 
 
+class TrainingSessionViewSet(HistoryMixin, ScopedViewSet):
+    """The sessions of an offer: its dates, place and capacity, with the places booked and
+    waiting. The provider's people add, change and remove them."""
+
+    serializer_class = s.TrainingSessionSerializer
+    filterset_class = TrainingSessionFilter
+    select_related = ("offer",)
+    ordering_fields = ["starts_at", "capacity", "created_at"]
+
+    def history_allowed(self, obj):
+        return learning_access.provides_for(self.request.user, obj.offer.provider_id)
+
+    def check_create(self, data):
+        pass  # session_create checks the role
+
+    def check_change(self, instance):
+        access.require(learning_access.provides_for(self.request.user,
+                                                    instance.offer.provider_id),
+                       learning_access.OFFER_REFUSED)
+
+    def create_object(self, data):
+        return services.session_create(actor=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        return services.session_update(actor=self.request.user, session=instance, **data)
+
+    def delete_object(self, instance):
+        services.session_delete(actor=self.request.user, session=instance)
+
+
+def _step(name, service, *, body=None, doc=""):
+    """A POST action that takes one step of a placement through its service."""
+
+    @extend_schema(request=body, responses={200: s.PlacementSerializer, 403: ERRORS[403],
+                                            404: ERRORS[404], 409: ERRORS[409]},
+                   description=doc)
+    @action(detail=True, methods=["post"], url_path=name)
+    def step(self, request, pk=None):
+        placement = self.get_object()
+        data = {}
+        if body is not None:
+            serializer = body(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        placement = service(actor=request.user, placement=placement, **data)
+        return Response(s.PlacementSerializer(placement,
+                                              context=self.get_serializer_context()).data)
+
+    step.__name__ = name.replace("-", "_")
+    return step
+
+
 class PlacementViewSet(HistoryMixin, ScopedViewSet):
-    """Placements: who may book, change, confirm or delete is decided by the services."""
+    """Placements: requested by the need's partner, approved by its partner lead or a
+    manager, confirmed by the provider; a request beyond the free places waits
+    (``waitlisted``). Who may take each step is decided by the services."""
 
     serializer_class = s.PlacementSerializer
     filterset_class = PlacementFilter
-    select_related = ("learning_need", "training_offer")
+    select_related = ("learning_need", "training_offer", "session")
     ordering_fields = ["created_at", "places", "status"]
+
+    approve = _step("approve", services.placement_approve,
+                    doc="Approve a request (the need's partner lead or a manager).")
+    confirm = _step("confirm", services.placement_confirm,
+                    doc="Confirm approved places (the provider's people).")
+    decline = _step("decline", services.placement_decline, body=s.PlacementReasonSerializer,
+                    doc="Decline a request or approved places, giving them back.")
+    cancel = _step("cancel", services.placement_cancel, body=s.PlacementReasonSerializer,
+                   doc="Cancel places, giving them back; the waiting list moves up.")
+    attendance = _step("attendance", services.placement_record_attendance,
+                       body=s.AttendanceSerializer,
+                       doc="Record how many attended and completed (the provider's people).")
 
     def check_create(self, data):
         pass  # placement_book checks the role, and who may book as confirmed

@@ -129,3 +129,10 @@ def offer_status(request, pk, change):
     else:
         messages.success(request, f"“{offer.title}” is now {offer.get_status_display().lower()}.")
     return redirect("web:my-offers")
+
+
+@login_required
+def offer_bookings(request, pk):
+    """The provider's page of an offer's bookings (to be built out: sessions, approvals,
+    attendance); for now it leads to the provider's offers."""
+    return redirect("web:my-offers")

@@ -1,0 +1,111 @@
+"""Who hears of a step in a booking, and what they read (DESIGN.md, "Training operations").
+
+Each step tells the other side: a request reaches those who approve it, an approval the
+provider's people, a confirmation, a refusal or a freed place the people who booked. The
+person who took the step is never told of it. Notifications are keyed by kind, subject
+and day, so a step taken once is told once however often a job or a page repeats it.
+"""
+
+import datetime
+import functools
+from collections.abc import Iterable
+
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.services import Reminder, notify_many
+from programmes.models import Membership
+
+from .models import LearningNeed, Placement, TrainingOffer, TrainingSession
+
+REQUESTED = "placement_requested"
+APPROVED = "placement_approved"
+CONFIRMED = "placement_confirmed"
+DECLINED = "placement_declined"
+CANCELLED = "placement_cancelled"
+PROMOTED = "placement_promoted"
+NEED_MET = "learning_need_met"
+OFFER_WITHDRAWN = "offer_withdrawn"
+
+
+@functools.cache
+def _pattern(name: str) -> str:
+    marker = "987654321"
+    return reverse(name, args=[int(marker)]).replace(marker, "{}")
+
+
+def need_link(need_id: int) -> str:
+    return _pattern("web:learning-need").format(need_id)
+
+
+def offer_bookings_link(offer_id: int) -> str:
+    """The provider's page of an offer's bookings."""
+    return _pattern("web:offer-bookings").format(offer_id)
+
+
+def when(session: TrainingSession) -> str:
+    """A session's date in words: "12 January 2027", or "at any time" with no date."""
+    if session.starts_at is None:
+        return "at any time"
+    return f"on {timezone.localtime(session.starts_at):%-d %B %Y}"
+
+
+def places(count: int) -> str:
+    return f"{count} place" if count == 1 else f"{count} places"
+
+
+def _active(**filters) -> set[int]:
+    return set(Membership.objects.active().filter(**filters).values_list("user_id", flat=True))
+
+
+def partner_leads(need: LearningNeed) -> set[int]:
+    return _active(programme_id=need.programme_id, role=Membership.Role.PARTNER_LEAD,
+                   partner_id=need.partner_id)
+
+
+def approvers(need: LearningNeed) -> set[int]:
+    """The need's partner leads and the programme's managers."""
+    return partner_leads(need) | _active(programme_id=need.programme_id,
+                                         role=Membership.Role.MANAGER)
+
+
+def bookers(placement: Placement) -> set[int]:
+    """The person who asked for the places and the need's partner leads."""
+    ids = partner_leads(placement.learning_need)
+    if placement.requested_by_id:
+        ids.add(placement.requested_by_id)
+    return ids
+
+
+def providers(offer: TrainingOffer, programme_id: int) -> set[int]:
+    """The provider's people in the programme of the booking (in any programme if it has
+    none there)."""
+    found = _active(programme_id=programme_id, role=Membership.Role.LEARNING_PROVIDER,
+                    partner_id=offer.provider_id)
+    return found or _active(role=Membership.Role.LEARNING_PROVIDER, partner_id=offer.provider_id)
+
+
+def tell(recipients: Iterable[int], *, actor, kind: str, subject_type: str, subject_id: int,
+         message: str, link: str) -> int:
+    """One notification for each recipient but the actor; returns how many were new."""
+    actor_id = getattr(actor, "pk", None)
+    today: datetime.date = timezone.localdate()
+    return notify_many(
+        Reminder(recipient_id=r, kind=kind, subject_type=subject_type, subject_id=subject_id,
+                 occurrence=today, message=message, link=link)
+        for r in sorted(set(recipients)) if r != actor_id
+    )
+
+
+def tell_placement(placement: Placement, recipients: Iterable[int], *, actor, kind: str,
+                   message: str, link: str | None = None) -> int:
+    return tell(recipients, actor=actor, kind=kind, subject_type="placement",
+                subject_id=placement.pk, message=message,
+                link=link or need_link(placement.learning_need_id))
+
+
+def describe(placement: Placement) -> str:
+    """“3 places on ‘Dementia awareness’ on 12 January 2027 for Riverside Home Care”."""
+    need = placement.learning_need
+    return (f"{places(placement.places)} on “{placement.training_offer.title}” "
+            f"{when(placement.session)} for {need.partner.name} ({need.topic})")
