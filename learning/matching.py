@@ -12,6 +12,7 @@ changes the order.
 import datetime
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.utils import timezone
@@ -91,20 +92,22 @@ def words(text: str) -> list[Word]:
     return list(seen.values())
 
 
-def vocabulary(text: str) -> set[str]:
-    """Everything a word of ``text`` is known by: its whole stem and its parts'."""
+@lru_cache(maxsize=8192)
+def vocabulary(text: str) -> frozenset[str]:
+    """Everything a word of ``text`` is known by: its whole stem and its parts' (kept, as
+    one provider's offers are read against every need of its programmes)."""
     known: set[str] = set()
     for w in words(text):
         known.add(w.whole)
         known.update(w.parts)
-    return known
+    return frozenset(known)
 
 
-def found(word: Word, known: set[str]) -> bool:
+def found(word: Word, known: frozenset[str]) -> bool:
     return word.whole in known or all(p in known for p in word.parts)
 
 
-def coverage(need_words: list[Word], known: set[str]) -> tuple[float, list[Word]]:
+def coverage(need_words: list[Word], known: frozenset[str]) -> tuple[float, list[Word]]:
     """The share of the need's words (by weight) found in ``known``, and those words."""
     total = sum(w.weight for w in need_words)
     hits = [w for w in need_words if found(w, known)]
@@ -148,7 +151,7 @@ class NeedText:
     """What a need is compared by, read once for all the offers."""
 
     topic: list[Word]
-    groups: list[tuple[str, set[str]]]
+    groups: list[tuple[str, frozenset[str]]]
     principle_id: int | None
     needed_by: datetime.date | None
     workers: int

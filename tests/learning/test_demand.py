@@ -144,3 +144,24 @@ def test_a_need_of_another_programme_cannot_be_proposed_to(api, world, demand):
     other = f.LearningNeedFactory(topic="Dementia awareness")
 
     assert _propose(api, world.provider_user, other, demand["offer"]).status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_proposals_of_one_offer_make_one(world):
+    from .test_limits import clients_for, run_together
+
+    need = f.LearningNeedFactory(programme=world.programme, partner=world.partner_a,
+                                 topic="Dementia awareness")
+    offer = f.TrainingOfferFactory(provider=world.provider, title="Dementia awareness")
+    clients = clients_for(world.provider_user, 10)
+
+    def propose(i):
+        return clients[i].post(f"/api/v1/learning-needs/{need.pk}/proposals/",
+                               {"offer": offer.pk}, format="json").status_code
+
+    statuses = sorted(run_together(10, propose))
+
+    assert statuses == [201] + [409] * 9
+    assert OfferProposal.objects.count() == 1
+    assert Notification.objects.filter(kind="offer_proposed").count() == 1
