@@ -1,7 +1,7 @@
 """Who may change learning needs, offers, placements and funding (DESIGN.md)."""
 
 from programmes import access
-from programmes.models import Membership
+from programmes.models import Membership, Programme
 
 # What a refused user reads, the same on the API and the pages (the services raise them).
 NEED_REFUSED = ("Only the programme's managers and this partner's leads can change its "
@@ -10,6 +10,8 @@ OFFER_REFUSED = "Only the provider's own people can change its offers."
 STREAM_REFUSED = "Only the programme's managers can change funding."
 ALLOCATION_REFUSED = "Only the programme's managers can allocate funding."
 PLACEMENT_REFUSED = "You may not change this placement."
+DEMAND_REFUSED = ("Only the provider's own people and the programme's managers can see the "
+                  "needs its offers could meet.")
 
 
 def can_change_need(user, programme_id, partner_id) -> bool:
@@ -51,3 +53,14 @@ def is_manager(user, programme_id) -> bool:
 
 def can_manage_funding(user, programme_id) -> bool:
     return access.is_manager(user, programme_id)
+
+
+def can_see_demand(user, provider_id) -> bool:
+    """Needs we could meet: the provider's own people, and managers of a programme the
+    provider is in (who see their programmes' needs)."""
+    if provides_for(user, provider_id):
+        return True
+    managed = [m.programme_id for m in access.memberships_of(user).values()
+               if m.role == Membership.Role.MANAGER]
+    return bool(managed) and Programme.partners.through.objects.filter(
+        programme_id__in=managed, partner_id=provider_id).exists()

@@ -472,3 +472,35 @@ class FundingAllocation(models.Model):
     def __str__(self):
         return f"£{self.amount} from {self.stream}"
 
+
+
+class OfferProposal(models.Model):
+    """A provider proposes one of its published offers to an open learning need; the
+    need's partner leads are told, and the need's page lists it."""
+
+    offer = models.ForeignKey(TrainingOffer, on_delete=models.CASCADE, related_name="proposals")
+    learning_need = models.ForeignKey(
+        LearningNeed, on_delete=models.CASCADE, related_name="proposals"
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    programme_path = "learning_need__programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer", "learning_need"],
+                name="%(app_label)s_%(class)s_once_per_need",
+                violation_error_message="You have already proposed this offer for this need.",
+                violation_error_code="conflict",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.offer} for {self.learning_need}"

@@ -18,23 +18,28 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core import integrity
 from core.errors import Conflict, DomainError, InvalidTransition, LimitExceeded
 from core.versioning import lock_for_update
+from notifications.services import notify
 from programmes.access import require
+from programmes.models import Membership
 
 from . import access, telling
 from .models import (
     FundingAllocation,
     FundingStream,
     LearningNeed,
+    OfferProposal,
     Placement,
     TrainingOffer,
     TrainingSession,
 )
+from .selectors import OPEN_NEEDS, demand_programme_ids
 
 
 def _by(actor, obj):
@@ -1065,3 +1070,48 @@ def stream_delete(*, actor, stream: FundingStream) -> None:
             "Money from this stream has been allocated, so it is kept for the record; "
             "cancel its allocations instead.")
     stream.delete()
+
+
+# Proposals: a provider offers its training to a need -----------------------------------
+
+PROPOSE_REFUSED = "Only the provider's own people can propose its offers."
+OFFER_PROPOSED = "offer_proposed"
+
+
+@transaction.atomic
+def offer_propose(*, actor, offer: TrainingOffer, learning_need: LearningNeed,
+                  message: str = "") -> OfferProposal:
+    """The provider's people propose one of its published offers to an open need of a
+    programme they share with the provider; the need's partner leads are told. Once per
+    offer and need."""
+    require(access.provides_for(actor, offer.provider_id), PROPOSE_REFUSED)
+    # Lock order: the offer, then the need (a second proposal waits, then sees the first).
+    offer = TrainingOffer.objects.select_for_update().select_related("provider").get(
+        pk=offer.pk)
+    need = LearningNeed.objects.select_for_update().get(pk=learning_need.pk)
+    if offer.status != TrainingOffer.Status.PUBLISHED:
+        raise InvalidTransition("Only a published offer can be proposed: publish it first.")
+    if need.status not in OPEN_NEEDS:
+        raise InvalidTransition(
+            "This learning need is no longer open, so offers cannot be proposed for it.")
+    shared = demand_programme_ids(user=actor, provider=offer.provider)
+    if not shared.filter(programme_id=need.programme_id).exists():
+        raise DomainError("This learning need is not in a programme you share with "
+                          f"{offer.provider.name}.", field="learning_need")
+    if OfferProposal.objects.filter(offer=offer, learning_need=need).exists():
+        raise Conflict("You have already proposed this offer for this need.")
+    with integrity.translated():
+        proposal = OfferProposal.objects.create(
+            offer=offer, learning_need=need, message=message.strip(),
+            proposed_by=actor if getattr(actor, "is_authenticated", False) else None)
+    leads = Membership.objects.active().filter(
+        programme_id=need.programme_id, partner_id=need.partner_id,
+        role=Membership.Role.PARTNER_LEAD,
+    ).values_list("user_id", flat=True)
+    text = (f"{offer.provider.name} proposes “{offer.title}” for your learning need "
+            f"“{need.topic}”.")
+    for recipient_id in sorted(set(leads)):
+        notify(recipient_id=recipient_id, kind=OFFER_PROPOSED, subject_type="learning_need",
+               subject_id=need.pk, occurrence=timezone.localdate(), message=text,
+               link=reverse("web:learning-need", args=[need.pk]))
+    return proposal

@@ -258,6 +258,8 @@ REFUSED = {
         actor=a, offer=r["draft_offer"])),
     "learning.offer_withdraw": ("lead_a", lambda w, r, a: learning.offer_withdraw(
         actor=a, offer=r["offer"])),
+    "learning.offer_propose": ("lead_a", lambda w, r, a: learning.offer_propose(
+        actor=a, offer=r["offer"], learning_need=r["need"], message="Ours")),
     "learning.placement_book": ("provider_user", lambda w, r, a: learning.placement_book(
         actor=a, learning_need=r["need"], training_offer=r["offer"], places=1)),
     "learning.placement_update": ("lead_b", lambda w, r, a: learning.placement_update(

@@ -11,6 +11,7 @@ from ..models import (
     FundingAllocation,
     FundingStream,
     LearningNeed,
+    OfferProposal,
     Placement,
     TrainingOffer,
     TrainingSession,
@@ -140,3 +141,35 @@ class OfferMatchSerializer(serializers.Serializer):
     score = serializers.IntegerField()
     reasons = serializers.ListField(child=serializers.CharField())
     offer = TrainingOfferSerializer()
+
+
+class OfferProposalSerializer(BaseModelSerializer):
+    """A provider's offer proposed for a need: write ``offer`` (and a ``message``)."""
+
+    offer = VisiblePrimaryKeyRelatedField(queryset=TrainingOffer.objects.all())
+    offer_title = serializers.CharField(source="offer.title", read_only=True)
+    provider = serializers.IntegerField(source="offer.provider_id", read_only=True)
+    provider_name = serializers.CharField(source="offer.provider.name", read_only=True)
+    message = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    class Meta:
+        model = OfferProposal
+        fields = ["id", "offer", "offer_title", "provider", "provider_name", "learning_need",
+                  "proposed_by", "message", "created_at"]
+        read_only_fields = ["learning_need", "proposed_by", "created_at"]
+
+
+class NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class NeedMatchSerializer(serializers.Serializer):
+    """An open need a provider could meet: who needs it, and the provider's best offers."""
+
+    rank = serializers.IntegerField()
+    score = serializers.IntegerField()
+    need = LearningNeedSerializer()
+    programme = NamedSerializer()
+    partner = NamedSerializer()
+    offers = OfferMatchSerializer(many=True)

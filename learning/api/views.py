@@ -1,5 +1,8 @@
-from drf_spectacular.utils import extend_schema
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.api.base import VersionedMixin
@@ -7,6 +10,7 @@ from exchange.api import ExportMixin, ImportMixin
 from programmes import access
 from programmes.api.base import HistoryMixin, ScopedViewSet, programme_id_of
 from programmes.api.views import ERRORS
+from programmes.models import Partner
 
 from .. import access as learning_access
 from .. import selectors, services, sheets
@@ -67,6 +71,30 @@ class LearningNeedViewSet(ImportMixin, ExportMixin, HistoryMixin, VersionedMixin
             for rank, m in enumerate(matches, start=1)
         ])
 
+    @extend_schema(methods=["GET"], request=None,
+                   responses={200: s.OfferProposalSerializer(many=True), 404: ERRORS[404]})
+    @extend_schema(methods=["POST"], request=s.OfferProposalSerializer,
+                   responses={201: s.OfferProposalSerializer, 400: ERRORS[400],
+                              403: ERRORS[403], 404: ERRORS[404], 409: ERRORS[409]})
+    @action(detail=True, methods=["get", "post"], url_path="proposals", pagination_class=None,
+            filter_backends=[])
+    def proposals(self, request, pk=None):
+        """The offers providers proposed for this need; a provider's people propose one of
+        its published offers (once per offer), and the need's partner leads are told."""
+        need = self.get_object()
+        if request.method == "GET":
+            rows = need.proposals.select_related("offer__provider")
+            return Response(s.OfferProposalSerializer(
+                rows, many=True, context=self.get_serializer_context()).data)
+        body = s.OfferProposalSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        proposal = services.offer_propose(
+            actor=request.user, offer=body.validated_data["offer"], learning_need=need,
+            message=body.validated_data.get("message", ""))
+        return Response(s.OfferProposalSerializer(
+            proposal, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED)
+
 
 class TrainingOfferViewSet(ExportMixin, HistoryMixin, ScopedViewSet):
     serializer_class = s.TrainingOfferSerializer
@@ -97,6 +125,38 @@ class TrainingOfferViewSet(ExportMixin, HistoryMixin, ScopedViewSet):
 
     def delete_object(self, instance):
         services.offer_delete(actor=self.request.user, offer=instance)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("provider", int, required=True,
+                                     description="The learning provider (a partner's id).")],
+        responses={200: s.NeedMatchSerializer(many=True), 400: ERRORS[400],
+                   403: OpenApiResponse(description=learning_access.DEMAND_REFUSED),
+                   404: ERRORS[404]})
+    @action(detail=False, methods=["get"], url_path="demand", pagination_class=None,
+            filter_backends=[])
+    def demand(self, request):
+        """Needs we could meet: open learning needs of the provider's programmes that its
+        published offers match, best first, each with the partner and programme behind it
+        and the provider's best offers for it with their reasons. For the provider's own
+        people, and for the managers of its programmes (their programmes' needs)."""
+        raw = request.query_params.get("provider", "")
+        if not raw.isdigit() or not 0 < int(raw) <= 2**31 - 1:
+            raise ValidationError({"provider": ["Choose a learning provider."]})
+        provider = get_object_or_404(Partner.objects.visible_to(request.user), pk=int(raw))
+        access.require(learning_access.can_see_demand(request.user, provider.pk),
+                       learning_access.DEMAND_REFUSED)
+        context = self.get_serializer_context()
+        found = selectors.needs_we_could_meet(user=request.user, provider=provider)
+        return Response([
+            {"rank": rank, "score": n.score, "need": s.LearningNeedSerializer(
+                n.need, context=context).data,
+             "programme": {"id": n.need.programme_id, "name": n.need.programme.name},
+             "partner": {"id": n.need.partner_id, "name": n.need.partner.name},
+             "offers": [{"rank": i, "score": m.score, "reasons": m.reasons,
+                         "offer": s.TrainingOfferSerializer(m.offer, context=context).data}
+                        for i, m in enumerate(n.matches, start=1)]}
+            for rank, n in enumerate(found, start=1)
+        ])
 
 
 class TrainingSessionViewSet(HistoryMixin, ScopedViewSet):

@@ -206,14 +206,18 @@ def test_matching_offers_ranks_published_offers_with_reasons(api, world, gap):
                                      start_date=datetime.date(2027, 2, 1))
     f.TrainingOfferFactory(provider=world.provider, title="Strengths-based practice",
                            principles=[gap.principle], status="draft")
-    f.TrainingOfferFactory(provider=world.provider, title="Strengths-based practice",
-                           principles=[gap.principle], start_date=datetime.date(2027, 6, 1))
+    # after the need's date: still listed, below the one in time
+    late = f.TrainingOfferFactory(provider=world.provider, title="Strengths-based practice",
+                                  principles=[gap.principle], start_date=datetime.date(2027, 6, 1))
     f.TrainingOfferFactory(provider=world.provider, title="Moving and handling")
 
     answer = api.as_user(world.lead_a).get(f"/api/v1/learning-needs/{need.pk}/matching-offers/")
 
     assert answer.status_code == 200
     ranked = answer.json()
-    assert [m["offer"]["id"] for m in ranked] == [best.pk, partial.pk]
+    assert [m["offer"]["id"] for m in ranked] == [best.pk, late.pk, partial.pk]
     assert ranked[0]["rank"] == 1 and ranked[0]["score"] > ranked[1]["score"]
-    assert any("principle" in r for r in ranked[0]["reasons"])
+    assert ranked[0]["reasons"][:3] == [
+        "Its title matches the topic “strengths-based practice”", "Meant for social workers",
+        "It works on the need's principle"]
+    assert "Its next session starts on 1 June 2027, after the need's date" in ranked[1]["reasons"]

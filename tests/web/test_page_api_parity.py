@@ -29,7 +29,14 @@ from django.test import Client
 
 from actions.models import Action, ActionNote
 from learning import services as learning_services
-from learning.models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+from learning.models import (
+    FundingAllocation,
+    FundingStream,
+    LearningNeed,
+    OfferProposal,
+    Placement,
+    TrainingOffer,
+)
 from people import services as people_services
 from people.models import Invitation
 from programmes import services as programme_services
@@ -100,6 +107,8 @@ EXPECTED = {
     "offer-publish": PROVIDER,
     "offer-withdraw": PROVIDER,
     "offer-delete": PROVIDER,
+    # providers propose their own offers to needs of their programmes (docs/decisions.md)
+    "offer-propose": PROVIDER,
     "placement-book": PARTNER_A,
     "placement-confirm": PROVIDER,
     "placement-cancel": PARTNER_A | PROVIDER,
@@ -613,6 +622,15 @@ WRITES = [
           form=lambda c: {},
           made=lambda c: not _pk(TrainingOffer, pk=c.offer.pk),
           also=lambda c: ["/offers/"]),
+    Write("offer-propose", _set(need=_need, offer=_offer),
+          api=lambda c: ("post", f"/api/v1/learning-needs/{c.need.pk}/proposals/",
+                         {"offer": c.offer.pk, "message": c.tag}),
+          offer=lambda c: f"/offers/demand/?provider={c.w.provider.pk}",
+          action=lambda c: f"/offers/demand/{c.need.pk}/propose/{c.offer.pk}/",
+          form=lambda c: {"message": c.tag},
+          made=lambda c: _pk(OfferProposal, learning_need=c.need, offer=c.offer),
+          by_link=False,
+          also=lambda c: [f"/learning-needs/{c.need.pk}/"]),
     Write("placement-book", _set(need=_need, offer=_offer),
           api=lambda c: ("post", "/api/v1/placements/", {
               "learning_need": c.need.pk, "training_offer": c.offer.pk, "places": 1}),

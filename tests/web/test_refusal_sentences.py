@@ -228,6 +228,17 @@ REFUSALS = {
         lambda c, s, o: c.post(reverse("web:placement-status",
                                        args=[o["placement"].pk, "cancel"])),
         api_status=403),
+    "DEMAND_REFUSED": Refusal(
+        PermissionDenied, "lead_a", _nothing, lambda s, o: learning_access.DEMAND_REFUSED,
+        lambda c, s, o: c.get(f"/api/v1/training-offers/demand/?provider={s.world.provider.pk}"),
+        lambda c, s, o: c.get(f"{reverse('web:demand')}?provider={s.world.provider.pk}"),
+        api_status=403),
+    "PROPOSE_REFUSED": Refusal(
+        PermissionDenied, "lead_a", _nothing, lambda s, o: learning_services.PROPOSE_REFUSED,
+        lambda c, s, o: c.post(f"/api/v1/learning-needs/{s.need.pk}/proposals/",
+                               {"offer": s.offer.pk}, format="json"),
+        lambda c, s, o: c.post(reverse("web:offer-propose", args=[s.need.pk, s.offer.pk])),
+        api_status=403),
     "STREAM_REFUSED": Refusal(
         PermissionDenied, "lead_a", _nothing, lambda s, o: learning_access.STREAM_REFUSED,
         lambda c, s, o: c.patch(f"/api/v1/funding-streams/{s.stream.pk}/", {"name": "x"},

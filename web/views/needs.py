@@ -98,6 +98,7 @@ def learning_need(request, pk):
             "need": need,
             "programme": need.programme,
             "matches": matching_offers(need=need),
+            "proposals": need.proposals.select_related("offer__provider", "proposed_by"),
             "placements": _with_changes(request.user, selectors.need_placements(need=need)),
             "allocations": selectors.need_allocations(need=need),
             "can_change": learning_access.can_change_need(

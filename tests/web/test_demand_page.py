@@ -1,0 +1,67 @@
+"""The "Needs we could meet" page, and proposing an offer from it."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from learning.models import OfferProposal
+
+from .. import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demand(world):
+    """Gamma College's dementia course, and partner A's needs: one it could meet, one it
+    could not, and one already met."""
+    offer = f.TrainingOfferFactory(
+        provider=world.provider, title="Dementia awareness and person-centred care",
+        topics="dementia, awareness", staff_groups="home care workers",
+        principles=[world.principles[0]])
+    f.TrainingOfferFactory(provider=world.provider, title="Dementia care (draft)",
+                           status="draft")
+    need = f.LearningNeedFactory(programme=world.programme, partner=world.partner_a,
+                                 topic="Dementia awareness", staff_group="Home care workers",
+                                 workers_count=12, needed_by=datetime.date(2027, 3, 31))
+    f.LearningNeedFactory(programme=world.programme, partner=world.partner_b,
+                          topic="Plumbing for estates", staff_group="Estates staff")
+    f.LearningNeedFactory(programme=world.programme, partner=world.partner_b,
+                          topic="Dementia awareness", status="met")
+    return {"offer": offer, "need": need}
+
+
+
+def test_the_page_lists_the_needs_and_proposes_an_offer(as_user, world, demand):
+    client = as_user(world.provider_user)
+    need, offer = demand["need"], demand["offer"]
+
+    page = client.get(reverse("web:demand"))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Needs we could meet" in html and "Alpha Council" in html
+    assert "Meant for home care workers" in html and "Plumbing" not in html
+    action = reverse("web:offer-propose", args=[need.pk, offer.pk])
+    assert action in html
+
+    done = client.post(action, {"message": "Places in March"}, follow=True)
+
+    assert "proposed for Alpha Council’s need “Dementia awareness”" in done.content.decode()
+    assert OfferProposal.objects.get().message == "Places in March"
+    assert action not in done.content.decode()
+    need_page = as_user(world.lead_a).get(reverse("web:learning-need", args=[need.pk]))
+    assert "Places in March" in need_page.content.decode()
+
+
+def test_the_page_says_so_when_nothing_matches(as_user, world):
+    page = as_user(world.provider_user).get(reverse("web:demand"))
+
+    assert "matches its published offers at the moment" in page.content.decode()
+
+
+def test_the_page_is_for_providers(as_user, world):
+    assert as_user(world.lead_a).get(reverse("web:demand")).status_code == 403
+    assert reverse("web:demand") in as_user(world.provider_user).get(
+        reverse("web:my-offers")).content.decode()
