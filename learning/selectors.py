@@ -1,11 +1,15 @@
-"""Reads of learning that need more than a filter: offers that could meet a need."""
+"""Reads of learning that need more than a filter: offers that could meet a need, and
+what a funding stream's money is doing."""
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import F
+from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
-from .models import LearningNeed, TrainingOffer
+from .models import FundingAllocation, FundingStream, LearningNeed, TrainingOffer
 
 STOP_WORDS = {
     "a", "an", "and", "the", "of", "for", "in", "on", "to", "with", "at", "by", "or", "all",
@@ -76,3 +80,67 @@ def matching_offers(*, need: LearningNeed, limit: int = 20) -> list[OfferMatch]:
     matches.sort(key=lambda m: (
         -m.score, m.offer.start_date or need.needed_by or m.offer.created_at.date(), m.offer.pk))
     return matches[:limit]
+
+
+# Funding: what a stream's money is doing ------------------------------------------------
+
+MONEY_STEPS = ("planned", "committed", "claimed", "paid")
+
+
+def _money_sum(path: str, status: str):
+    return Coalesce(
+        Sum(f"{path}amount", filter=Q(**{f"{path}status": status})),
+        Value(Decimal("0.00")), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def streams_with_money(queryset: QuerySet) -> QuerySet:
+    """Streams with ``money_planned``, ``money_committed``, ``money_claimed`` and
+    ``money_paid``: the sums of their allocations at each step, in the one query that
+    reads the streams."""
+    # A grouped query drops the model's ordering: keep it (an ``order_by`` after wins).
+    return queryset.annotate(**{
+        f"money_{step}": _money_sum("allocations__", step) for step in MONEY_STEPS
+    }).order_by(*(list(queryset.query.order_by) or ["programme_id", "name", "pk"]))
+
+
+@dataclass
+class PartnerMoney:
+    """What one partner draws on a stream, at each step, against the stream's cap."""
+
+    partner_id: int | None
+    partner_name: str
+    planned: Decimal
+    committed: Decimal
+    claimed: Decimal
+    paid: Decimal
+    cap: Decimal | None
+
+    @property
+    def held(self) -> Decimal:
+        return self.planned + self.committed + self.claimed + self.paid
+
+    @property
+    def left_under_cap(self) -> Decimal | None:
+        """What the partner may still draw; None when no cap applies (no cap, or money
+        for actions no partner owns)."""
+        if self.cap is None:
+            return None
+        return max(self.cap - self.held, Decimal("0.00"))
+
+
+def stream_partners(*, stream: FundingStream) -> list[PartnerMoney]:
+    """Each partner with money on the stream (one query), by name; money for actions no
+    partner owns comes last, on no partner's cap."""
+    rows = (FundingAllocation.objects.filter(stream=stream)
+            .values("partner_id", "partner__name")
+            .annotate(**{step: _money_sum("", step) for step in MONEY_STEPS})
+            .order_by("partner__name", "partner_id"))
+    found = []
+    for values in rows:
+        row: dict[str, Any] = dict(values)
+        found.append(PartnerMoney(
+            partner_id=row["partner_id"],
+            partner_name=row["partner__name"] or "No partner (actions no partner owns)",
+            cap=stream.cap_per_partner if row["partner_id"] else None,
+            **{step: Decimal(row[step]).quantize(Decimal("0.01")) for step in MONEY_STEPS}))
+    return sorted(found, key=lambda p: p.partner_id is None)
