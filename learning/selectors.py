@@ -1,18 +1,33 @@
-"""Reads of learning that need more than a filter: offers that could meet a need, and the
-needs a provider's offers could meet."""
+"""Reads of learning that need more than a filter: offers that could meet a need, the
+needs a provider's offers could meet, and what a funding stream's money is doing."""
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, Func, OuterRef, Prefetch, Q, TextField, Value
+from django.db.models import (
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from programmes.models import Membership, Partner, Programme
 
 from . import access
 from .matching import OfferMatch, rank, words
-from .models import LearningNeed, TrainingOffer, TrainingSession
+from .models import FundingAllocation, FundingStream, LearningNeed, TrainingOffer, TrainingSession
 
 __all__ = ["OfferMatch", "NeedMatch", "keywords", "matching_offers", "needs_we_could_meet"]
 
@@ -148,3 +163,65 @@ def needs_we_could_meet(*, user, provider: Partner, offers_per_need: int = 3,
     found.sort(key=lambda n: (-n.score, n.need.needed_by is None,
                               n.need.needed_by or now.date(), n.need.pk))
     return found[:limit] if limit else found
+
+
+MONEY_STEPS = ("planned", "committed", "claimed", "paid")
+
+
+def _money_sum(path: str, status: str):
+    return Coalesce(
+        Sum(f"{path}amount", filter=Q(**{f"{path}status": status})),
+        Value(Decimal("0.00")), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def streams_with_money(queryset: QuerySet) -> QuerySet:
+    """Streams with ``money_planned``, ``money_committed``, ``money_claimed`` and
+    ``money_paid``: the sums of their allocations at each step, in the one query that
+    reads the streams."""
+    # A grouped query drops the model's ordering: keep it (an ``order_by`` after wins).
+    return queryset.annotate(**{
+        f"money_{step}": _money_sum("allocations__", step) for step in MONEY_STEPS
+    }).order_by(*(list(queryset.query.order_by) or ["programme_id", "name", "pk"]))
+
+
+@dataclass
+class PartnerMoney:
+    """What one partner draws on a stream, at each step, against the stream's cap."""
+
+    partner_id: int | None
+    partner_name: str
+    planned: Decimal
+    committed: Decimal
+    claimed: Decimal
+    paid: Decimal
+    cap: Decimal | None
+
+    @property
+    def held(self) -> Decimal:
+        return self.planned + self.committed + self.claimed + self.paid
+
+    @property
+    def left_under_cap(self) -> Decimal | None:
+        """What the partner may still draw; None when no cap applies (no cap, or money
+        for actions no partner owns)."""
+        if self.cap is None:
+            return None
+        return max(self.cap - self.held, Decimal("0.00"))
+
+
+def stream_partners(*, stream: FundingStream) -> list[PartnerMoney]:
+    """Each partner with money on the stream (one query), by name; money for actions no
+    partner owns comes last, on no partner's cap."""
+    rows = (FundingAllocation.objects.filter(stream=stream)
+            .values("partner_id", "partner__name")
+            .annotate(**{step: _money_sum("", step) for step in MONEY_STEPS})
+            .order_by("partner__name", "partner_id"))
+    found = []
+    for values in rows:
+        row: dict[str, Any] = dict(values)
+        found.append(PartnerMoney(
+            partner_id=row["partner_id"],
+            partner_name=row["partner__name"] or "No partner (actions no partner owns)",
+            cap=stream.cap_per_partner if row["partner_id"] else None,
+            **{step: Decimal(row[step]).quantize(Decimal("0.01")) for step in MONEY_STEPS}))
+    return sorted(found, key=lambda p: p.partner_id is None)

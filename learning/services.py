@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -27,7 +27,7 @@ from core.errors import Conflict, DomainError, InvalidTransition, LimitExceeded
 from core.versioning import lock_for_update
 from notifications.services import notify
 from programmes.access import require
-from programmes.models import Membership
+from programmes.models import Membership, Partner
 
 from . import access, telling
 from .models import (
@@ -805,22 +805,107 @@ def _change_places(actor, placement: Placement, *, places=None, learners=None) -
 
 
 # Funding ----------------------------------------------------------------------
+# A stream's rules (DESIGN.md, "Funding rules"): the principles and staff groups it pays
+# for, a cap on what one partner may draw, and a claim window. Each refusal names the
+# rule in the sentence the user reads (400, ``FundingRuleBroken``); the stream's own
+# amount is a limit like an offer's places (409, ``LimitExceeded``). The stream row is
+# locked before any rule is checked, so the amount and the caps hold under concurrency.
+
+
+class FundingRuleBroken(DomainError):
+    """An allocation the stream's rules do not pay for; ``rule`` names the rule."""
+
+    code = "funding_rule"
+
+    def __init__(self, message: str, *, rule: str, field: str | None = None):
+        super().__init__(message, field=field)
+        self.rule = rule
+
+    def extra(self) -> dict:
+        return {"rule": self.rule}
+
+
+def _money(amount) -> str:
+    return f"£{Decimal(amount):,.2f}"
+
+
+def _day(day) -> str:
+    return f"{day:%-d %B %Y}"
+
+
+def _staff_group_key(name: str) -> str:
+    """How staff groups are compared: without regard to case or spaces around words."""
+    return " ".join(str(name).split()).casefold()
+
+
+def _clean_staff_groups(groups) -> list[str]:
+    """The groups as written, trimmed, without blanks or repeats (``_staff_group_key``)."""
+    if groups is None:
+        return []
+    if isinstance(groups, str) or not all(isinstance(g, str) for g in groups):
+        raise DomainError("List the staff groups as words, one group each.",
+                          field="eligible_staff_groups")
+    cleaned, seen = [], set()
+    for group in groups:
+        name = " ".join(group.split())
+        if name and _staff_group_key(name) not in seen:
+            if len(name) > 200:
+                raise DomainError("Keep each staff group to 200 characters.",
+                                  field="eligible_staff_groups")
+            seen.add(_staff_group_key(name))
+            cleaned.append(name)
+    return cleaned
+
+
+def _check_stream_principles(programme, principles) -> list:
+    principles = list(principles)
+    foreign = [p for p in principles if p.framework_id != programme.framework_id]
+    if foreign:
+        raise DomainError(f"“{foreign[0]}” is not a principle of this programme's framework.",
+                          field="eligible_principles")
+    return principles
+
+
+def _partner_holdings(stream: FundingStream):
+    """(partner id, partner name, money held) of each partner drawing on the stream."""
+    return (FundingAllocation.objects
+            .filter(stream=stream, status__in=FundingAllocation.HOLDING, partner__isnull=False)
+            .values_list("partner_id", "partner__name")
+            .annotate(held=Sum("amount")).order_by("-held", "partner__name"))
+
+
+def _check_stream(stream: FundingStream) -> None:
+    if not stream.programme.partners.filter(pk=stream.funder_id).exists():
+        raise DomainError("The funder must be a partner of the programme.", field="funder")
+    if stream.claims_open and stream.claims_close and stream.claims_close < stream.claims_open:
+        raise DomainError(
+            f"Claims must not close before they open: they open on "
+            f"{_day(stream.claims_open)}, so they can close on that day or later.",
+            field="claims_close")
 
 
 @transaction.atomic
-def stream_create(*, actor, programme, **fields) -> FundingStream:
+def stream_create(*, actor, programme, eligible_principles=(), **fields) -> FundingStream:
+    """A new funding stream; its rules (principles, staff groups, cap, claim window) are
+    optional: a rule left empty allows everything."""
     require(access.can_manage_funding(actor, programme.pk), access.STREAM_REFUSED)
+    fields["eligible_staff_groups"] = _clean_staff_groups(fields.get("eligible_staff_groups"))
+    principles = _check_stream_principles(programme, eligible_principles or ())
     stream = FundingStream(programme=programme, **fields)
-    if not stream.programme.partners.filter(pk=stream.funder_id).exists():
-        raise DomainError("The funder must be a partner of the programme.", field="funder")
+    _check_stream(stream)
     stream.full_clean()
     with integrity.translated():
         _by(actor, stream).save()
+    stream.eligible_principles.set(principles)
     return stream
 
 
 @transaction.atomic
-def stream_update(*, actor, stream: FundingStream, **fields) -> FundingStream:
+def stream_update(*, actor, stream: FundingStream, eligible_principles=None,
+                  **fields) -> FundingStream:
+    """Change a stream or its rules. New rules apply to new allocations (and to changes
+    of what an allocation pays for); money allocated already stays where it is, but
+    neither the amount nor the cap per partner may fall below what is held."""
     require(access.can_manage_funding(actor, stream.programme_id), access.STREAM_REFUSED)
     stream = FundingStream.objects.select_for_update().get(pk=stream.pk)
     if "programme" in fields and fields.pop("programme").pk != stream.programme_id:
@@ -829,13 +914,25 @@ def stream_update(*, actor, stream: FundingStream, **fields) -> FundingStream:
         raise LimitExceeded(
             f"£{stream.allocated} is already allocated; the amount cannot be lower.", field="amount"
         )
+    if "eligible_staff_groups" in fields:
+        fields["eligible_staff_groups"] = _clean_staff_groups(fields["eligible_staff_groups"])
+    cap = fields.get("cap_per_partner", stream.cap_per_partner)
+    if cap is not None and cap != stream.cap_per_partner:
+        biggest = _partner_holdings(stream).first()
+        if biggest and biggest[2] > cap:
+            raise LimitExceeded(
+                f"{biggest[1]} already holds {_money(biggest[2])} from this stream, so the "
+                f"cap per partner cannot be lower than that.", field="cap_per_partner")
     for name, value in fields.items():
         setattr(stream, name, value)
-    if not stream.programme.partners.filter(pk=stream.funder_id).exists():
-        raise DomainError("The funder must be a partner of the programme.", field="funder")
+    principles = (None if eligible_principles is None
+                  else _check_stream_principles(stream.programme, eligible_principles))
+    _check_stream(stream)
     stream.full_clean()
     with integrity.translated():
         _by(actor, stream).save()
+    if principles is not None:
+        stream.eligible_principles.set(principles)
     return stream
 
 
@@ -859,16 +956,97 @@ def _check_allocation_target(stream, learning_need, action) -> None:
         raise DomainError("This belongs to another programme than the stream.", field=field)
 
 
+def _allocation_partner_id(learning_need, action) -> int | None:
+    """Whose cap the money draws on: the need's partner, or the action's owner partner
+    (an action no partner owns draws on no partner's cap)."""
+    return learning_need.partner_id if learning_need else action.owner_partner_id
+
+
+def _principle_list(principles) -> str:
+    names = [f"{p.number}. {p.title}" for p in sorted(principles, key=lambda p: p.number)]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _check_stream_rules(stream: FundingStream, learning_need, action) -> None:
+    """The stream pays for this need or action: its principle and its staff group."""
+    field = "learning_need" if learning_need else "action"
+    eligible = list(stream.eligible_principles.all())
+    if eligible:
+        if learning_need:
+            principle_id = learning_need.principle_id
+        else:
+            principle_id = action.gap.principle_id if action.gap_id else None
+        if principle_id not in {p.pk for p in eligible}:
+            what = "This learning need" if learning_need else "This action"
+            why = ("has no principle" if principle_id is None
+                   else "is for another principle")
+            raise FundingRuleBroken(
+                f"This stream pays only for principle {_principle_list(eligible)}; "
+                f"{what.lower()} {why}.", rule="eligible_principles", field=field)
+    groups = stream.eligible_staff_groups or []
+    if groups:
+        listed = ", ".join(groups[:-1]) + " or " + groups[-1] if len(groups) > 1 else groups[0]
+        if action is not None:
+            raise FundingRuleBroken(
+                f"This stream pays only for learning for {listed}; an action has no staff "
+                f"group, so fund a learning need instead.",
+                rule="eligible_staff_groups", field=field)
+        if _staff_group_key(learning_need.staff_group) not in {_staff_group_key(g) for g in groups}:
+            raise FundingRuleBroken(
+                f"This stream pays only for learning for {listed}, not for "
+                f"{learning_need.staff_group}.", rule="eligible_staff_groups", field=field)
+
+
+def _check_cap(stream: FundingStream, partner_id, amount: Decimal, *, exclude=None) -> None:
+    """The partner's money on the stream stays within ``cap_per_partner`` (the stream
+    row is locked, so the sum cannot change under us)."""
+    if stream.cap_per_partner is None or partner_id is None or amount <= 0:
+        return
+    holding = FundingAllocation.objects.filter(
+        stream=stream, partner_id=partner_id, status__in=FundingAllocation.HOLDING)
+    if exclude is not None:
+        holding = holding.exclude(pk=exclude)
+    held = holding.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    if held + amount > stream.cap_per_partner:
+        name = Partner.objects.values_list("name", flat=True).get(pk=partner_id)
+        left = max(stream.cap_per_partner - held, Decimal("0.00"))
+        raise FundingRuleBroken(
+            f"This stream's cap per partner is {_money(stream.cap_per_partner)}: {name} has "
+            f"{_money(held)} from it already, so {_money(left)} is left under the cap and "
+            f"{_money(amount)} was asked for.", rule="cap_per_partner", field="amount")
+
+
+def _check_placement(placement, learning_need) -> None:
+    if placement is not None and placement.learning_need_id != getattr(learning_need, "pk", None):
+        raise DomainError("The placement must be one of this learning need's bookings.",
+                          field="placement")
+
+
 @transaction.atomic
 def allocation_create(*, actor, stream: FundingStream, amount: Decimal, learning_need=None,
-                      action=None, status=FundingAllocation.Status.PLANNED,
+                      action=None, placement=None, status=FundingAllocation.Status.PLANNED,
                       note="") -> FundingAllocation:
+    """Allocate money from a stream to a learning need (or one of its placements) or an
+    action, within the stream's amount and its rules. It starts planned (or committed)."""
     require(access.can_manage_funding(actor, stream.programme_id), access.ALLOCATION_REFUSED)
-    if status == FundingAllocation.Status.CANCELLED:
-        raise DomainError("A new allocation cannot start cancelled.", field="status")
+    if status not in (FundingAllocation.Status.PLANNED, FundingAllocation.Status.COMMITTED):
+        raise DomainError("A new allocation starts planned or committed; it is claimed once "
+                          "the money is spent.", field="status")
+    if placement is not None and learning_need is None and action is None:
+        learning_need = placement.learning_need
     stream = FundingStream.objects.select_for_update().get(pk=stream.pk)
     _check_allocation_target(stream, learning_need, action)
+    _check_placement(placement, learning_need)
+    today = timezone.localdate()
+    if stream.claims_close and today > stream.claims_close:
+        raise FundingRuleBroken(
+            f"Claims on this stream closed on {_day(stream.claims_close)}, so no new money "
+            f"can be allocated from it.", rule="claims_close", field="stream")
+    _check_stream_rules(stream, learning_need, action)
+    partner_id = _allocation_partner_id(learning_need, action)
+    _check_cap(stream, partner_id, amount)
     allocation = FundingAllocation(stream=stream, learning_need=learning_need, action=action,
+                                   placement=placement, partner_id=partner_id,
                                    amount=amount, status=status, note=note)
     allocation.full_clean()
     _hold_money(stream, amount)
@@ -877,26 +1055,166 @@ def allocation_create(*, actor, stream: FundingStream, amount: Decimal, learning
     return allocation
 
 
-@transaction.atomic
-def allocation_update(*, actor, allocation: FundingAllocation, **fields) -> FundingAllocation:
+# The steps an allocation may take, and the sentence for each one it may not.
+_NEXT_STEPS: dict[str, set[str]] = {
+    FundingAllocation.Status.PLANNED: {FundingAllocation.Status.COMMITTED,
+                                       FundingAllocation.Status.CANCELLED},
+    FundingAllocation.Status.COMMITTED: {FundingAllocation.Status.CLAIMED,
+                                         FundingAllocation.Status.CANCELLED},
+    FundingAllocation.Status.CLAIMED: {FundingAllocation.Status.PAID},
+    FundingAllocation.Status.PAID: set(),
+    FundingAllocation.Status.CANCELLED: set(),
+}
+
+
+def _step_refusal(current: str, new: str) -> str:
+    S = FundingAllocation.Status
+    if current == S.CANCELLED:
+        return ("This allocation was cancelled and its money given back; make a new "
+                "allocation instead.")
+    if new == S.CANCELLED and current == S.CLAIMED:
+        return ("This money has been claimed from the funder, so it cannot be cancelled; "
+                "a claim stays on the record.")
+    if new == S.CANCELLED:
+        return ("This money has been paid, so it cannot be cancelled; a payment stays on "
+                "the record.")
+    if current == S.PAID:
+        return "This money has been paid; a paid allocation does not change."
+    if new == S.CLAIMED:
+        return "Commit the money before it is claimed."
+    if new == S.PAID:
+        return "The money must be claimed, with its evidence, before it is paid."
+    return (f"A {S(current).label.lower()} allocation cannot go back to "
+            f"{S(new).label.lower()}.")
+
+
+def _check_claim_day(stream: FundingStream, day: datetime.date) -> None:
+    opens, closes = stream.claims_open, stream.claims_close
+    if (opens is not None and day < opens) or (closes is not None and day > closes):
+        if opens and closes:
+            window = f"from {_day(opens)} to {_day(closes)}"
+        elif opens:
+            window = f"from {_day(opens)}"
+        else:
+            window = f"until {_day(closes)}"
+        raise FundingRuleBroken(
+            f"Claims on this stream are made {window}; {_day(day)} is outside that window.",
+            rule="claim_window", field="claimed_on")
+
+
+_CLAIM_FIELDS = ("evidence", "claimed_on")
+_TARGET_FIELDS = ("learning_need", "action", "placement")
+
+
+def _allocation_change(actor, allocation: FundingAllocation, fields: dict) -> FundingAllocation:
+    """Every change of an allocation, by whichever door: the steps of its life, what it
+    pays for and its amount, each within the stream's amount and rules."""
+    S = FundingAllocation.Status
     stream_id = FundingAllocation.objects.values_list("stream_id", flat=True).get(pk=allocation.pk)
     stream = FundingStream.objects.select_for_update().get(pk=stream_id)
     require(access.can_manage_funding(actor, stream.programme_id), access.ALLOCATION_REFUSED)
     allocation = FundingAllocation.objects.select_for_update().get(pk=allocation.pk)
+    fields = dict(fields)
     if "stream" in fields and fields.pop("stream").pk != allocation.stream_id:
         raise DomainError("Cancel this allocation and make one on the other stream.",
                           field="stream")
-    held_before = allocation.amount if allocation.status in FundingAllocation.HOLDING else 0
+    current = allocation.status
+    new = fields.pop("status", current)
+    if new != current and new not in _NEXT_STEPS[current]:
+        raise InvalidTransition(_step_refusal(current, new), field="status")
+    held_before = allocation.amount if current in FundingAllocation.HOLDING else Decimal("0")
+    retarget = any(name in fields and fields[name] != getattr(allocation, name)
+                   for name in _TARGET_FIELDS)
+    reamount = "amount" in fields and fields["amount"] != allocation.amount
+    if (retarget or reamount) and current not in (S.PLANNED, S.COMMITTED):
+        raise InvalidTransition(
+            f"This money has been {current}, so its amount and what it pays for stay as "
+            f"they are.", field="amount" if reamount else "learning_need")
     for name, value in fields.items():
         setattr(allocation, name, value)
     _check_allocation_target(stream, allocation.learning_need, allocation.action)
-    held_after = allocation.amount if allocation.status in FundingAllocation.HOLDING else 0
+    _check_placement(allocation.placement, allocation.learning_need)
+    if retarget:
+        _check_stream_rules(stream, allocation.learning_need, allocation.action)
+    allocation.partner_id = _allocation_partner_id(allocation.learning_need, allocation.action)
+    # The claim: evidence and a day inside the window; payment: a day, not before the claim.
+    claiming = new == S.CLAIMED and current != S.CLAIMED
+    if new in (S.CLAIMED, S.PAID):
+        if claiming and not fields.get("claimed_on"):
+            allocation.claimed_on = timezone.localdate()
+        if not (allocation.evidence or "").strip():
+            raise DomainError("Say what shows the money was spent as agreed: a claim needs "
+                              "its evidence.", field="evidence")
+        if allocation.claimed_on is None:
+            raise DomainError("Enter the day the money was claimed.", field="claimed_on")
+        if claiming or "claimed_on" in fields:
+            _check_claim_day(stream, allocation.claimed_on)
+    elif any(fields.get(name) for name in _CLAIM_FIELDS):
+        raise DomainError("The evidence and the claim date are recorded when the money is "
+                          "claimed.", field="evidence" if fields.get("evidence") else "claimed_on")
+    if new == S.PAID:
+        if current != S.PAID and not fields.get("paid_on"):
+            allocation.paid_on = timezone.localdate()
+        if allocation.paid_on is None:
+            raise DomainError("Enter the day the money was paid.", field="paid_on")
+        if allocation.claimed_on and allocation.paid_on < allocation.claimed_on:
+            raise DomainError(
+                f"The money cannot be paid before it was claimed ({_day(allocation.claimed_on)}).",
+                field="paid_on")
+    elif fields.get("paid_on"):
+        raise DomainError("The payment date is recorded when the money is paid.",
+                          field="paid_on")
+    allocation.status = new
+    held_after = allocation.amount if new in FundingAllocation.HOLDING else Decimal("0")
+    if held_after and (retarget or reamount):
+        _check_cap(stream, allocation.partner_id, held_after, exclude=allocation.pk)
     allocation.full_clean()
     if held_after != held_before:
         _hold_money(stream, Decimal(held_after) - Decimal(held_before))
     with integrity.translated():
         _by(actor, allocation).save()
     return allocation
+
+
+@transaction.atomic
+def allocation_update(*, actor, allocation: FundingAllocation, **fields) -> FundingAllocation:
+    """Change an allocation (the API's PATCH): its amount, note or what it pays for while
+    planned or committed, and its status by the steps ``allocation_commit``,
+    ``allocation_claim``, ``allocation_pay`` and ``allocation_cancel`` take, by the same
+    rules."""
+    return _allocation_change(actor, allocation, fields)
+
+
+@transaction.atomic
+def allocation_commit(*, actor, allocation: FundingAllocation) -> FundingAllocation:
+    """Planned money becomes committed: promised to the need or action."""
+    return _allocation_change(actor, allocation, {"status": FundingAllocation.Status.COMMITTED})
+
+
+@transaction.atomic
+def allocation_claim(*, actor, allocation: FundingAllocation, evidence: str,
+                     claimed_on=None) -> FundingAllocation:
+    """Committed money is claimed from the funder, with its evidence, on ``claimed_on``
+    (today unless given), inside the stream's claim window."""
+    fields = {"status": FundingAllocation.Status.CLAIMED, "evidence": evidence}
+    if claimed_on is not None:
+        fields["claimed_on"] = claimed_on
+    return _allocation_change(actor, allocation, fields)
+
+
+@transaction.atomic
+def allocation_pay(*, actor, allocation: FundingAllocation, paid_on=None) -> FundingAllocation:
+    """The funder paid a claim, on ``paid_on`` (today unless given)."""
+    fields: dict = {"status": FundingAllocation.Status.PAID}
+    if paid_on is not None:
+        fields["paid_on"] = paid_on
+    return _allocation_change(actor, allocation, fields)
+
+
+@transaction.atomic
+def allocation_cancel(*, actor, allocation: FundingAllocation) -> FundingAllocation:
+    """Planned or committed money is cancelled, and given back to the stream."""
+    return _allocation_change(actor, allocation, {"status": FundingAllocation.Status.CANCELLED})
 
 
 # Deletes ----------------------------------------------------------------------------
@@ -951,6 +1269,10 @@ def allocation_delete(*, actor, allocation: FundingAllocation) -> None:
     if allocation.status == FundingAllocation.Status.COMMITTED:
         raise InvalidTransition(
             "This money is committed: cancel the allocation instead of deleting it.")
+    if allocation.status in (FundingAllocation.Status.CLAIMED, FundingAllocation.Status.PAID):
+        raise InvalidTransition(
+            f"This money has been {allocation.status}, so the allocation is kept for the "
+            f"record.")
     if allocation.status in FundingAllocation.HOLDING:
         _hold_money(stream, -allocation.amount)
     allocation.delete()
@@ -1031,12 +1353,14 @@ def need_delete(*, actor, need: LearningNeed) -> None:
         raise InvalidTransition(
             "Places for this need are approved or confirmed: cancel them first, or mark "
             "the need met.")
-    if any(a.status in RELEASABLE[1:] or a.status in (FundingAllocation.Status.CLAIMED,
-                                                      FundingAllocation.Status.PAID)
+    if any(a.status in (FundingAllocation.Status.CLAIMED, FundingAllocation.Status.PAID)
            for a in allocations):
         raise InvalidTransition(
-            "Money for this need is committed, claimed or paid: cancel the allocation "
-            "first.")
+            "Money for this need has been claimed, so the need is kept for the record; "
+            "mark it met instead.")
+    if any(a.status == FundingAllocation.Status.COMMITTED for a in allocations):
+        raise InvalidTransition(
+            "Money for this need is committed: cancel the allocation first.")
     for placement in placements:
         placement.session = sessions[placement.session_id]
         if placement.status in Placement.OPEN:

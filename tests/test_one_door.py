@@ -283,6 +283,14 @@ REFUSED = {
         actor=a, allocation=r["allocation"], amount=Decimal("5.00"))),
     "learning.allocation_delete": ("lead_a", lambda w, r, a: learning.allocation_delete(
         actor=a, allocation=r["allocation"])),
+    "learning.allocation_commit": ("lead_a", lambda w, r, a: learning.allocation_commit(
+        actor=a, allocation=r["allocation"])),
+    "learning.allocation_claim": ("lead_a", lambda w, r, a: learning.allocation_claim(
+        actor=a, allocation=r["allocation"], evidence="Invoice 1")),
+    "learning.allocation_pay": ("reviewer", lambda w, r, a: learning.allocation_pay(
+        actor=a, allocation=r["allocation"])),
+    "learning.allocation_cancel": ("lead_b", lambda w, r, a: learning.allocation_cancel(
+        actor=a, allocation=r["allocation"])),
     # accounts: a person changes only their own account, signed in and active
     "accounts.token_issue": ("inactive", lambda w, r, a: accounts.token_issue(actor=a)),
     "accounts.token_revoke": ("lead_a", lambda w, r, a: accounts.token_revoke(

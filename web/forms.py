@@ -17,6 +17,7 @@ from programmes.models import (
     Gap,
     Membership,
     Partner,
+    Principle,
     Programme,
     Rating,
 )
@@ -380,19 +381,75 @@ class AllocationChangeForm(Form):
 
 
 class FundingStreamForm(ModelForm):
+    """A stream and its rules; each rule left empty allows everything."""
+
     amount = money_field()
+    eligible_principles: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        label="Principles it pays for (optional)",
+        help_text="Leave all unticked to pay for any principle.")
+    eligible_staff_groups = forms.CharField(
+        label="Staff groups it pays for (optional)", required=False,
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
+        help_text="One staff group a line, for example Care workers. Leave empty to pay for "
+                  "any staff group; a stream that names staff groups pays for learning "
+                  "needs only.",
+        error_messages={"max_length": "Keep the staff groups to 5,000 characters."})
+    cap_per_partner = forms.DecimalField(
+        label="Cap per partner in pounds (optional)", required=False,
+        min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
+        help_text="The most one partner may draw from this stream. Leave empty for no cap.",
+        error_messages={**MONEY_ERRORS, "min_value": "The cap must be at least £0.01."})
 
     class Meta:
         model = FundingStream
-        fields = ["name", "funder", "amount", "description"]
-        labels = {"funder": "Funder", "amount": "Amount in pounds"}
-        help_texts = {"funder": "The partner the money comes from."}
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        fields = ["name", "funder", "amount", "description", "eligible_principles",
+                  "eligible_staff_groups", "cap_per_partner", "claims_open", "claims_close"]
+        labels = {"funder": "Funder", "amount": "Amount in pounds",
+                  "claims_open": "Claims open on (optional)",
+                  "claims_close": "Claims close on (optional)"}
+        help_texts = {"funder": "The partner the money comes from.",
+                      "claims_open": "The first day money may be claimed.",
+                      "claims_close": "The last day money may be claimed. After it the stream "
+                                      "takes no new allocations."}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}),
+                   "claims_open": forms.DateInput, "claims_close": forms.DateInput}
 
     def __init__(self, *args, programme, **kwargs):
+        initial = kwargs.get("initial")
+        if initial and isinstance(initial.get("eligible_staff_groups"), list):
+            initial["eligible_staff_groups"] = "\n".join(initial["eligible_staff_groups"])
         super().__init__(*args, **kwargs)
         self.fields["funder"].queryset = programme.partners.order_by("name")
         self.fields["funder"].empty_label = "Choose a partner"
+        self.fields["eligible_principles"].queryset = Principle.objects.filter(
+            framework_id=programme.framework_id).order_by("number")
+        for name in ("claims_open", "claims_close"):
+            self.fields[name].error_messages["invalid"] = (
+                "Enter a real date, like 31 3 2027.")
+
+    def clean_eligible_staff_groups(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["eligible_staff_groups"].splitlines()
+                if line.strip()]
+
+
+class AllocationClaimForm(Form):
+    evidence = forms.CharField(
+        label="Evidence", widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000,
+        help_text="What shows the money was spent as agreed: invoices, attendance records, "
+                  "where the documents are kept.",
+        error_messages={"max_length": "Keep the evidence to 20,000 characters."})
+    claimed_on = forms.DateField(
+        label="Claimed on (optional)", required=False, widget=forms.DateInput,
+        help_text="Leave empty for today.",
+        error_messages={"invalid": "Enter a real date, like 31 3 2027."})
+
+
+class AllocationPayForm(Form):
+    paid_on = forms.DateField(
+        label="Paid on (optional)", required=False, widget=forms.DateInput,
+        help_text="Leave empty for today.",
+        error_messages={"invalid": "Enter a real date, like 31 3 2027."})
 
 
 class TrainingOfferForm(ModelForm):

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from actions.models import Action
 from learning.models import FundingStream, LearningNeed, Placement, TrainingOffer
+from learning.selectors import streams_with_money
 from programmes.models import Gap, Membership, Partner, Principle, Programme
 
 # Gaps ---------------------------------------------------------------------------------
@@ -91,13 +92,28 @@ def need_allocations(*, need: LearningNeed) -> QuerySet:
 
 
 def programme_streams(*, user, programme: Programme) -> QuerySet:
-    """The programme's funding streams the user may see, with what each has allocated."""
+    """The programme's funding streams the user may see, with their money at each step."""
     return (
-        FundingStream.objects.visible_to(user)
-        .filter(programme=programme)
+        streams_with_money(FundingStream.objects.visible_to(user).filter(programme=programme))
         .select_related("funder")
         .prefetch_related("allocations__learning_need", "allocations__action")
     )
+
+
+def stream_page(*, user, pk: int) -> FundingStream:
+    """One stream the user may see, with its money at each step, funder and rules."""
+    return (
+        streams_with_money(FundingStream.objects.visible_to(user).filter(pk=pk))
+        .select_related("funder", "programme")
+        .prefetch_related("eligible_principles")
+        .get()
+    )
+
+
+def stream_allocations(*, stream: FundingStream) -> QuerySet:
+    """The stream's allocations, newest last, with what each pays for and whose cap."""
+    return stream.allocations.select_related(
+        "learning_need", "action", "partner", "placement__training_offer")
 
 
 # Training offers ----------------------------------------------------------------------

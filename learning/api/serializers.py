@@ -5,6 +5,7 @@ from rest_framework import serializers
 from core.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
 from programmes.models import Principle
 
+from .. import selectors
 from ..models import (
     OFFER_DATES_OUT_OF_ORDER,
     SESSION_TIMES_OUT_OF_ORDER,
@@ -116,24 +117,120 @@ class AttendanceSerializer(serializers.Serializer):
     learners = LearnersField(required=False, max_length=100_000)
 
 
+def _money_field(help_text: str, **kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True,
+                                    help_text=help_text, **kwargs)
+
+
 class FundingStreamSerializer(BaseModelSerializer):
-    available = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    eligible_principles = VisiblePrimaryKeyRelatedField(
+        many=True, queryset=Principle.objects.all(), required=False,
+        help_text="Ids of the principles the stream pays for (a need's principle, or an "
+                  "action's gap's principle); empty: any principle.")
+    eligible_staff_groups = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True), required=False,
+        max_length=200,
+        help_text="The staff groups whose learning the stream pays for, compared without "
+                  "regard to case or surrounding spaces; empty: any staff group. A stream "
+                  "that names staff groups pays for learning needs only, not actions.")
+    planned = _money_field("Money in planned allocations.", source="money_planned")
+    committed = _money_field("Money in committed allocations.", source="money_committed")
+    claimed = _money_field("Money claimed from the funder, not yet paid.",
+                           source="money_claimed")
+    paid = _money_field("Money the funder has paid.", source="money_paid")
+    available = _money_field("Money left to allocate: the amount less what is planned, "
+                             "committed, claimed and paid.")
 
     class Meta:
         model = FundingStream
-        fields = ["id", "programme", "name", "funder", "amount", "allocated", "available",
-                  "description", "created_at"]
+        fields = ["id", "programme", "name", "funder", "amount", "allocated", "planned",
+                  "committed", "claimed", "paid", "available", "description",
+                  "eligible_principles", "eligible_staff_groups", "cap_per_partner",
+                  "claims_open", "claims_close", "created_at"]
         read_only_fields = ["allocated", "created_at"]
-        extra_kwargs = {"amount": {"min_value": Decimal("0.01")}}
+        extra_kwargs = {
+            "amount": {"min_value": Decimal("0.01")},
+            "allocated": {"help_text": "Money held by allocations that are not cancelled."},
+            "cap_per_partner": {
+                "min_value": Decimal("0.01"),
+                "help_text": "The most one partner may hold from this stream (its needs, and "
+                             "actions it owns); empty: no cap."},
+            "claims_open": {"help_text": "The first day claims may be made; empty: any day."},
+            "claims_close": {"help_text": "The last day claims may be made; after it the "
+                                          "stream takes no new allocations. Empty: no end."},
+        }
+
+    def to_representation(self, instance):
+        if not hasattr(instance, "money_planned"):
+            # A stream just written: read it again with its figures (one query).
+            instance = (selectors.streams_with_money(FundingStream.objects.filter(pk=instance.pk))
+                        .prefetch_related("eligible_principles").get())
+        return super().to_representation(instance)
+
+
+class StreamPartnerSerializer(serializers.Serializer):
+    partner = serializers.IntegerField(source="partner_id", allow_null=True,
+                                       help_text="The partner; null for money on actions no "
+                                                 "partner owns (on no partner's cap).")
+    partner_name = serializers.CharField()
+    planned = _money_field("Planned money for the partner.")
+    committed = _money_field("Committed money for the partner.")
+    claimed = _money_field("Claimed money for the partner.")
+    paid = _money_field("Paid money for the partner.")
+    held = _money_field("All the partner holds from the stream (not cancelled).")
+    cap = _money_field("The stream's cap per partner; null: no cap.", allow_null=True)
+    left_under_cap = _money_field("What the partner may still draw under the cap; null when "
+                                  "no cap applies.", allow_null=True)
 
 
 class FundingAllocationSerializer(BaseModelSerializer):
     class Meta:
         model = FundingAllocation
-        fields = ["id", "stream", "learning_need", "action", "amount", "status", "note",
-                  "created_at"]
-        read_only_fields = ["created_at"]
-        extra_kwargs = {"amount": {"min_value": Decimal("0.01")}}
+        fields = ["id", "stream", "learning_need", "action", "placement", "partner", "amount",
+                  "status", "note", "evidence", "claimed_on", "paid_on", "created_at"]
+        read_only_fields = ["partner", "created_at"]
+        extra_kwargs = {
+            "amount": {"min_value": Decimal("0.01")},
+            "learning_need": {"help_text": "The learning need it pays for (or give `action`); "
+                                           "implied by `placement`."},
+            "action": {"help_text": "The action it pays for (or give `learning_need`)."},
+            "placement": {"help_text": "The booking of the learning need this money pays "
+                                       "for, if any."},
+            "partner": {"help_text": "Whose cap it draws on: the need's partner or the "
+                                     "action's owner partner (set by the service)."},
+            "status": {"help_text": "planned → committed → claimed → paid; planned or "
+                                    "committed money may be cancelled, which gives it back. "
+                                    "A claim needs `evidence`."},
+            "evidence": {"help_text": "What shows the money was spent as agreed: required "
+                                      "to claim."},
+            "claimed_on": {"help_text": "The day the money was claimed (today unless given); "
+                                        "inside the stream's claim window."},
+            "paid_on": {"help_text": "The day the funder paid (today unless given)."},
+        }
+
+
+    def validate(self, attrs):
+        if self.instance is None:
+            # A new allocation starts planned or committed: what a claim or a payment
+            # records comes with that step (PATCH, or POST .../claim/ and .../pay/).
+            for name in ("evidence", "claimed_on", "paid_on"):
+                if attrs.pop(name, None):
+                    raise serializers.ValidationError({name: [
+                        "This is recorded when the money is claimed or paid: make the "
+                        "allocation first, then claim it."]})
+        return attrs
+
+
+class AllocationClaimSerializer(serializers.Serializer):
+    evidence = serializers.CharField(max_length=20_000,
+                                     help_text="What shows the money was spent as agreed.")
+    claimed_on = serializers.DateField(required=False,
+                                       help_text="The day of the claim; today unless given.")
+
+
+class AllocationPaySerializer(serializers.Serializer):
+    paid_on = serializers.DateField(required=False,
+                                    help_text="The day the funder paid; today unless given.")
 
 
 class OfferMatchSerializer(serializers.Serializer):

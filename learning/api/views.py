@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -252,10 +253,17 @@ class PlacementViewSet(HistoryMixin, ScopedViewSet):
 
 
 class FundingStreamViewSet(HistoryMixin, ScopedViewSet):
+    """Funding streams with their rules, and the money at each step of its allocations
+    (``planned``, ``committed``, ``claimed``, ``paid``, ``available``)."""
+
     serializer_class = s.FundingStreamSerializer
     filterset_class = FundingStreamFilter
+    prefetch_related = ("eligible_principles",)
     ordering_fields = ["name", "amount", "allocated"]
     search_fields = ["name", "description"]
+
+    def get_queryset(self):
+        return selectors.streams_with_money(super().get_queryset())
 
     def check_create(self, data):
         pass  # stream_create checks the role
@@ -275,8 +283,19 @@ class FundingStreamViewSet(HistoryMixin, ScopedViewSet):
     def delete_object(self, instance):
         services.stream_delete(actor=self.request.user, stream=instance)
 
+    @extend_schema(responses={200: s.StreamPartnerSerializer(many=True), 404: ERRORS[404]})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def partners(self, request, pk=None):
+        """Each partner's money on this stream at each step, against the cap per partner."""
+        stream = self.get_object()
+        return Response(s.StreamPartnerSerializer(
+            selectors.stream_partners(stream=stream), many=True).data)
+
 
 class FundingAllocationViewSet(HistoryMixin, ScopedViewSet):
+    """Allocations of a stream's money. A PATCH of ``status`` takes the same steps as the
+    actions ``commit``, ``claim``, ``pay`` and ``cancel``."""
+
     serializer_class = s.FundingAllocationSerializer
     filterset_class = FundingAllocationFilter
     select_related = ("stream",)
@@ -299,3 +318,42 @@ class FundingAllocationViewSet(HistoryMixin, ScopedViewSet):
 
     def delete_object(self, instance):
         services.allocation_delete(actor=self.request.user, allocation=instance)
+
+    def _step(self, write, body_serializer=None):
+        allocation = self.get_object()
+        self.check_change(allocation)
+        data = {}
+        if body_serializer is not None:
+            body = body_serializer(data=self.request.data)
+            body.is_valid(raise_exception=True)
+            data = body.validated_data
+        with transaction.atomic():
+            allocation = write(actor=self.request.user, allocation=allocation, **data)
+        return Response(self.get_serializer(allocation).data)
+
+    @extend_schema(request=None, responses={200: s.FundingAllocationSerializer})
+    @action(detail=True, methods=["post"])
+    def commit(self, request, pk=None):
+        """Commit planned money to what it pays for."""
+        return self._step(services.allocation_commit)
+
+    @extend_schema(request=s.AllocationClaimSerializer,
+                   responses={200: s.FundingAllocationSerializer})
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        """Claim committed money from the funder, with its evidence, inside the stream's
+        claim window."""
+        return self._step(services.allocation_claim, s.AllocationClaimSerializer)
+
+    @extend_schema(request=s.AllocationPaySerializer,
+                   responses={200: s.FundingAllocationSerializer})
+    @action(detail=True, methods=["post"])
+    def pay(self, request, pk=None):
+        """Record that the funder paid a claim."""
+        return self._step(services.allocation_pay, s.AllocationPaySerializer)
+
+    @extend_schema(request=None, responses={200: s.FundingAllocationSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel planned or committed money, giving it back to the stream."""
+        return self._step(services.allocation_cancel)

@@ -316,7 +316,7 @@ def test_cancelling_an_allocation_gives_the_money_back(world, need, stream):
     assert_money(fresh(stream).allocated, "1000.00")
 
 
-def test_reactivating_a_cancelled_allocation_needs_the_money_to_be_free(world, need, stream):
+def test_a_cancelled_allocation_stays_cancelled_and_its_money_stays_free(world, need, stream):
     first = services.allocation_create(actor=world.manager,
                                        stream=stream, learning_need=need, amount=Decimal("600.00"))
     services.allocation_update(actor=world.manager,
@@ -324,9 +324,11 @@ def test_reactivating_a_cancelled_allocation_needs_the_money_to_be_free(world, n
     services.allocation_create(actor=world.manager,
                                stream=stream, learning_need=need, amount=Decimal("500.00"))
 
-    with pytest.raises(LimitExceeded):
+    # Cancelling gave the money back for good: the allocation cannot take it again.
+    with pytest.raises(InvalidTransition) as refused:
         services.allocation_update(actor=world.manager,
                                    allocation=first, status=FundingAllocation.Status.COMMITTED)
+    assert "make a new allocation instead" in refused.value.message
     assert fresh(first).status == FundingAllocation.Status.CANCELLED
     assert_money(fresh(stream).allocated, "500.00")
 

@@ -342,7 +342,7 @@ def test_an_unknown_change_is_not_found(site, placement, as_user):
     allocation = site.stream.allocations.get()
     assert client.post(reverse("web:placement-status", args=[placement.pk, "approve"])
                        ).status_code == 404
-    assert client.post(reverse("web:allocation-status", args=[allocation.pk, "pay"])
+    assert client.post(reverse("web:allocation-status", args=[allocation.pk, "refund"])
                        ).status_code == 404
     assert client.get(reverse("web:placement-status", args=[placement.pk, "cancel"])
                       ).status_code == 405

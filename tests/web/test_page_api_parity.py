@@ -121,6 +121,8 @@ EXPECTED = {
     "allocation-create": MANAGERS,
     "allocation-commit": MANAGERS,
     "allocation-cancel": MANAGERS,
+    "allocation-claim": MANAGERS,
+    "allocation-pay": MANAGERS,
     "allocation-edit": MANAGERS,
     "allocation-delete": MANAGERS,
 }
@@ -184,6 +186,16 @@ def _stream(w):
 def _allocation(w):
     return learning_services.allocation_create(actor=w.manager, stream=_stream(w),
                                                learning_need=_need(w), amount=Decimal("10.00"))
+
+
+def _committed_allocation(w):
+    return learning_services.allocation_commit(actor=w.manager, allocation=_allocation(w))
+
+
+def _claimed_allocation(w):
+    return learning_services.allocation_claim(actor=w.manager,
+                                              allocation=_committed_allocation(w),
+                                              evidence="Invoice 12")
 
 
 def _invitation(w):
@@ -685,7 +697,8 @@ WRITES = [
           action=lambda c: f"/funding-streams/{c.stream.pk}/edit/",
           form=lambda c: {"name": c.tag, "funder": c.stream.funder_id,
                           "amount": c.stream.amount, "description": c.stream.description},
-          made=lambda c: FundingStream.objects.get(pk=c.stream.pk).name == c.tag),
+          made=lambda c: FundingStream.objects.get(pk=c.stream.pk).name == c.tag,
+          also=lambda c: [f"/funding-streams/{c.stream.pk}/"]),
     Write("stream-delete", _set(stream=_stream),
           api=lambda c: ("delete", f"/api/v1/funding-streams/{c.stream.pk}/", None),
           offer=lambda c: f"/programmes/{c.w.programme.pk}/funding/",
@@ -709,7 +722,8 @@ WRITES = [
           made=lambda c: FundingAllocation.objects.get(pk=c.allocation.pk).status
           == "committed",
           by_link=False,
-          also=lambda c: [f"/learning-needs/{c.allocation.learning_need_id}/"]),
+          also=lambda c: [f"/learning-needs/{c.allocation.learning_need_id}/",
+                          f"/funding-streams/{c.allocation.stream_id}/"]),
     Write("allocation-cancel", _set(allocation=_allocation),
           api=lambda c: ("patch", f"/api/v1/funding-allocations/{c.allocation.pk}/",
                          {"status": "cancelled"}),
@@ -719,7 +733,23 @@ WRITES = [
           made=lambda c: FundingAllocation.objects.get(pk=c.allocation.pk).status
           == "cancelled",
           by_link=False,
-          also=lambda c: [f"/learning-needs/{c.allocation.learning_need_id}/"]),
+          also=lambda c: [f"/learning-needs/{c.allocation.learning_need_id}/",
+                          f"/funding-streams/{c.allocation.stream_id}/"]),
+    Write("allocation-claim", _set(allocation=_committed_allocation),
+          api=lambda c: ("post", f"/api/v1/funding-allocations/{c.allocation.pk}/claim/",
+                         {"evidence": "Invoice 12 and the register"}),
+          offer=lambda c: f"/funding-streams/{c.allocation.stream_id}/",
+          action=lambda c: f"/funding-allocations/{c.allocation.pk}/claim/",
+          form=lambda c: {"evidence": "Invoice 12 and the register", "claimed_on": ""},
+          made=lambda c: FundingAllocation.objects.get(pk=c.allocation.pk).status == "claimed",
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/funding/"]),
+    Write("allocation-pay", _set(allocation=_claimed_allocation),
+          api=lambda c: ("post", f"/api/v1/funding-allocations/{c.allocation.pk}/pay/", {}),
+          offer=lambda c: f"/funding-streams/{c.allocation.stream_id}/",
+          action=lambda c: f"/funding-allocations/{c.allocation.pk}/pay/",
+          form=lambda c: {"paid_on": ""},
+          made=lambda c: FundingAllocation.objects.get(pk=c.allocation.pk).status == "paid",
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/funding/"]),
     Write("allocation-edit", _set(allocation=_allocation),
           api=lambda c: ("patch", f"/api/v1/funding-allocations/{c.allocation.pk}/",
                          {"amount": "12.00", "note": c.tag}),

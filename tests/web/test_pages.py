@@ -48,6 +48,7 @@ def pages(site):
         "learning needs": reverse("web:learning-needs", args=[pk]),
         "learning need": reverse("web:learning-need", args=[site.need.pk]),
         "funding": reverse("web:funding", args=[pk]),
+        "funding stream": reverse("web:stream", args=[site.stream.pk]),
         "catalogue": reverse("web:catalogue"),
         "notifications": reverse("web:notifications"),
         "e-mail settings": reverse("web:notification-settings"),

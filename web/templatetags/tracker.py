@@ -23,6 +23,7 @@ TAG_COLOURS = {
     "draft": "grey", "published": "green", "withdrawn": "red",
     # assessments, placements, funding
     "submitted": "green", "requested": "blue", "confirmed": "green", "committed": "green",
+    "claimed": "purple", "paid": "green",
 }
 
 

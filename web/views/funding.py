@@ -1,5 +1,7 @@
-"""Funding pages: a programme's streams, adding and changing a stream, allocating money
-to a need or an action, and moving an allocation along (committed) or cancelling it.
+"""Funding pages: a programme's streams, a stream's own page (its rules, money at each
+step and each partner against the cap), adding and changing a stream, allocating money
+to a need or an action, and moving an allocation along (committed, claimed with its
+evidence, paid) or cancelling it.
 
 The services decide who may write (``learning.access``); a form page a role may not use
 is a 403 with the service's own sentence, and a refused POST is the service's 403.
@@ -16,12 +18,19 @@ from django.views.decorators.http import require_POST
 from actions.models import Action
 from core.errors import DomainError
 from learning import access as learning_access
+from learning import selectors as learning_selectors
 from learning import services as learning_services
 from learning.models import FundingAllocation, FundingStream, LearningNeed
 from programmes.models import Programme
 
 from .. import selectors
-from ..forms import AllocationChangeForm, AllocationForm, FundingStreamForm
+from ..forms import (
+    AllocationChangeForm,
+    AllocationClaimForm,
+    AllocationForm,
+    AllocationPayForm,
+    FundingStreamForm,
+)
 from .common import attempt, invalid, require, role_context, visible_or_404
 
 
@@ -103,7 +112,7 @@ def _stream_form(request, *, programme, stream=None):
                 actor=request.user, stream=stream, **data))
         if saved:
             messages.success(request, f"Funding stream “{saved.name}” saved.")
-            return redirect("web:funding", programme.pk)
+            return redirect("web:stream", saved.pk)
     context = {"form": form, "stream": stream, "programme": programme}
     return (invalid if request.method == "POST" else render)(
         request, "web/stream_form.html", context
@@ -122,28 +131,74 @@ def stream_edit(request, pk):
     return _stream_form(request, programme=stream.programme, stream=stream)
 
 
+@login_required
+def stream(request, pk):
+    """One stream: its rules, its money at each step, each partner against the cap, and
+    its allocations with the steps a manager may take."""
+    found = visible_or_404(FundingStream, request.user, pk=pk)
+    stream = selectors.stream_page(user=request.user, pk=found.pk)
+    return render(request, "web/stream.html", {
+        "stream": stream, "programme": stream.programme,
+        "partners": learning_selectors.stream_partners(stream=stream),
+        "allocations": selectors.stream_allocations(stream=stream),
+        **role_context(request.user, stream.programme_id)})
+
+
 ALLOCATION_CHANGES = {
-    "commit": FundingAllocation.Status.COMMITTED,
-    "cancel": FundingAllocation.Status.CANCELLED,
+    "commit": learning_services.allocation_commit,
+    "cancel": learning_services.allocation_cancel,
 }
 
 
 @login_required
 @require_POST
 def allocation_status(request, pk, change):
-    """Commit a planned allocation or cancel one (``allocation_update`` decides who may)."""
+    """Commit a planned allocation or cancel one (the services decide who may)."""
     if change not in ALLOCATION_CHANGES:
         raise Http404
     allocation = visible_or_404(FundingAllocation, request.user, pk=pk)
     try:
-        allocation = learning_services.allocation_update(
-            actor=request.user, allocation=allocation, status=ALLOCATION_CHANGES[change])
+        allocation = ALLOCATION_CHANGES[change](actor=request.user, allocation=allocation)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"£{allocation.amount:,.2f} from {allocation.stream.name} "
                                   f"is now {allocation.get_status_display().lower()}.")
-    return redirect("web:funding", allocation.stream.programme_id)
+    return redirect("web:stream", allocation.stream_id)
+
+
+def _allocation_step(request, pk, *, form_class, template, write, done):
+    """A step of an allocation that takes a form: the claim (evidence and its day) or the
+    payment (its day), through the step's service."""
+    allocation = visible_or_404(FundingAllocation, request.user, pk=pk)
+    stream = allocation.stream
+    require(learning_access.can_manage_funding(request.user, stream.programme_id),
+            learning_access.ALLOCATION_REFUSED)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        saved = attempt(form, lambda: write(actor=request.user, allocation=allocation,
+                                            **form.cleaned_data))
+        if saved:
+            messages.success(request, f"£{saved.amount:,.2f} from {stream.name} {done}.")
+            return redirect("web:stream", stream.pk)
+    context = {"form": form, "allocation": allocation, "stream": stream,
+               "programme": stream.programme}
+    return (invalid if request.method == "POST" else render)(request, template, context)
+
+
+@login_required
+def allocation_claim(request, pk):
+    return _allocation_step(
+        request, pk, form_class=AllocationClaimForm, template="web/allocation_claim.html",
+        done="is claimed",
+        write=learning_services.allocation_claim)
+
+
+@login_required
+def allocation_pay(request, pk):
+    return _allocation_step(
+        request, pk, form_class=AllocationPayForm, template="web/allocation_pay.html",
+        done="is paid", write=learning_services.allocation_pay)
 
 
 @login_required
@@ -161,7 +216,7 @@ def allocation_edit(request, pk):
         if saved:
             messages.success(request, f"Allocation from {stream.name} is now "
                                       f"£{saved.amount:,.2f}.")
-            return redirect("web:funding", stream.programme_id)
+            return redirect("web:stream", stream.pk)
     context = {"form": form, "allocation": allocation, "stream": stream,
                "programme": stream.programme}
     return (invalid if request.method == "POST" else render)(

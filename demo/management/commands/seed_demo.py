@@ -119,6 +119,27 @@ ALLOCATIONS = [
     (4, "committed", Decimal("15.00")),
 ]
 
+# The learning and development support scheme: a stream with rules (staff groups, a cap
+# per partner, a claim window), and what its money did: need index, per worker, the
+# steps taken (each a few days after the last), the evidence of a claim.
+SCHEME = {
+    "name": "Learning and development support scheme",
+    "amount": Decimal("20000.00"),
+    "cap_per_partner": Decimal("4000.00"),
+    "staff_groups": ["Care workers", "Healthcare assistants", "Social workers",
+                     "Senior practitioners"],
+    "claims_open": 150,  # days ago
+    "claims_close": -200,  # days ahead
+}
+SCHEME_ALLOCATIONS = [
+    (0, Decimal("100.00"), ("commit", "claim", "pay"),
+     "Riverside College invoice RC-1187 and the signed attendance register."),
+    (2, Decimal("90.00"), ("commit", "claim"),
+     "Invoice for ten places and the completion certificates, on the shared drive."),
+    (4, Decimal("50.00"), ("commit",), ""),
+    (3, Decimal("120.00"), (), ""),
+]
+
 # topic, staff group, workers
 NEEDS = [
     ("Strengths-based practice", "Care workers", 12),
@@ -463,6 +484,16 @@ class Command(BaseCommand):
                 name="NHS trust education and training budget",
                 funder=self.partners[0], amount=Decimal("25000.00"),
             )
+            self.scheme = learning_services.stream_create(
+                actor=self.users["manager"], programme=self.programme,
+                name=SCHEME["name"], funder=self.partners[1], amount=SCHEME["amount"],
+                description="Grants towards the cost of accredited learning for frontline "
+                            "care staff, claimed with invoices and attendance records.",
+                eligible_staff_groups=SCHEME["staff_groups"],
+                cap_per_partner=SCHEME["cap_per_partner"],
+                claims_open=self._day(SCHEME["claims_open"]),
+                claims_close=self._day(SCHEME["claims_close"]),
+            )
 
         step(self._day(BASELINE[1] - 2), fund)
         self.needs: dict[int, LearningNeed] = {}
@@ -487,6 +518,10 @@ class Command(BaseCommand):
                      actor=self.users["manager"], stream=self.stream,
                      learning_need=self.needs[index],
                      amount=per_worker * self.needs[index].workers_count, status=status))
+        for index, per_worker, steps, evidence in SCHEME_ALLOCATIONS:
+            step(self._day(140 - index * 8), lambda index=index, per_worker=per_worker,
+                 steps=steps, evidence=evidence: self._scheme_allocation(
+                     index, per_worker, steps, evidence))
         self.placements: dict[int, Placement] = {}
         for partner_index, topic, group, workers, days, number in SHARED_NEEDS:
             step(self._day(days - 40), lambda partner_index=partner_index, topic=topic,
@@ -504,6 +539,26 @@ class Command(BaseCommand):
             gap=gap, staff_group=group, topic=topic, workers_count=workers,
             needed_by=self.today + timedelta(days=60 + 15 * index),
         )
+
+    def _scheme_allocation(self, index, per_worker, steps, evidence) -> None:
+        """Money from the scheme for a need, then its steps, each ten days after the last."""
+        manager = self.users["manager"]
+        allocation = learning_services.allocation_create(
+            actor=manager, stream=self.scheme, learning_need=self.needs[index],
+            amount=per_worker * self.needs[index].workers_count)
+        day = self._current_day
+        for number, name in enumerate(steps, start=1):
+            on = day + timedelta(days=10 * number)
+            if name == "commit":
+                run = functools.partial(learning_services.allocation_commit, actor=manager,
+                                        allocation=allocation)
+            elif name == "claim":
+                run = functools.partial(learning_services.allocation_claim, actor=manager,
+                                        allocation=allocation, evidence=evidence, claimed_on=on)
+            else:
+                run = functools.partial(learning_services.allocation_pay, actor=manager,
+                                        allocation=allocation, paid_on=on)
+            self.step(on, run)
 
     def _book(self, index, title, manager) -> None:
         offer = self.offers[title]
