@@ -233,6 +233,12 @@ def offer_update(*, actor, offer: TrainingOffer, principles=None, reason: str = 
         raise InvalidTransition(
             f"An offer cannot go from {offer.get_status_display().lower()} to "
             f"{TrainingOffer.Status(status).label.lower()}.")
+    if (status == TrainingOffer.Status.DRAFT and status != offer.status
+            and Placement.objects.filter(training_offer=offer,
+                                         status__in=Placement.OPEN).exists()):
+        raise InvalidTransition("Places are booked on this offer, so it cannot go back to "
+                                "draft: withdraw it, which cancels the bookings.",
+                                field="status")
     if len(sessions) > 1:
         for name in _PER_SESSION:
             if name in fields and fields[name] != getattr(offer, name):

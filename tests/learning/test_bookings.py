@@ -373,6 +373,13 @@ def test_withdrawing_an_offer_cancels_its_bookings_releases_their_money_and_tell
     assert (withdrawn.status, withdrawn.history_user) == ("withdrawn", world.provider_user)
 
 
+def test_a_booked_offer_does_not_go_back_to_draft(world, need, offer, session):
+    book(world, need, session, 2)
+    with pytest.raises(InvalidTransition, match="withdraw it"):
+        services.offer_update(actor=world.provider_user, offer=offer, status="draft")
+    assert fresh(offer).status == TrainingOffer.Status.PUBLISHED
+
+
 # Sessions -------------------------------------------------------------------------------
 
 
