@@ -108,6 +108,9 @@ def need_update(*, actor, need: LearningNeed, version=None, if_match=None,
         if name not in NEED_FIELDS:
             raise DomainError(f"{name} cannot be changed.", field=name)
         setattr(need, name, value)
+    if ("workers_count" in fields and "status" not in fields and need.workers_trained
+            and need.workers_trained >= need.workers_count):
+        need.status = LearningNeed.Status.MET  # fewer workers, all of them trained
     if (need.status == LearningNeed.Status.MET and was != LearningNeed.Status.MET
             and need.workers_trained < need.workers_count):
         require(access.is_manager(actor, need.programme_id), MET_BY_HAND_REFUSED)
@@ -836,6 +839,10 @@ def _change_places(actor, placement: Placement, *, places=None, learners=None) -
                         "them and book again to change the number.")
         if places < 1:
             raise DomainError("Book at least one place.", field="places")
+        if places > session.capacity:
+            raise LimitExceeded(
+                f"This session has {telling.places(session.capacity)} in all, so "
+                f"{telling.places(places)} can never be booked on it.", field="places")
         more = places - placement.places
         if placement.status == Placement.Status.REQUESTED:
             if more > session.places_free:

@@ -179,6 +179,10 @@ def test_the_need_side_declines_a_request_and_the_provider_declines_approved_pla
     assert counts(session) == (10, 0, 0)
     # nothing open is left: the need is identified again
     assert fresh(need).status == LearningNeed.Status.IDENTIFIED
+    # and every row the step wrote names who took it
+    assert need.history.first().history_user == world.provider_user
+    assert session.history.first().history_user == world.provider_user
+    assert session.offer.history.first().history_user == world.provider_user
 
 
 def test_cancelling_gives_the_places_back_and_tells_the_other_side(world, need, session):
@@ -241,6 +245,13 @@ def test_a_change_of_places_is_refused_beyond_the_free_places(world, need, sessi
     assert fresh(placement).places == 6
     services.placement_update(actor=world.lead_a, placement=placement, places=7)
     assert counts(session) == (10, 10, 0)
+    # a waiting request may grow, but never beyond what the session holds
+    waiting = book(world, need, session, 2)
+    services.placement_update(actor=world.lead_a, placement=waiting, places=4)
+    assert counts(session) == (10, 10, 4)
+    with pytest.raises(LimitExceeded):
+        services.placement_update(actor=world.lead_a, placement=waiting, places=11)
+    assert counts(session) == (10, 10, 4)
 
 
 # Attendance and completion -----------------------------------------------------------
@@ -322,6 +333,11 @@ def test_twelve_completed_places_meet_a_need_of_twelve_and_progress_counts_it(ap
     assert progress["overall"]["learning_needs_met"] == 1
     first = next(p for p in progress["principles"] if p["number"] == 1)
     assert first["learning_needs_met"] == 1
+    # a need of fewer workers than have completed is met too
+    other = f.LearningNeedFactory(programme=world.programme, partner=world.partner_a,
+                                  workers_count=5)
+    LearningNeed.objects.filter(pk=other.pk).update(workers_trained=4, status="in_training")
+    assert services.need_update(actor=world.lead_a, need=other, workers_count=4).status == "met"
     # a met need takes no more bookings
     with pytest.raises(InvalidTransition):
         book(world, need, running, 1)
