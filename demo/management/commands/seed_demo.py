@@ -30,7 +30,14 @@ from simple_history.utils import bulk_create_with_history
 from actions import services as action_services
 from actions.models import Action
 from learning import services as learning_services
-from learning.models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+from learning.models import (
+    FundingAllocation,
+    FundingStream,
+    LearningNeed,
+    Placement,
+    TrainingOffer,
+    TrainingSession,
+)
 from notifications.models import Notification
 from programmes import services
 from programmes.models import (
@@ -235,8 +242,10 @@ class Command(BaseCommand):
             Assessment.objects.filter(cycle__programme=programme).delete()
             programme.delete()
         titles = [offer[0] for offer in OFFERS] + [SHARED_OFFER["title"]]
-        TrainingOffer.objects.filter(provider__name=PARTNERS[8][0], title__in=titles,
-                                     placements__isnull=True).delete()
+        unbooked = TrainingOffer.objects.filter(provider__name=PARTNERS[8][0], title__in=titles,
+                                                placements__isnull=True)
+        TrainingSession.objects.filter(offer__in=unbooked).delete()
+        unbooked.delete()
         usernames = [user[0] for user in USERS]
         Notification.objects.filter(recipient__username__in=usernames).delete()
 
@@ -468,6 +477,9 @@ class Command(BaseCommand):
                     location="Riverside College, Mill Lane campus" if fmt != "e_learning"
                     else "",
                     online=fmt == "e_learning", status=TrainingOffer.Status.PUBLISHED,
+                    # e-learning runs whenever the learner chooses: one session, no dates
+                    sessions=([{"capacity": capacity, "online": True}]
+                              if fmt == "e_learning" else None),
                 )
 
         step(self._day(210), publish)
@@ -505,13 +517,14 @@ class Command(BaseCommand):
             booked = self._day(190 - index * 8)
             step(booked, lambda index=index, title=title: self._book(index, title, manager))
             if confirmed:
+                step(booked + timedelta(days=2), lambda index=index: learning_services
+                     .placement_approve(actor=manager, placement=self.placements[index]))
                 step(booked + timedelta(days=5), lambda index=index: learning_services
                      .placement_confirm(actor=provider_user, placement=self.placements[index]))
             if met:
                 offer_end = self.today + timedelta(days=OFFERS[4][5] + OFFER_DAYS)
-                step(offer_end + timedelta(days=7), lambda index=index: learning_services
-                     .need_update(actor=self.users["manager"], need=self.needs[index],
-                                  status=LearningNeed.Status.MET))
+                step(offer_end + timedelta(days=7), lambda index=index: self._completed(
+                    index, provider_user))
         for index, status, per_worker in ALLOCATIONS:
             step(self._day(195 - index * 8), lambda index=index, status=status,
                  per_worker=per_worker: learning_services.allocation_create(
@@ -566,6 +579,14 @@ class Command(BaseCommand):
             actor=manager, learning_need=self.needs[index], training_offer=offer,
             places=min(self.needs[index].workers_count, offer.capacity - offer.places_booked),
         )
+
+    def _completed(self, index, provider_user) -> None:
+        """Everyone booked attended and completed: the provider says so, and the need,
+        its workers all trained, is met."""
+        placement = self.placements[index]
+        learning_services.placement_record_attendance(
+            actor=provider_user, placement=placement, places_attended=placement.places,
+            places_completed=placement.places)
 
     def _shared_need(self, partner_index, topic, group, workers, days, number) -> None:
         """Needs that several partners recorded on their own: joint commissioning's case.
