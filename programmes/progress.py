@@ -11,7 +11,7 @@ Decisions where DESIGN.md is silent (also in docs/decisions.md):
 - An action belongs to the principle of its gap; for ``?partner=`` it belongs to
   the gap's partner, or, without a gap, to its owning partner. Actions, needs and
   funding that are not linked to a principle count in ``overall`` only.
-- Funding counts planned and committed allocations, not cancelled ones.
+- Funding counts allocations planned, committed, claimed or paid: not cancelled ones.
 """
 
 from collections import defaultdict
@@ -29,7 +29,7 @@ COUNT_FIGURES = (
     "actions_done", "actions_overdue", "learning_needs", "learning_needs_met",
 )
 CLOSED_ACTION_STATUSES = ("done", "cancelled")
-HOLDING_ALLOCATION_STATUSES = ("planned", "committed")
+HOLDING_ALLOCATION_STATUSES = ("planned", "committed", "claimed", "paid")
 ALLOC = "funding_streams__allocations"
 
 
