@@ -537,3 +537,20 @@ def test_bad_money_on_the_stream_form_is_told_in_plain_words(site, as_user):
     assert "The amount must be at least £0.01." in html
     assert "Ensure this value" not in html
     assert not FundingStream.objects.filter(name="Small fund").exists()
+
+
+def test_the_need_form_offers_a_manager_the_status_met_with_its_reason(site, as_user):
+    client = as_user(site.world.manager)
+    edit = reverse("web:learning-need-edit", args=[site.need.pk])
+    html = client.get(edit).content.decode()
+    assert 'value="met"' in html and 'name="met_reason"' in html
+    no_reason = client.post(edit, _need_fields(site, status="met", met_reason=""))
+    assert no_reason.status_code == 400
+    assert "Say why the need is met before its workers have completed training." in (
+        no_reason.content.decode())
+    assert LearningNeed.objects.get(pk=site.need.pk).status == "identified"
+    answer = client.post(edit, _need_fields(site, status="met",
+                                            met_reason="Trained by the hospital"))
+    assert answer.status_code == 302
+    need = LearningNeed.objects.get(pk=site.need.pk)
+    assert (need.status, need.met_reason) == ("met", "Trained by the hospital")
