@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -109,6 +108,9 @@ def need_update(*, actor, need: LearningNeed, version=None, if_match=None,
         if name not in NEED_FIELDS:
             raise DomainError(f"{name} cannot be changed.", field=name)
         setattr(need, name, value)
+    if ("workers_count" in fields and "status" not in fields and need.workers_trained
+            and need.workers_trained >= need.workers_count):
+        need.status = LearningNeed.Status.MET  # fewer workers, all of them trained
     if (need.status == LearningNeed.Status.MET and was != LearningNeed.Status.MET
             and need.workers_trained < need.workers_count):
         require(access.is_manager(actor, need.programme_id), MET_BY_HAND_REFUSED)
@@ -155,17 +157,27 @@ def _lock_sessions(offer) -> list[TrainingSession]:
     return list(TrainingSession.objects.select_for_update().filter(offer=offer).order_by("pk"))
 
 
-def _sync_offer(offer: TrainingOffer, sessions: list[TrainingSession]) -> None:
+_SYNCED = ("capacity", "places_booked", "start_date", "end_date")
+
+
+def _sync_offer(actor, offer: TrainingOffer, sessions: list[TrainingSession]) -> None:
     """Write the sessions' sums (and, when they have times, their first and last days)
-    on the locked offer."""
+    on the locked offer; an offer whose sums have not moved is not written again."""
+    before = [getattr(offer, name) for name in _SYNCED]
     offer.capacity = sum(s.capacity for s in sessions)
     offer.places_booked = sum(s.places_booked for s in sessions)
     starts = [s.starts_at for s in sessions if s.starts_at]
     if starts:
-        ends = [s.ends_at or s.starts_at for s in sessions if s.ends_at or s.starts_at]
+        ends = [end for s in sessions if (end := s.ends_at or s.starts_at) is not None]
         offer.start_date = timezone.localtime(min(starts)).date()
         offer.end_date = timezone.localtime(max(ends)).date()
-    offer.save(update_fields=["capacity", "places_booked", "start_date", "end_date"])
+    if [getattr(offer, name) for name in _SYNCED] != before:
+        _by(actor, offer).save(update_fields=list(_SYNCED))
+
+
+def _save_counts(actor, session: TrainingSession) -> None:
+    """Write a locked session's places booked and waiting."""
+    _by(actor, session).save(update_fields=["places_booked", "places_waiting"])
 
 
 def _session_from_offer(offer: TrainingOffer, session: TrainingSession) -> TrainingSession:
@@ -189,6 +201,10 @@ def offer_create(*, actor, provider, principles=(), sessions=None, **fields) -> 
     require(access.provides_for(actor, provider.pk), access.OFFER_REFUSED)
     if not provider.provides_learning:
         raise DomainError("This partner does not provide learning.", field="provider")
+    for spec in sessions or ():
+        for name in spec:
+            if name not in SESSION_FIELDS:
+                raise DomainError(f"{name} cannot be set on a session.", field="sessions")
     if sessions:
         fields["capacity"] = sum(int(s.get("capacity") or 0) for s in sessions) or None
     offer = TrainingOffer(provider=provider, **fields)
@@ -201,7 +217,7 @@ def offer_create(*, actor, provider, principles=(), sessions=None, **fields) -> 
         _check_session(session)
         with integrity.translated():
             _by(actor, session).save()
-    _sync_offer(offer, rows)
+    _sync_offer(actor, offer, rows)
     offer.principles.set(principles)
     return offer
 
@@ -220,6 +236,12 @@ def offer_update(*, actor, offer: TrainingOffer, principles=None, reason: str = 
         raise InvalidTransition(
             f"An offer cannot go from {offer.get_status_display().lower()} to "
             f"{TrainingOffer.Status(status).label.lower()}.")
+    if (status == TrainingOffer.Status.DRAFT and status != offer.status
+            and Placement.objects.filter(training_offer=offer,
+                                         status__in=Placement.OPEN).exists()):
+        raise InvalidTransition("Places are booked on this offer, so it cannot go back to "
+                                "draft: withdraw it, which cancels the bookings.",
+                                field="status")
     if len(sessions) > 1:
         for name in _PER_SESSION:
             if name in fields and fields[name] != getattr(offer, name):
@@ -245,7 +267,7 @@ def offer_update(*, actor, offer: TrainingOffer, principles=None, reason: str = 
             _withdraw(actor, offer, sessions, reason=reason or WITHDRAWN_REASON)
         offer.status = status
         _by(actor, offer).save(update_fields=["status"])
-    _sync_offer(offer, sessions)
+    _sync_offer(actor, offer, sessions)
     if principles is not None:
         offer.principles.set(principles)
     return offer
@@ -259,8 +281,9 @@ def offer_delete(*, actor, offer: TrainingOffer) -> None:
     offer = _lock_offer(offer.pk)
     if offer.placements.exists():
         raise InvalidTransition("This offer has placements: withdraw it instead of deleting it.")
-    TrainingSession.objects.filter(offer=offer).delete()
-    offer.delete()
+    for session in _lock_sessions(offer):
+        _by(actor, session).delete()
+    _by(actor, offer).delete()
 
 
 def offer_publish(*, actor, offer: TrainingOffer) -> TrainingOffer:
@@ -276,38 +299,48 @@ def offer_withdraw(*, actor, offer: TrainingOffer, reason: str = "") -> Training
 
 def _withdraw(actor, offer: TrainingOffer, sessions: list[TrainingSession], *,
               reason: str) -> None:
+    """Cancel the open placements of a (locked) offer, locking their streams, needs,
+    placements and allocations in that order; one notice per booking partner."""
     by_session = {s.pk: s for s in sessions}
-    stream_ids = FundingAllocation.objects.filter(
-        placement__training_offer=offer, placement__status__in=Placement.OPEN,
-        status__in=RELEASABLE).values_list("stream_id", flat=True)
-    streams = _lock_streams(stream_ids)
-    placements = list(Placement.objects.select_for_update(of=("self",))
-                      .filter(training_offer=offer, status__in=Placement.OPEN)
-                      .select_related("learning_need__partner").order_by("pk"))
+    open_rows = Placement.objects.filter(training_offer=offer, status__in=Placement.OPEN)
+    streams = _lock_streams(FundingAllocation.objects.filter(
+        placement__in=open_rows.values("pk"), status__in=RELEASABLE)
+        .values_list("stream_id", flat=True))
+    need_ids = sorted(set(open_rows.values_list("learning_need_id", flat=True)))
+    needs = {n.pk: n for n in LearningNeed.objects.select_for_update(of=("self",))
+             .select_related("partner").filter(pk__in=need_ids).order_by("pk")}
+    placements = list(Placement.objects.select_for_update()
+                      .filter(training_offer=offer, status__in=Placement.OPEN).order_by("pk"))
+    if {p.learning_need_id for p in placements} - set(needs):
+        raise Conflict("Places were booked on this offer a moment ago; try again.")
+    reason = _check_reason(reason)
     for placement in placements:
         placement.training_offer = offer
         placement.session = by_session[placement.session_id]
+        placement.learning_need = needs[placement.learning_need_id]
         _end(actor, placement, status=Placement.Status.CANCELLED, reason=reason)
     _release(actor, placements, streams)
     for session in sessions:
-        session.save(update_fields=["places_booked", "places_waiting"])
-    _reopen_needs({p.learning_need_id for p in placements})
-    told: dict[tuple[int, int], set[int]] = {}
+        _save_counts(actor, session)
+    _reopen_needs(actor, needs.values())
+    told: dict[tuple[int, int], set[int]] = defaultdict(set)
+    first_need: dict[tuple[int, int], LearningNeed] = {}
     for placement in placements:
         need = placement.learning_need
-        told.setdefault((need.programme_id, need.partner_id), set()).update(
-            telling.bookers(placement))
-    for (_, partner_id), recipients in told.items():
-        partner = next(p.learning_need.partner for p in placements
-                       if p.learning_need.partner_id == partner_id)
+        key = (need.programme_id, need.partner_id)
+        first_need.setdefault(key, need)
+        if placement.requested_by_id:
+            told[key].add(placement.requested_by_id)
+    for key, leads in telling.leads_of(first_need).items():
+        told[key] |= leads
+    for key, need in first_need.items():
         telling.tell(
-            recipients, actor=actor, kind=telling.OFFER_WITHDRAWN, subject_type="training_offer",
-            subject_id=offer.pk,
+            told[key], actor=actor, kind=telling.OFFER_WITHDRAWN,
+            subject_type="training_offer", subject_id=offer.pk,
             message=(f"{offer.provider.name} withdrew “{offer.title}”: the places booked "
-                     f"for {partner.name} are cancelled and any money planned for them is "
-                     f"back in its funding stream. {reason}").strip(),
-            link=telling.need_link(next(p.learning_need_id for p in placements
-                                        if p.learning_need.partner_id == partner_id)))
+                     f"for {need.partner.name} are cancelled and any money planned for "
+                     f"them is back in its funding stream. {reason}").strip(),
+            link=telling.need_link(need.pk))
 
 
 @transaction.atomic
@@ -326,7 +359,7 @@ def session_create(*, actor, offer: TrainingOffer, **fields) -> TrainingSession:
     _check_session(session)
     with integrity.translated():
         _by(actor, session).save()
-    _sync_offer(offer, [*sessions, session])
+    _sync_offer(actor, offer, [*sessions, session])
     return session
 
 
@@ -354,7 +387,7 @@ def session_update(*, actor, session: TrainingSession, **fields) -> TrainingSess
     with integrity.translated():
         _by(actor, session).save()
     _promote_waiting(session, offer=offer, actor=actor)
-    _sync_offer(offer, sessions)
+    _sync_offer(actor, offer, sessions)
     return session
 
 
@@ -375,8 +408,8 @@ def session_delete(*, actor, session: TrainingSession) -> None:
     if len(sessions) == 1:
         raise InvalidTransition("An offer runs at least one session: add another before "
                                 "removing this one, or delete the offer.")
-    session.delete()
-    _sync_offer(offer, [s for s in sessions if s.pk != session.pk])
+    _by(actor, session).delete()
+    _sync_offer(actor, offer, [s for s in sessions if s.pk != session.pk])
 
 
 # Placements -----------------------------------------------------------------
@@ -467,6 +500,11 @@ def placement_book(*, actor, learning_need: LearningNeed, places: int, training_
         raise InvalidTransition("Places can only be booked on a published offer.")
     if _session_ended(session):
         raise InvalidTransition("This session has ended: choose a later one.", field="session")
+    if places > session.capacity:
+        raise LimitExceeded(
+            f"This session has {telling.places(session.capacity)} in all, so "
+            f"{telling.places(places)} can never be booked on it: book fewer, or more than "
+            "one session.", field="places")
     names = _check_learners(learners, places)
     need = LearningNeed.objects.select_for_update().get(pk=learning_need.pk)
     if need.status == LearningNeed.Status.MET:
@@ -476,7 +514,7 @@ def placement_book(*, actor, learning_need: LearningNeed, places: int, training_
         session.places_waiting += places
     else:
         session.places_booked += places
-    session.save(update_fields=["places_booked", "places_waiting"])
+    _save_counts(actor, session)
     placement = _by(actor, Placement(
         learning_need=need, training_offer=offer, session=session, places=places,
         learners=names, requested_by=actor if actor.is_authenticated else None,
@@ -486,7 +524,7 @@ def placement_book(*, actor, learning_need: LearningNeed, places: int, training_
         need.status = LearningNeed.Status.PLANNED
         need.version += 1
         _by(actor, need).save(update_fields=["status", "version", "updated_at"])
-    _sync_offer(offer, _lock_sessions(offer))
+    _sync_offer(actor, offer, _lock_sessions(offer))
     if not waits:
         _tell_request(actor, placement)
     return placement
@@ -521,13 +559,15 @@ def _promote_waiting(session: TrainingSession, *, offer: TrainingOffer, actor) -
         promoted.append(placement)
         if free == 0:
             break
-    session.save(update_fields=["places_booked", "places_waiting"])
+    if not promoted:
+        return []
+    _save_counts(actor, session)
     for placement in promoted:
         telling.tell_placement(
-            placement, telling.bookers(placement), actor=None, kind=telling.PROMOTED,
+            placement, telling.bookers(placement), actor=actor, kind=telling.PROMOTED,
             message=(f"Places came free: {telling.describe(placement)} have left the "
                      "waiting list and wait for approval."))
-        _tell_request(None, placement)
+        _tell_request(actor, placement)
     return promoted
 
 
@@ -539,9 +579,15 @@ def _end(actor, placement: Placement, *, status: str, reason: str) -> None:
     elif placement.status == Placement.Status.WAITLISTED:
         session.places_waiting -= placement.places
     placement.status = status
-    placement.decided_reason = reason
-    placement.full_clean(exclude=["learning_need", "training_offer", "session", "requested_by"])
-    _by(actor, placement).save()
+    placement.decided_reason = _check_reason(reason)
+    _by(actor, placement).save(update_fields=["status", "decided_reason"])
+
+
+def _check_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > 500:
+        raise DomainError("Give the reason in 500 characters or fewer.", field="reason")
+    return reason
 
 
 def _release(actor, placements: list[Placement], streams: dict[int, FundingStream]) -> None:
@@ -556,25 +602,31 @@ def _release(actor, placements: list[Placement], streams: dict[int, FundingStrea
         _by(actor, allocation).save(update_fields=["status"])
 
 
-def _reopen_needs(need_ids) -> None:
-    """A planned need with no open placement left is identified again."""
-    still_open = set(Placement.objects.filter(learning_need_id__in=need_ids,
+def _reopen_needs(actor, needs) -> None:
+    """A planned or in-training need with no open placement left is identified again
+    (the needs are locked; each change is kept in the need's history)."""
+    needs = [n for n in needs if n.status in (LearningNeed.Status.PLANNED,
+                                              LearningNeed.Status.IN_TRAINING)]
+    if not needs:
+        return
+    still_open = set(Placement.objects.filter(learning_need__in=[n.pk for n in needs],
                                               status__in=Placement.OPEN)
                      .values_list("learning_need_id", flat=True))
-    (LearningNeed.objects.filter(pk__in=set(need_ids) - still_open,
-                                 status__in=(LearningNeed.Status.PLANNED,
-                                             LearningNeed.Status.IN_TRAINING))
-     .update(status=LearningNeed.Status.IDENTIFIED, version=F("version") + 1))
+    for need in needs:
+        if need.pk not in still_open:
+            need.status = LearningNeed.Status.IDENTIFIED
+            need.version += 1
+            _by(actor, need).save(update_fields=["status", "version", "updated_at"])
 
 
 def _finish(actor, booking: _Booking, *, status: str, reason: str) -> Placement:
     """Decline or cancel, then release its money and let the waiting list move up."""
     _end(actor, booking.placement, status=status, reason=reason)
     _release(actor, [booking.placement], booking.streams)
-    booking.session.save(update_fields=["places_booked", "places_waiting"])
+    _save_counts(actor, booking.session)
     _promote_waiting(booking.session, offer=booking.offer, actor=actor)
-    _sync_offer(booking.offer, _lock_sessions(booking.offer))
-    _reopen_needs({booking.need.pk})
+    _sync_offer(actor, booking.offer, _lock_sessions(booking.offer))
+    _reopen_needs(actor, [booking.need])
     return booking.placement
 
 
@@ -768,10 +820,17 @@ def placement_update(*, actor, placement: Placement, **fields) -> Placement:
         pk=placement.pk)
 
 
+CHANGE_PLACES_REFUSED = ("Only the programme's managers and this partner's leads can change "
+                         "the places they asked for.")
+PROVIDER_CHANGES_REFUSED = ("The training provider's people confirm, decline or cancel places "
+                            "and record attendance; the booking partner changes the number "
+                            "of places and the learners.")
+
+
 def _change_places(actor, placement: Placement, *, places=None, learners=None) -> None:
-    require(access.can_book_placement(actor, placement.learning_need),
-            "Only the programme's managers and this partner's leads can change the places "
-            "they asked for.")
+    if not access.can_book_placement(actor, placement.learning_need):
+        require(not access.can_confirm_placement(actor, placement), PROVIDER_CHANGES_REFUSED)
+        require(False, CHANGE_PLACES_REFUSED)
     booking = _lock_booking(placement.pk)
     placement, session = booking.placement, booking.session
     if places is not None and places != placement.places:
@@ -780,6 +839,10 @@ def _change_places(actor, placement: Placement, *, places=None, learners=None) -
                         "them and book again to change the number.")
         if places < 1:
             raise DomainError("Book at least one place.", field="places")
+        if places > session.capacity:
+            raise LimitExceeded(
+                f"This session has {telling.places(session.capacity)} in all, so "
+                f"{telling.places(places)} can never be booked on it.", field="places")
         more = places - placement.places
         if placement.status == Placement.Status.REQUESTED:
             if more > session.places_free:
@@ -794,9 +857,9 @@ def _change_places(actor, placement: Placement, *, places=None, learners=None) -
         placement.learners = _check_learners(
             placement.learners if learners is None else learners, placement.places)
     _by(actor, placement).save(update_fields=["places", "learners"])
-    session.save(update_fields=["places_booked", "places_waiting"])
+    _save_counts(actor, session)
     _promote_waiting(session, offer=booking.offer, actor=actor)
-    _sync_offer(booking.offer, _lock_sessions(booking.offer))
+    _sync_offer(actor, booking.offer, _lock_sessions(booking.offer))
 
 
 # Funding ----------------------------------------------------------------------
@@ -928,11 +991,11 @@ def placement_delete(*, actor, placement: Placement) -> None:
             "deleting it.")
     if placement.status in Placement.OPEN:
         _end(actor, placement, status=Placement.Status.CANCELLED, reason="")
-    booking.session.save(update_fields=["places_booked", "places_waiting"])
-    placement.delete()
+    _save_counts(actor, booking.session)
+    _by(actor, placement).delete()
     _promote_waiting(booking.session, offer=booking.offer, actor=actor)
-    _sync_offer(booking.offer, _lock_sessions(booking.offer))
-    _reopen_needs({booking.need.pk})
+    _sync_offer(actor, booking.offer, _lock_sessions(booking.offer))
+    _reopen_needs(actor, [booking.need])
 
 
 @transaction.atomic
@@ -1043,15 +1106,15 @@ def need_delete(*, actor, need: LearningNeed) -> None:
     for stream_id, amount in sorted(money.items()):
         _hold_money(streams[stream_id], -amount)
     for row in (*allocations, *placements):
-        row.delete()
-    need.delete()
+        _by(actor, row).delete()
+    _by(actor, need).delete()
     touched = {p.session_id for p in placements}
     for session in sessions.values():
         if session.pk in touched:
-            session.save(update_fields=["places_booked", "places_waiting"])
+            _save_counts(actor, session)
             _promote_waiting(session, offer=offers[session.offer_id], actor=actor)
     for offer in offers.values():
-        _sync_offer(offer, [s for s in sessions.values() if s.offer_id == offer.pk])
+        _sync_offer(actor, offer, [s for s in sessions.values() if s.offer_id == offer.pk])
 
 
 @transaction.atomic

@@ -63,6 +63,21 @@ def partner_leads(need: LearningNeed) -> set[int]:
                    partner_id=need.partner_id)
 
 
+def leads_of(keys) -> dict[tuple[int, int], set[int]]:
+    """The partner leads of several (programme, partner) pairs, read at once."""
+    keys = set(keys)
+    found: dict[tuple[int, int], set[int]] = {key: set() for key in keys}
+    if not keys:
+        return found
+    rows = Membership.objects.active().filter(
+        role=Membership.Role.PARTNER_LEAD, programme_id__in={k[0] for k in keys},
+        partner_id__in={k[1] for k in keys}).values_list("programme_id", "partner_id", "user_id")
+    for programme_id, partner_id, user_id in rows:
+        if (programme_id, partner_id) in found:
+            found[programme_id, partner_id].add(user_id)
+    return found
+
+
 def approvers(need: LearningNeed) -> set[int]:
     """The need's partner leads and the programme's managers."""
     return partner_leads(need) | _active(programme_id=need.programme_id,

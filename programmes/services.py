@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.urls import reverse
 from django.utils import timezone
@@ -601,30 +601,34 @@ class OpenWork:
         return ", ".join(parts)
 
 
-# Statuses of the work on a gap that no longer holds anything.
+# Statuses of the work on a gap that still holds something: open actions are those
+# neither done nor cancelled; places count while requested, waiting, approved or
+# confirmed, money while planned or committed (claimed and paid money is spent).
 CLOSED_ACTION_STATUSES = ("done", "cancelled")
-RELEASED_STATUS = "cancelled"  # placements and funding allocations
+OPEN_PLACEMENT_STATUSES = ("requested", "waitlisted", "approved", "confirmed")
+OPEN_FUNDING_STATUSES = ("planned", "committed")
 
 
 def gap_open_work(gap: Gap) -> OpenWork:
     """The gap's open work, read through the gap's relations (this app imports no other).
 
-    Open actions are those neither done nor cancelled; places and money count while
-    their placement or allocation is not cancelled (requested, confirmed; planned,
-    committed).
+    Each sum counts only its open rows (a filter inside the sum, so a cancelled row
+    beside an open one does not hide it).
     """
     actions = list(
         gap.actions.exclude(status__in=CLOSED_ACTION_STATUSES)
         .select_related("owner").order_by("due_date", "pk")
     )
     gaps = Gap.objects.filter(pk=gap.pk)
-    places = gaps.exclude(learning_needs__placements__status=RELEASED_STATUS).aggregate(
-        n=Sum("learning_needs__placements__places"))["n"] or 0
-    on_needs = gaps.exclude(
-        learning_needs__funding_allocations__status=RELEASED_STATUS
-    ).aggregate(m=Sum("learning_needs__funding_allocations__amount"))["m"]
-    on_actions = gaps.exclude(actions__funding_allocations__status=RELEASED_STATUS).aggregate(
-        m=Sum("actions__funding_allocations__amount"))["m"]
+    places = gaps.aggregate(n=Sum(
+        "learning_needs__placements__places",
+        filter=Q(learning_needs__placements__status__in=OPEN_PLACEMENT_STATUSES)))["n"] or 0
+    on_needs = gaps.aggregate(m=Sum(
+        "learning_needs__funding_allocations__amount",
+        filter=Q(learning_needs__funding_allocations__status__in=OPEN_FUNDING_STATUSES)))["m"]
+    on_actions = gaps.aggregate(m=Sum(
+        "actions__funding_allocations__amount",
+        filter=Q(actions__funding_allocations__status__in=OPEN_FUNDING_STATUSES)))["m"]
     funding = (on_needs or Decimal("0")) + (on_actions or Decimal("0"))
     return OpenWork(actions=actions, places=places, funding=funding)
 

@@ -111,7 +111,10 @@ def highlight_report(*, programme: Programme, today: datetime.date | None = None
         .annotate(
             needs=Count("learning_need", distinct=True),
             requested=Sum("places", filter=Q(status=Placement.Status.REQUESTED), default=0),
+            waiting=Sum("places", filter=Q(status=Placement.Status.WAITLISTED), default=0),
+            approved=Sum("places", filter=Q(status=Placement.Status.APPROVED), default=0),
             confirmed=Sum("places", filter=Q(status=Placement.Status.CONFIRMED), default=0),
+            completed=Sum("places_completed", default=0),
             cancelled=Sum("places", filter=Q(status=Placement.Status.CANCELLED), default=0),
         )
         .order_by("training_offer__title")
@@ -119,7 +122,8 @@ def highlight_report(*, programme: Programme, today: datetime.date | None = None
     placements = [
         {"offer_id": r["training_offer_id"], "offer": r["training_offer__title"],
          "provider": r["training_offer__provider__name"], "needs": r["needs"],
-         "requested": r["requested"], "confirmed": r["confirmed"], "cancelled": r["cancelled"]}
+         "requested": r["requested"], "waiting": r["waiting"], "approved": r["approved"],
+         "confirmed": r["confirmed"], "completed": r["completed"], "cancelled": r["cancelled"]}
         for r in booked
     ]
 
@@ -138,7 +142,10 @@ def highlight_report(*, programme: Programme, today: datetime.date | None = None
         "placements": {
             "offers": placements,
             "requested": sum(r["requested"] for r in placements),
+            "waiting": sum(r["waiting"] for r in placements),
+            "approved": sum(r["approved"] for r in placements),
             "confirmed": sum(r["confirmed"] for r in placements),
+            "completed": sum(r["completed"] for r in placements),
         },
     }
 

@@ -13,9 +13,13 @@ The rows are the ones the services would have written:
   review keeps it open (severity and last assessment from the review), or closes it as
   "reassessed" when the item is now met or not applicable, or opens one for an item that
   has slipped;
-* offers' ``places_booked`` is the sum of their requested and confirmed placements,
-  within capacity; streams' ``allocated`` is the sum of their planned and committed
-  allocations, within the amount;
+* each offer runs one session (its capacity, dates and place); the session's and the
+  offer's ``places_booked`` are the sum of its requested, approved and confirmed
+  placements, within capacity, and each placement books its offer's session;
+* a need's ``workers_trained`` is the sum of its placements' completed places; a need
+  met without them carries the manager's ``met_reason``;
+* streams' ``allocated`` is the sum of their planned and committed allocations, within
+  the amount;
 * an action is done exactly when it has ``completed_at``; 10% of all actions are open
   and overdue.
 
@@ -43,6 +47,7 @@ from learning.models import (
     LearningNeed,
     Placement,
     TrainingOffer,
+    TrainingSession,
 )
 from programmes.models import (
     Assessment,
@@ -186,7 +191,7 @@ def expected_rows(scale: Scale) -> int:
     items = 46
     return (
         scale.partners * 2 + scale.assessments * (1 + items) + int(scale.assessments * items * 0.2)
-        + scale.actions + scale.learning_needs + scale.offers * 2 + scale.placements
+        + scale.actions + scale.learning_needs + scale.offers * 3 + scale.placements
         + scale.allocations
     )
 
@@ -453,19 +458,24 @@ def generate(*, scale: Scale, progress=None, seed: int = SEED, today=None) -> di
                                          ("in_training", 20), ("met", 25)), 1)[0]
                 created = at(review_end - datetime.timedelta(days=rng.randint(0, 200)))
                 needs.append((nid, prog, pid, principle))
+                met_reason = ("The team trained with another provider before the programme "
+                              "began." if status == "met" else "")
                 yield (nid, prog, pid, gap[0] if gap else None, principle, group, topic,
                        rng.randint(1, 40), today + datetime.timedelta(days=rng.randint(-60, 300)),
-                       status, "", created, created, 1)
+                       status, 0, met_reason, "", created, created, 1)
                 nid += 1
 
     w.write(LearningNeed, ["id", "programme_id", "partner_id", "gap_id", "principle_id",
-                           "staff_group", "topic", "workers_count", "needed_by", "status", "notes",
-                           "created_at", "updated_at", "version"], need_rows())
+                           "staff_group", "topic", "workers_count", "needed_by", "status",
+                           "workers_trained", "met_reason", "notes", "created_at", "updated_at",
+                           "version"], need_rows())
 
     # Offers by the learning providers, and placements on them ------------------------
     first_offer = w.next_id(TrainingOffer)
     provider_list = sorted(providers)
     offers = [(first_offer + i, provider_list[i % len(provider_list)]) for i in range(scale.offers)]
+    first_session = w.next_id(TrainingSession)
+    session_of = {oid: first_session + i for i, (oid, _) in enumerate(offers)}
     booked = {oid: 0 for oid, _ in offers}
     placements = []
     first_placement = w.next_id(Placement)
@@ -473,19 +483,25 @@ def generate(*, scale: Scale, progress=None, seed: int = SEED, today=None) -> di
         need = needs[rng.randrange(len(needs))]
         oid = offers[rng.randrange(len(offers))][0]
         places = rng.randint(1, 6)
-        status = _weighted(rng, (("requested", 30), ("confirmed", 60), ("cancelled", 10)), 1)[0]
+        status = _weighted(rng, (("requested", 20), ("approved", 10), ("confirmed", 60),
+                                 ("cancelled", 10)), 1)[0]
         if status != "cancelled":
             booked[oid] += places
-        placements.append((first_placement + i, need[0], oid, places, status,
-                           lead_of[need[2]], now))
+        approved = now if status in ("approved", "confirmed") else None
+        confirmed = now if status == "confirmed" else None
+        placements.append((first_placement + i, need[0], oid, session_of[oid], places, status,
+                           "[]", lead_of[need[2]], approved, confirmed, "", now))
+    capacity = {oid: booked[oid] + rng.randint(0, 30) or 1 for oid, _ in offers}
+
+    def starts(oid: int) -> datetime.date:
+        return today + datetime.timedelta(days=oid % 120)
     w.write(TrainingOffer, ["id", "provider_id", "title", "description", "topics", "staff_groups",
                             "format", "start_date", "end_date", "capacity", "places_booked",
                             "cost_per_place", "location", "online", "status", "created_at"], (
         (oid, pid, f"{TOPICS[oid % len(TOPICS)][0]} ({oid})", "",
          TOPICS[oid % len(TOPICS)][0].lower(), TOPICS[oid % len(TOPICS)][1].lower(),
-         FORMATS[oid % len(FORMATS)], today + datetime.timedelta(days=oid % 120),
-         today + datetime.timedelta(days=oid % 120 + 30), booked[oid] + rng.randint(0, 30) or 1,
-         booked[oid], Decimal(rng.choice([0, 0, 45, 120, 350])), "", oid % 3 == 0,
+         FORMATS[oid % len(FORMATS)], starts(oid), starts(oid) + datetime.timedelta(days=30),
+         capacity[oid], booked[oid], Decimal(rng.choice([0, 0, 45, 120, 350])), "", oid % 3 == 0,
          "published" if oid % 10 else "draft", now)
         for oid, pid in offers
     ))
@@ -495,8 +511,16 @@ def generate(*, scale: Scale, progress=None, seed: int = SEED, today=None) -> di
         (first_offer_link + i, oid, principle_ids[(oid + i) % len(principle_ids)])
         for i, (oid, _) in enumerate(offers)
     ))
-    w.write(Placement, ["id", "learning_need_id", "training_offer_id", "places", "status",
-                        "requested_by_id", "created_at"], placements)
+    w.write(TrainingSession, ["id", "offer_id", "starts_at", "ends_at", "location", "online",
+                              "capacity", "places_booked", "places_waiting", "created_at"], (
+        (session_of[oid], oid, at(starts(oid), 9), at(starts(oid) + datetime.timedelta(days=30),
+                                                      16),
+         "", oid % 3 == 0, capacity[oid], booked[oid], 0, now)
+        for oid, _ in offers
+    ))
+    w.write(Placement, ["id", "learning_need_id", "training_offer_id", "session_id", "places",
+                        "status", "learners", "requested_by_id", "approved_at", "confirmed_at",
+                        "decided_reason", "created_at"], placements)
 
     # Funding: three streams per programme; allocations to needs (80%) and actions -----
     first_stream = w.next_id(FundingStream)
@@ -519,26 +543,30 @@ def generate(*, scale: Scale, progress=None, seed: int = SEED, today=None) -> di
             if status != "cancelled":
                 allocated[sid] += amount
             if rng.random() < 0.8 or not actions_of[prog]:
-                need_id, action_id = rng.choice(needs_of[prog])[0], None
+                target = rng.choice(needs_of[prog])
+                need_id, action_id = target[0], None
             else:
-                need_id, action_id = None, rng.choice(actions_of[prog])[0]
+                target = rng.choice(actions_of[prog])
+                need_id, action_id = None, target[0]
             allocations.append((first_allocation + len(allocations), sid, need_id, action_id,
-                                amount, status, "", now))
+                                target[2], amount, status, "", "", now))
     funders = ["NHS England workforce fund", "Local authority training budget",
                "Integrated care board transformation fund"]
     w.write(FundingStream, ["id", "programme_id", "name", "funder_id", "amount", "allocated",
-                            "description", "created_at"], (
+                            "description", "eligible_staff_groups", "created_at"], (
         (sid, prog, funders[k], programme_partners[prog][k % len(programme_partners[prog])],
          (allocated[sid] * Decimal("1.25")).quantize(Decimal("1")) + 10_000, allocated[sid], "",
-         now)
+         "[]", now)
         for prog, ids in streams.items() for k, sid in enumerate(ids)
     ))
-    w.write(FundingAllocation, ["id", "stream_id", "learning_need_id", "action_id", "amount",
-                                "status", "note", "created_at"], allocations)
+    w.write(FundingAllocation, ["id", "stream_id", "learning_need_id", "action_id",
+                                "partner_id", "amount", "status", "note", "evidence",
+                                "created_at"], allocations)
 
     # Sequences past the ids given here, and fresh planner statistics -----------------
     models = [Partner, Programme, through, user_model, Membership, AssessmentCycle, Assessment,
-              Response, Gap, Action, LearningNeed, TrainingOffer, offer_link, Placement,
+              Response, Gap, Action, LearningNeed, TrainingOffer, offer_link, TrainingSession,
+              Placement,
               FundingStream, FundingAllocation]
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), models):

@@ -265,6 +265,7 @@ def test_a_need_with_confirmed_places_or_committed_money_is_kept(api, world, obj
     offer = objects.get("training-offers", "a")
     placement = learning_services.placement_book(actor=world.manager, learning_need=need,
                                                  training_offer=offer, places=2)
+    learning_services.placement_approve(actor=world.manager, placement=placement)
     learning_services.placement_confirm(actor=world.provider_user, placement=placement)
     client = api.as_user(world.manager)
 
@@ -293,6 +294,7 @@ def test_the_database_refuses_to_drop_a_needs_placements(world, objects):
 
 def test_a_confirmed_placement_is_cancelled_not_deleted(api, world, objects):
     placement = objects.get("placements", "a")
+    learning_services.placement_approve(actor=world.manager, placement=placement)
     learning_services.placement_confirm(actor=world.provider_user, placement=placement)
     answer = api.as_user(world.manager).delete(f"/api/v1/placements/{placement.pk}/")
     assert answer.status_code == 409, answer.content

@@ -9,7 +9,14 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from actions.models import Action
-from learning.models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+from learning.models import (
+    FundingAllocation,
+    FundingStream,
+    LearningNeed,
+    Placement,
+    TrainingOffer,
+    TrainingSession,
+)
 from programmes.models import Assessment, Gap, Membership, Partner, Programme, Response
 from programmes.progress import programme_progress
 from scale.dataset import SCALES
@@ -75,9 +82,19 @@ def test_spreads_are_realistic_and_totals_consistent(generated):
     assert not Action.objects.filter(status="done", completed_at__isnull=True).exists()
     assert not Action.objects.exclude(status="done").filter(completed_at__isnull=False).exists()
     for offer in TrainingOffer.objects.annotate(
-        held=Sum("placements__places", filter=Q(placements__status__in=["requested", "confirmed"]))
+        held=Sum("placements__places", filter=Q(placements__status__in=Placement.HOLDING))
     ):
         assert offer.places_booked == (offer.held or 0) <= offer.capacity
+    # each offer runs one session, which its placements book and which holds its places
+    assert TrainingSession.objects.count() == TrainingOffer.objects.count()
+    for session in TrainingSession.objects.select_related("offer").annotate(
+        held=Sum("placements__places", filter=Q(placements__status__in=Placement.HOLDING))
+    ):
+        assert session.places_booked == (session.held or 0) == session.offer.places_booked
+        assert session.capacity == session.offer.capacity
+    assert not Placement.objects.exclude(session__offer_id=F("training_offer_id")).exists()
+    assert not LearningNeed.objects.filter(status="met", workers_trained__lt=F(
+        "workers_count"), met_reason="").exists()
     for stream in FundingStream.objects.annotate(
         held=Sum("allocations__amount", filter=Q(allocations__status__in=["planned", "committed"]))
     ):

@@ -406,6 +406,7 @@ TARGETS = {
     "action-notes": lambda s: s.action_note,
     "learning-needs": lambda s: s.need,
     "training-offers": lambda s: s.offer,
+    "training-sessions": lambda s: s.offer.sessions.order_by("pk").first(),
     "placements": lambda s: s.placement,
     "funding-streams": lambda s: s.stream,
     "funding-allocations": lambda s: s.allocation,
@@ -428,7 +429,7 @@ FRESH = {
 }
 
 # Who writes to a collection: the programme's manager, unless only someone else may.
-WRITERS = {"training-offers": "provider_user"}
+WRITERS = {"training-offers": "provider_user", "training-sessions": "provider_user"}
 
 
 def target_of(endpoint: Endpoint, scene: Scene):

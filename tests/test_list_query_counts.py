@@ -25,6 +25,7 @@ from learning.models import (
     LearningNeed,
     Placement,
     TrainingOffer,
+    TrainingSession,
 )
 from notifications.models import EmailDelivery, Notification
 from people.models import Invitation
@@ -274,16 +275,30 @@ def _offers(world, n=N):
     return offers
 
 
+def _sessions(offers):
+    """One session per offer, as every offer runs."""
+    return TrainingSession.objects.bulk_create([
+        TrainingSession(offer=o, capacity=o.capacity,
+                        starts_at=datetime.datetime(2027, 1, 1, 9, 30, tzinfo=datetime.UTC))
+        for o in offers
+    ])
+
+
 def seed_training_offers(world):
-    _offers(world)
+    _sessions(_offers(world))
+
+
+def seed_training_sessions(world):
+    _sessions(_offers(world))
 
 
 def seed_placements(world):
     needs = _needs(world)
-    offers = _offers(world)
+    sessions = _sessions(_offers(world))
     Placement.objects.bulk_create([
-        Placement(learning_need=needs[i], training_offer=offers[i], places=1,
-                  requested_by=world.manager)
+        Placement(learning_need=needs[i], training_offer_id=sessions[i].offer_id,
+                  session=sessions[i], places=1, requested_by=world.manager,
+                  learners=[f"Learner {i}"])
         for i in range(N)
     ])
 
@@ -348,6 +363,7 @@ SEEDERS = {
     ActionNote: seed_action_notes,
     LearningNeed: seed_learning_needs,
     TrainingOffer: seed_training_offers,
+    TrainingSession: seed_training_sessions,
     Placement: seed_placements,
     FundingStream: seed_funding_streams,
     FundingAllocation: seed_funding_allocations,

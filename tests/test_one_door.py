@@ -258,6 +258,19 @@ REFUSED = {
         actor=a, offer=r["draft_offer"])),
     "learning.offer_withdraw": ("lead_a", lambda w, r, a: learning.offer_withdraw(
         actor=a, offer=r["offer"])),
+    "learning.session_create": ("manager", lambda w, r, a: learning.session_create(
+        actor=a, offer=r["offer"], capacity=5)),
+    "learning.session_update": ("lead_a", lambda w, r, a: learning.session_update(
+        actor=a, session=r["offer"].sessions.get(), capacity=50)),
+    "learning.session_delete": ("manager", lambda w, r, a: learning.session_delete(
+        actor=a, session=r["offer"].sessions.get())),
+    "learning.placement_approve": ("provider_user", lambda w, r, a: learning.placement_approve(
+        actor=a, placement=r["placement"])),
+    "learning.placement_decline": ("lead_b", lambda w, r, a: learning.placement_decline(
+        actor=a, placement=r["placement"], reason="Not ours")),
+    "learning.placement_record_attendance": (
+        "lead_a", lambda w, r, a: learning.placement_record_attendance(
+            actor=a, placement=r["placement"], places_attended=1, places_completed=1)),
     "learning.placement_book": ("provider_user", lambda w, r, a: learning.placement_book(
         actor=a, learning_need=r["need"], training_offer=r["offer"], places=1)),
     "learning.placement_update": ("lead_b", lambda w, r, a: learning.placement_update(

@@ -23,8 +23,9 @@ Columns (who acts, on which partner's objects):
 
 Verbs: ``list`` GET the collection; ``read`` GET the object; ``create`` POST a valid
 body for the column's partner (fresh names); ``change`` PATCH a valid body;
-``delete`` DELETE a fresh object made for the test; ``confirm`` (placements) PATCH
-``{"status": "confirmed"}``, the provider's step; ``submit`` (assessments) POST
+``delete`` DELETE a fresh object made for the test; ``approve`` (placements) POST
+``/placements/{id}/approve/``, the need's side's step; ``confirm`` (placements) PATCH
+``{"status": "confirmed"}`` on approved places, the provider's step; ``submit`` (assessments) POST
 ``/assessments/{id}/submit/`` on a draft with one answer (the rest then answered);
 ``close`` (gaps) POST ``/gaps/{id}/close/``.
 
@@ -174,6 +175,7 @@ EXPECTED = {
         "read":   (200,      200,      200,      200,      200,      200,      404,      200),
         "create": (201,      201,      403,      403,      403,      403,      400,      201),
         "change": (200,      200,      403,      200,      403,      403,      404,      200),
+        "approve": (200,     200,      403,      403,      403,      403,      404,      200),
         "confirm": (403,     403,      403,      200,      403,      403,      404,      200),
         "delete": (204,      204,      403,      403,      403,      403,      404,      204),
     },
@@ -492,12 +494,22 @@ def test_role_matrix(api, world, objects, resource, verb, column, expected):
         assert answer.status_code == expected, answer.content
         return
 
-    if verb == "confirm":
+    if verb == "approve":
         target = objects.get(resource, side)
+        answer = client.post(f"{base}{target.pk}/approve/", format="json")
+        assert answer.status_code == expected, answer.content
+        target.refresh_from_db()
+        assert target.status == ("approved" if expected == 200 else "requested")
+        return
+
+    if verb == "confirm":
+        # the provider confirms places the need's side has approved
+        target = learning_services.placement_approve(actor=world.manager,
+                                                     placement=objects.get(resource, side))
         answer = client.patch(f"{base}{target.pk}/", {"status": "confirmed"}, format="json")
         assert answer.status_code == expected, answer.content
         target.refresh_from_db()
-        assert target.status == ("confirmed" if expected == 200 else "requested")
+        assert target.status == ("confirmed" if expected == 200 else "approved")
         return
 
     if verb == "close":
@@ -596,13 +608,16 @@ def test_partner_lead_cannot_move_their_learning_need_to_another_partner(api, wo
 @pytest.mark.parametrize(("body", "expected"), [
     pytest.param({"status": "confirmed"}, 200, id="confirm"),
     pytest.param({"status": "cancelled"}, 200, id="cancel"),
-    pytest.param({"status": "requested"}, 403, id="back-to-requested"),
+    pytest.param({"status": "requested"}, 409, id="back-to-requested"),
     pytest.param({"places": 2}, 403, id="places"),
     pytest.param({"status": "confirmed", "places": 2}, 403, id="confirm-and-places"),
 ])
 def test_provider_only_confirms_or_cancels_placements_on_its_offers(api, world, objects, body,
                                                                      expected):
-    placement = objects.get("placements", "p")
+    # the need's side has approved the places; the provider confirms or cancels them,
+    # and neither approves nor changes the number
+    placement = learning_services.placement_approve(actor=world.manager,
+                                                    placement=objects.get("placements", "p"))
     answer = api.as_user(world.provider_user).patch(f"/api/v1/placements/{placement.pk}/", body,
                                                     format="json")
     assert answer.status_code == expected, answer.content

@@ -1,6 +1,7 @@
 """Role rules live in the services, whatever calls them.
 
-Confirming a placement is the provider's step (DESIGN.md, "Training operations"); a
+A booking starts as a request, approved by the need's side and confirmed by the provider
+(DESIGN.md, "Training operations"); a
 partner lead keeps actions within their own partner (docs/decisions.md, "Actions").
 Each rule is asserted on the service called directly, then through the API (status
 and unchanged rows) and the page, which call the same service.
@@ -12,7 +13,7 @@ from django.urls import reverse
 
 from actions import services as action_services
 from actions.models import Action
-from core.errors import InvalidTransition
+from core.errors import DomainError, InvalidTransition
 from learning import services as learning_services
 from learning.models import Placement, TrainingOffer
 from programmes import services as programme_services
@@ -47,12 +48,13 @@ def booked(offer) -> int:
 # Placements: only the provider confirms ------------------------------------------------
 
 
-@pytest.mark.parametrize("role", ["manager", "lead_a"])
-def test_the_service_refuses_a_booking_made_as_confirmed_by_the_needs_side(world, need, offer,
-                                                                          role):
-    with pytest.raises(PermissionDenied, match="provider"):
+@pytest.mark.parametrize("role", ["manager", "lead_a", "staff"])
+@pytest.mark.parametrize("status", ["approved", "confirmed"])
+def test_a_booking_starts_as_a_request_whoever_makes_it(world, need, offer, role, status):
+    with pytest.raises(DomainError, match="starts as a request") as refused:
         learning_services.placement_book(actor=getattr(world, role), learning_need=need,
-                                         training_offer=offer, places=2, status="confirmed")
+                                         training_offer=offer, places=2, status=status)
+    assert refused.value.field == "status"
     assert not Placement.objects.exists()
     assert booked(offer) == 0
 
@@ -65,11 +67,14 @@ def test_the_service_refuses_a_booking_by_anyone_but_the_needs_side(world, need,
     assert not Placement.objects.exists()
 
 
-def test_staff_may_book_as_confirmed(world, need, offer):
+def test_staff_book_a_request_and_may_take_every_step(world, need, offer):
     placement = learning_services.placement_book(actor=world.staff, learning_need=need,
                                                  training_offer=offer, places=2,
-                                                 status="confirmed")
-    assert placement.status == "confirmed"
+                                                 status="requested")
+    assert placement.status == "requested"
+    learning_services.placement_approve(actor=world.staff, placement=placement)
+    confirmed = learning_services.placement_confirm(actor=world.staff, placement=placement)
+    assert confirmed.status == "confirmed"
     assert booked(offer) == 2
 
 
@@ -84,8 +89,12 @@ def test_the_service_refuses_a_confirmation_by_the_needs_side(world, placement, 
 
 def test_the_provider_confirms_and_cancels_but_changes_nothing_else(world, placement, offer):
     provider = world.provider_user
-    with pytest.raises(PermissionDenied, match="only confirm or cancel"):
+    with pytest.raises(PermissionDenied, match="the booking partner changes the number"):
         learning_services.placement_update(actor=provider, placement=placement, places=5)
+    # the provider confirms only what the need's side has approved
+    with pytest.raises(InvalidTransition, match="wait for approval"):
+        learning_services.placement_confirm(actor=provider, placement=placement)
+    learning_services.placement_approve(actor=world.lead_a, placement=placement)
     confirmed = learning_services.placement_confirm(actor=provider, placement=placement)
     assert confirmed.status == "confirmed"
     assert booked(offer) == 3
@@ -109,6 +118,7 @@ def test_another_provider_cannot_confirm(world, placement):
 
 def test_confirmed_places_are_not_changed_or_unconfirmed_by_the_needs_side(world, placement,
                                                                           offer):
+    learning_services.placement_approve(actor=world.manager, placement=placement)
     learning_services.placement_confirm(actor=world.provider_user, placement=placement)
     with pytest.raises(InvalidTransition):
         learning_services.placement_update(actor=world.lead_a, placement=placement, places=6)
@@ -119,13 +129,13 @@ def test_confirmed_places_are_not_changed_or_unconfirmed_by_the_needs_side(world
     assert (placement.status, placement.places, booked(offer)) == ("confirmed", 3, 3)
 
 
-@pytest.mark.parametrize("role", ["manager", "lead_a"])
-def test_api_refuses_a_create_as_confirmed_by_the_needs_side(api, world, need, offer, role):
+@pytest.mark.parametrize("role", ["manager", "lead_a", "staff"])
+def test_api_refuses_a_create_as_confirmed(api, world, need, offer, role):
     answer = api.as_user(getattr(world, role)).post("/api/v1/placements/", {
         "learning_need": need.pk, "training_offer": offer.pk, "places": 2,
         "status": "confirmed"}, format="json")
-    assert answer.status_code == 403, answer.content
-    assert "provider" in answer.json()["detail"]
+    assert answer.status_code == 400, answer.content
+    assert "starts as a request" in answer.json()["status"][0]
     assert not Placement.objects.exists()
     assert booked(offer) == 0
 
@@ -141,7 +151,12 @@ def test_api_refuses_a_patch_to_confirmed_by_the_needs_side(api, world, placemen
     assert booked(offer) == 3
 
 
-def test_api_lets_the_provider_confirm(api, world, placement):
+def test_api_lets_the_provider_confirm_approved_places(api, world, placement):
+    early = api.as_user(world.provider_user).patch(f"/api/v1/placements/{placement.pk}/",
+                                                   {"status": "confirmed"}, format="json")
+    assert early.status_code == 409, early.content
+    approved = api.as_user(world.lead_a).post(f"/api/v1/placements/{placement.pk}/approve/")
+    assert approved.status_code == 200, approved.content
     answer = api.as_user(world.provider_user).patch(f"/api/v1/placements/{placement.pk}/",
                                                     {"status": "confirmed"}, format="json")
     assert answer.status_code == 200, answer.content

@@ -231,6 +231,7 @@ def _detail_urls(shared):
     urls = {
         "partners": [world.partner_a, world.provider, shared.loose_partner],
         "training-offers": [shared.offer, shared.draft_offer],
+        "training-sessions": [*shared.offer.sessions.all(), *shared.draft_offer.sessions.all()],
         "programmes": shared.rows[Programme],
         "memberships": shared.rows[Membership],
         "cycles": shared.rows[AssessmentCycle],

@@ -3,6 +3,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.base import VersionedMixin
+from core.errors import DomainError
 from exchange.api import ExportMixin, ImportMixin
 from programmes import access
 from programmes.api.base import HistoryMixin, ScopedViewSet, programme_id_of
@@ -130,12 +131,10 @@ class TrainingSessionViewSet(HistoryMixin, ScopedViewSet):
 
 
 def _step(name, service, *, body=None, doc=""):
-    """A POST action that takes one step of a placement through its service."""
+    """A POST action that takes one step of a placement through its service. The
+    function is named after the step before it is decorated: the router binds an action
+    by the name it had when ``@action`` saw it."""
 
-    @extend_schema(request=body, responses={200: s.PlacementSerializer, 403: ERRORS[403],
-                                            404: ERRORS[404], 409: ERRORS[409]},
-                   description=doc)
-    @action(detail=True, methods=["post"], url_path=name)
     def step(self, request, pk=None):
         placement = self.get_object()
         data = {}
@@ -147,8 +146,12 @@ def _step(name, service, *, body=None, doc=""):
         return Response(s.PlacementSerializer(placement,
                                               context=self.get_serializer_context()).data)
 
-    step.__name__ = name.replace("-", "_")
-    return step
+    step.__name__ = step.__qualname__ = name.replace("-", "_")
+    step.__doc__ = doc
+    step = action(detail=True, methods=["post"], url_path=name)(step)
+    return extend_schema(request=body, responses={200: s.PlacementSerializer, 403: ERRORS[403],
+                                                  404: ERRORS[404], 409: ERRORS[409]},
+                         description=doc)(step)
 
 
 class PlacementViewSet(HistoryMixin, ScopedViewSet):
@@ -182,6 +185,10 @@ class PlacementViewSet(HistoryMixin, ScopedViewSet):
                        learning_access.PLACEMENT_REFUSED)
 
     def create_object(self, data):
+        for name in ("places_attended", "places_completed"):
+            if data.pop(name, None) is not None:
+                raise DomainError("Attendance is recorded by the provider once the session "
+                                  "has started, not with the booking.", field=name)
         return services.placement_book(actor=self.request.user, **data)
 
     def update_object(self, instance, data):

@@ -20,7 +20,8 @@ def forwards(apps, schema_editor):
     TrainingSession = apps.get_model("learning", "TrainingSession")
     Placement = apps.get_model("learning", "Placement")
     FundingAllocation = apps.get_model("learning", "FundingAllocation")
-    for offer in TrainingOffer.objects.order_by("pk").iterator():
+    for offer in (TrainingOffer.objects.filter(sessions__isnull=True).order_by("pk")
+                  .iterator()):
         session = TrainingSession.objects.create(
             offer=offer,
             starts_at=_at(offer.start_date, 9, 30),

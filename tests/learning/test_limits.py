@@ -101,24 +101,33 @@ def test_booking_within_capacity_takes_places_on_the_offer(need, offer):
     assert fresh(need).status == LearningNeed.Status.PLANNED
 
 
-def test_booking_over_capacity_is_refused_and_writes_nothing(need, offer):
+def test_booking_beyond_the_free_places_waits_and_never_over_books(need, offer):
     services.placement_book(actor=staff(), learning_need=need, training_offer=offer, places=8)
-    need_before = fresh(need)
+
+    waiting = services.placement_book(actor=staff(), learning_need=need, training_offer=offer,
+                                      places=3)
+
+    assert waiting.status == Placement.Status.WAITLISTED
+    offer = fresh(offer)
+    assert offer.places_booked == 8 == booked(offer)
+    session = offer.sessions.get()
+    assert (session.capacity, session.places_booked, session.places_waiting) == (10, 8, 3)
+
+
+def test_booking_more_than_the_session_holds_is_refused_and_writes_nothing(need, offer):
     placements_before = Placement.objects.count()
     offer_history_before = offer.history.count()
 
     with pytest.raises(LimitExceeded) as refused:
-        services.placement_book(actor=staff(), learning_need=need, training_offer=offer, places=3)
+        services.placement_book(actor=staff(), learning_need=need, training_offer=offer,
+                                places=11)
 
     assert refused.value.field == "places"
-    assert "Only 2 of the 10 places" in refused.value.message
+    assert "This session has 10 places in all" in refused.value.message
     assert refused.value.status_code == 409
-    offer = fresh(offer)
-    assert offer.places_booked == 8 == booked(offer)
     assert Placement.objects.count() == placements_before
     assert offer.history.count() == offer_history_before
-    need_after = fresh(need)
-    assert (need_after.status, need_after.version) == (need_before.status, need_before.version)
+    assert fresh(need).status == LearningNeed.Status.IDENTIFIED
 
 
 def test_booking_exactly_the_free_places_fills_the_offer(need, offer):
@@ -126,8 +135,9 @@ def test_booking_exactly_the_free_places_fills_the_offer(need, offer):
     services.placement_book(actor=staff(), learning_need=need, training_offer=offer, places=3)
     assert fresh(offer).places_booked == 10
 
-    with pytest.raises(LimitExceeded):
-        services.placement_book(actor=staff(), learning_need=need, training_offer=offer, places=1)
+    one_more = services.placement_book(actor=staff(), learning_need=need,
+                                       training_offer=offer, places=1)
+    assert one_more.status == Placement.Status.WAITLISTED
     assert fresh(offer).places_booked == 10 == booked(offer)
 
 
@@ -152,11 +162,14 @@ def test_cancelling_a_placement_gives_its_places_back(need, offer):
     assert fresh(offer).places_booked == 10 == booked(offer)
 
 
-def test_confirming_a_placement_keeps_its_places(need, offer):
+def test_confirming_a_placement_keeps_its_places(world, need, offer):
     placement = services.placement_book(
         actor=staff(), learning_need=need, training_offer=offer, places=4
     )
-    services.placement_update(actor=staff(), placement=placement, status=Placement.Status.CONFIRMED)
+    services.placement_approve(actor=world.lead_a, placement=placement)
+    services.placement_update(actor=world.provider_user, placement=placement,
+                              status=Placement.Status.CONFIRMED)
+    assert fresh(placement).status == Placement.Status.CONFIRMED
     assert fresh(offer).places_booked == 4 == booked(offer)
 
 
@@ -169,26 +182,21 @@ def test_deleting_a_placement_gives_its_places_back(need, offer):
     assert not Placement.objects.exists()
 
 
-def test_reactivating_a_cancelled_placement_takes_places_within_capacity(need, offer):
+def test_a_cancelled_placement_is_not_brought_back_and_booking_again_waits(need, offer):
     first = services.placement_book(
         actor=staff(), learning_need=need, training_offer=offer, places=6
     )
     services.placement_update(actor=staff(), placement=first, status=Placement.Status.CANCELLED)
-    second = services.placement_book(
-        actor=staff(), learning_need=need, training_offer=offer, places=6
-    )
+    services.placement_book(actor=staff(), learning_need=need, training_offer=offer, places=6)
     assert fresh(offer).places_booked == 6
 
-    # 6 more would make 12 of 10: refused, the placement stays cancelled
-    with pytest.raises(LimitExceeded):
+    # cancelled places are not brought back: they are booked again, and wait
+    with pytest.raises(InvalidTransition):
         services.placement_update(actor=staff(), placement=first, status=Placement.Status.REQUESTED)
     assert fresh(first).status == Placement.Status.CANCELLED
-    assert fresh(offer).places_booked == 6 == booked(offer)
-
-    # once the other one is cancelled, the first can come back
-    services.placement_update(actor=staff(), placement=second, status=Placement.Status.CANCELLED)
-    services.placement_update(actor=staff(), placement=first, status=Placement.Status.CONFIRMED)
-    assert fresh(first).status == Placement.Status.CONFIRMED
+    again = services.placement_book(actor=staff(), learning_need=need, training_offer=offer,
+                                    places=6)
+    assert again.status == Placement.Status.WAITLISTED
     assert fresh(offer).places_booked == 6 == booked(offer)
 
 
@@ -235,18 +243,17 @@ def test_booking_on_an_offer_that_is_not_published_is_refused(world, need, statu
     assert fresh(need).status == LearningNeed.Status.IDENTIFIED
 
 
-def test_reactivating_a_placement_on_a_withdrawn_offer_is_refused(world, need, offer):
+def test_booking_again_on_a_withdrawn_offer_is_refused(world, need, offer):
     placement = services.placement_book(
         actor=staff(), learning_need=need, training_offer=offer, places=2
     )
-    services.placement_update(actor=staff(), placement=placement, status=Placement.Status.CANCELLED)
     services.offer_withdraw(actor=world.provider_user, offer=offer)
+    assert fresh(placement).status == Placement.Status.CANCELLED
 
     with pytest.raises(InvalidTransition):
-        services.placement_update(
-            actor=staff(), placement=placement, status=Placement.Status.REQUESTED
-        )
-    assert fresh(placement).status == Placement.Status.CANCELLED
+        services.placement_book(actor=staff(), learning_need=need, training_offer=offer,
+                                places=2)
+    assert Placement.objects.count() == 1
     assert fresh(offer).places_booked == 0
 
 
@@ -412,27 +419,37 @@ def test_an_allocation_targets_the_streams_programme(world, stream):
 # The API answers 409 over a limit --------------------------------------------------
 
 
-def test_api_placement_over_capacity_is_a_409_and_writes_nothing(api, world, need, offer):
+def test_api_placement_beyond_the_free_places_is_a_201_on_the_waiting_list(api, world, need,
+                                                                          offer):
     client = api.as_user(world.manager)
     url = "/api/v1/placements/"
     ok = client.post(url, {"learning_need": need.pk, "training_offer": offer.pk, "places": 8},
                      format="json")
     assert ok.status_code == 201, ok.content
-    need_before = fresh(need)
+    assert ok.json()["status"] == "requested"
 
-    refused = client.post(url, {"learning_need": need.pk, "training_offer": offer.pk,
+    waiting = client.post(url, {"learning_need": need.pk, "training_offer": offer.pk,
                                 "places": 3}, format="json")
+
+    assert waiting.status_code == 201, waiting.content
+    assert waiting.json()["status"] == "waitlisted"
+    offer = fresh(offer)
+    assert offer.places_booked == 8 == booked(offer)
+    assert client.get(f"/api/v1/training-offers/{offer.pk}/").json()["places_booked"] == 8
+    session = client.get(f"/api/v1/training-sessions/{waiting.json()['session']}/").json()
+    assert (session["places_booked"], session["places_waiting"]) == (8, 3)
+
+
+def test_api_placement_beyond_the_session_is_a_409_and_writes_nothing(api, world, need, offer):
+    refused = api.as_user(world.manager).post(
+        "/api/v1/placements/",
+        {"learning_need": need.pk, "training_offer": offer.pk, "places": 11}, format="json")
 
     assert refused.status_code == 409, refused.content
     body = refused.json()
     assert body["code"] == "limit_exceeded"
-    assert "Only 2 of the 10 places on this offer are free" in body["detail"]
     assert body["places"] == [body["detail"]]
-    offer = fresh(offer)
-    assert offer.places_booked == 8 == booked(offer)
-    assert Placement.objects.count() == 1
-    assert fresh(need).version == need_before.version
-    assert client.get(f"/api/v1/training-offers/{offer.pk}/").json()["places_booked"] == 8
+    assert not Placement.objects.exists()
 
 
 def test_api_placement_on_a_withdrawn_offer_is_a_409(api, world, need):
@@ -532,16 +549,14 @@ def test_concurrent_bookings_never_exceed_capacity(world):
 
     results = run_together(THREADS, book)
 
-    statuses = sorted(status for status, _ in results)
-    assert statuses.count(201) == 20, statuses
-    assert statuses.count(409) == 30, statuses
-    for status, body in results:
-        if status == 409:
-            assert body["code"] == "limit_exceeded", body
-            assert "Only 0 of the 20 places on this offer are free" in body["detail"], body
+    assert sorted(status for status, _ in results) == [201] * THREADS
+    told = sorted(body["status"] for _, body in results)
+    assert told.count("requested") == 20, told
+    assert told.count("waitlisted") == 30, told
     offer = TrainingOffer.objects.get(pk=offer.pk)
     assert offer.places_booked == 20 == booked(offer)
-    assert Placement.objects.filter(training_offer=offer).count() == 20
+    session = offer.sessions.get()
+    assert (session.places_booked, session.places_waiting) == (20, 30)
 
 
 @pytest.mark.postgres

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from core.errors import DomainError
 from learning import access, services
 from learning.models import (
     FundingAllocation,
@@ -58,7 +59,7 @@ WRITES = {
         actor=actor, programme=w.programme, partner=w.partner_a, staff_group="Care workers",
         topic="Dementia", workers_count=3), access.NEED_REFUSED),
     "need_update": ({"manager", "lead_a", "staff"}, lambda w, r, actor: services.need_update(
-        actor=actor, need=r["need"], status="met"), access.NEED_REFUSED),
+        actor=actor, need=r["need"], status="planned"), access.NEED_REFUSED),
     "offer_create": ({"provider_user", "staff"}, lambda w, r, actor: services.offer_create(
         actor=actor, provider=w.provider, title="Moving and handling", format="workshop",
         capacity=8), access.OFFER_REFUSED),
@@ -101,6 +102,33 @@ def test_each_write_is_refused_to_roles_design_does_not_allow(world, rows, name,
             write(world, rows, actor)
         assert str(refused.value) == sentence
         assert _everything() == before
+
+
+def test_only_a_manager_marks_a_need_met_by_hand_and_says_why(world, rows):
+    need = rows["need"]
+    # a partner lead may change the need, but not mark it met before its workers trained
+    with pytest.raises(PermissionDenied) as refused:
+        services.need_update(actor=world.lead_a, need=need, status="met",
+                             met_reason="They learnt it on the job.")
+    assert str(refused.value) == services.MET_BY_HAND_REFUSED
+    # a manager must say why
+    with pytest.raises(DomainError) as no_reason:
+        services.need_update(actor=world.manager, need=need, status="met")
+    assert no_reason.value.field == "met_reason"
+    assert LearningNeed.objects.get(pk=need.pk).status == "identified"
+
+    met = services.need_update(actor=world.manager, need=need, status="met",
+                               met_reason="The team trained with another provider.")
+
+    assert (met.status, met.met_reason) == ("met", "The team trained with another provider.")
+    assert met.history.first().history_user == world.manager
+
+
+def test_a_lead_may_mark_met_a_need_whose_workers_have_all_completed(world, rows):
+    need = rows["need"]
+    LearningNeed.objects.filter(pk=need.pk).update(workers_trained=need.workers_count)
+    met = services.need_update(actor=world.lead_a, need=need, status="met")
+    assert met.status == "met"
 
 
 def test_a_lead_cannot_move_their_need_to_another_partner(world, rows):
