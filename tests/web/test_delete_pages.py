@@ -285,12 +285,13 @@ def test_the_booking_side_changes_how_many_places_are_requested(world):
     url = f"/placements/{placement.pk}/places/"
     assert url in _body(client.get(f"/learning-needs/{placement.learning_need_id}/"))
 
-    # when the lead asks for more places than the offer has free
+    # when the lead asks for more places than the session holds
     too_many = client.post(url, {"places": 9})
 
-    # then the form says how many are free, and nothing changed
+    # then the form says how many it holds, and nothing changed
     assert too_many.status_code == 400
-    assert "Only 4 more places are free on this session; 8 more were asked for." in _body(too_many)
+    assert ("This session has 5 places in all, so 9 places can never be booked on it."
+            in _body(too_many))
     assert Placement.objects.get(pk=placement.pk).places == 1
 
     # when they ask for 3
