@@ -421,3 +421,13 @@ def test_withdrawing_is_the_providers_only(site, cohorts, as_user, role):
     assert answer.status_code == 403
     assert "Only the provider&#x27;s own people can change its offers." in (
         answer.content.decode())
+
+
+def test_an_offer_whose_sessions_have_ended_offers_no_booking(site, cohorts, as_user):
+    TrainingSession.objects.filter(offer=cohorts).update(
+        starts_at=timezone.now() - datetime.timedelta(days=3),
+        ends_at=timezone.now() - datetime.timedelta(days=2))
+    html = as_user(site.world.lead_a).get(reverse("web:offer", args=[cohorts.pk])
+                                          ).content.decode()
+    assert "(ended)" in html
+    assert reverse("web:offer-book", args=[cohorts.pk]) not in form_actions(html)

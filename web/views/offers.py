@@ -223,12 +223,12 @@ def offer(request, pk):
             need = None
     form = None
     if offer.status == TrainingOffer.Status.PUBLISHED:
-        form, _ = booking_form(request, offer=offer)
+        form, upcoming = booking_form(request, offer=offer)
         if need is not None:
             form.fields["learning_need"].initial = need.pk
             form.fields["places"].initial = need.workers_count
-        if not form.fields["learning_need"].queryset.exists():
-            form = None  # nobody to book for: the page offers no booking
+        if not upcoming or not form.fields["learning_need"].queryset.exists():
+            form = None  # no session to come, or nobody to book for: no booking offered
     return render(request, "web/offer.html", {
         "offer": offer, "sessions": sessions, "form": form,
         "principles": offer.principles.select_related("framework").order_by("number"),
