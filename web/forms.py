@@ -1,10 +1,12 @@
 """Forms rendered in the NHS.UK design system's markup, and the page forms that use it."""
 
+import datetime
 from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.forms.renderers import TemplatesSetting
+from django.utils import timezone
 
 from actions.models import Action
 from actions.services import OWNER_ROLES, owner_refusal
@@ -336,14 +338,178 @@ class LearningNeedChangeForm(LearningNeedForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
+    met_reason = forms.CharField(
+        label="Why is the need met? (when you mark it met)", required=False, max_length=500,
+        help_text="Needed to mark the need met before its workers have completed training.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": "Keep the reason to 500 characters or fewer."})
+
     class Meta(LearningNeedForm.Meta):
         fields = ["staff_group", "topic", "workers_count", "needed_by", "status", "notes"]
         help_texts = {**LearningNeedForm.Meta.help_texts,
-                      "status": "Met when the workers have had the training they needed."}
+                      "status": "Met when its workers have completed the training they "
+                                "needed."}
+
+    def __init__(self, *args, manager=True, met_refused="", **kwargs):
+        """Only a manager marks a need met by hand, with a reason; others are not offered
+        it (a need becomes met when its workers complete their training)."""
+        super().__init__(*args, **kwargs)
+        status = self.fields["status"]
+        if manager:
+            return
+        del self.fields["met_reason"]
+        if self.initial.get("status") != LearningNeed.Status.MET:
+            status.choices = [c for c in status.choices if c[0] != LearningNeed.Status.MET]
+            status.error_messages["invalid_choice"] = met_refused
 
 
 class PlacementForm(Form):
     places = forms.IntegerField(label="Number of places", min_value=1, max_value=100_000)
+
+
+def _names(text: str) -> list[str]:
+    """Learners' names, one a line, blank lines left out."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+LEARNERS_HINT = "One name a line. You can add them later."
+
+
+class BookingForm(Form):
+    """Places on one session of an offer for one learning need: the need is chosen here
+    when the person arrives from the offer, and fixed when they arrive from the need."""
+
+    learning_need: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None,
+                                                                   label="Learning need")
+    session: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, label="Session", widget=forms.RadioSelect)
+    places = forms.IntegerField(label="Number of places", min_value=1, max_value=100_000)
+    learners = forms.CharField(label="Learners' names (optional)", required=False,
+                               max_length=20_000, help_text=LEARNERS_HINT,
+                               widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, needs=None, sessions, session_label, **kwargs):
+        super().__init__(*args, **kwargs)
+        if needs is None:
+            del self.fields["learning_need"]
+        else:
+            field = self.fields["learning_need"]
+            field.queryset = needs
+            field.empty_label = "Choose a learning need"
+            field.label_from_instance = lambda n: (
+                f"{n.topic}: {n.workers_count} {n.staff_group.lower()} ({n.partner.name})")
+            field.error_messages["invalid_choice"] = "Choose a learning need from the list"
+        field = self.fields["session"]
+        field.queryset = sessions
+        field.label_from_instance = session_label
+        field.error_messages["invalid_choice"] = "Choose a session from the list"
+        self.only_session = sessions[0] if len(sessions) == 1 else None
+        if self.only_session is not None:  # nothing to choose: the one session it runs
+            field.initial = self.only_session.pk
+            field.required = False
+
+    def clean_session(self):
+        return self.cleaned_data.get("session") or self.only_session
+
+    def clean_learners(self) -> list[str]:
+        return _names(self.cleaned_data.get("learners", ""))
+
+
+class DeclineForm(Form):
+    reason = forms.CharField(label="Reason (optional)", required=False, max_length=500,
+                             error_messages={"max_length": "Keep the reason to 500 "
+                                                           "characters or fewer."})
+
+
+class AttendanceForm(Form):
+    places_attended = forms.IntegerField(label="Number who attended", min_value=0)
+    places_completed = forms.IntegerField(label="Number who completed the training",
+                                          min_value=0)
+    learners = forms.CharField(label="Learners' names (optional)", required=False,
+                               max_length=20_000, help_text="One name a line.",
+                               widget=forms.Textarea(attrs={"rows": 4}))
+
+    def clean_learners(self) -> list[str]:
+        return _names(self.cleaned_data.get("learners", ""))
+
+
+class MetForm(Form):
+    met_reason = forms.CharField(
+        label="Why is the need met?", max_length=500,
+        help_text="For example, the workers were trained by another programme.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "Keep the reason to 500 characters or fewer."})
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["met_reason"].error_messages["required"] = (
+            "Say why the need is met before its workers have completed training")
+
+
+TIME_ERRORS = {"invalid": "Enter a time, for example 09:30"}
+
+
+class SessionForm(Form):
+    """A session's day and times, place and places; the times become ``starts_at`` and
+    ``ends_at`` in the service's time zone."""
+
+    start_date = forms.DateField(label="Start date (optional)", required=False,
+                                 widget=forms.DateInput,
+                                 help_text="Leave empty for e-learning done at any time.")
+    start_time = forms.TimeField(label="Start time", required=False, error_messages=TIME_ERRORS,
+                                 widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    end_date = forms.DateField(label="End date (optional)", required=False,
+                               widget=forms.DateInput,
+                               help_text="Leave empty for a session on one day.")
+    end_time = forms.TimeField(label="End time", required=False, error_messages=TIME_ERRORS,
+                               widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    location = forms.CharField(label="Place (optional)", required=False, max_length=300)
+    online = forms.BooleanField(label="Online", required=False)
+    capacity = forms.IntegerField(label="Number of places", min_value=1, max_value=100_000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("start_date", "end_date"):
+            self.fields[name].error_messages["invalid"] = (
+                "Enter a real date, for example 31/03/2027")
+        for name in ("start_time", "end_time"):
+            self.fields[name].widget.attrs["class"] += " nhsuk-input--width-5"
+
+    @staticmethod
+    def initial_of(session) -> dict:
+        def part(moment, fmt):
+            return timezone.localtime(moment).strftime(fmt) if moment else ""
+        return {"start_date": part(session.starts_at, "%Y-%m-%d"),
+                "start_time": part(session.starts_at, "%H:%M"),
+                "end_date": part(session.ends_at, "%Y-%m-%d"),
+                "end_time": part(session.ends_at, "%H:%M"),
+                "location": session.location, "online": session.online,
+                "capacity": session.capacity}
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if data.get("start_time") and not data.get("start_date"):
+            self.add_error("start_date", "Enter the start date, or leave the time empty")
+        if (data.get("end_date") or data.get("end_time")) and not data.get("start_date"):
+            self.add_error("start_date", "Enter the start date of a session that has an end")
+        return data
+
+    def session_fields(self) -> dict:
+        """What ``session_create`` and ``session_update`` take."""
+        data = self.cleaned_data
+        zone = timezone.get_current_timezone()
+        starts = ends = None
+        if data.get("start_date"):
+            starts = datetime.datetime.combine(
+                data["start_date"], data.get("start_time") or datetime.time(9, 30), tzinfo=zone)
+            end_day = data.get("end_date") or data["start_date"]
+            ends = datetime.datetime.combine(
+                end_day, data.get("end_time") or datetime.time(16, 30), tzinfo=zone)
+        return {"starts_at": starts, "ends_at": ends, "location": data.get("location", ""),
+                "online": bool(data.get("online")), "capacity": data["capacity"]}
 
 
 MONEY_ERRORS = {

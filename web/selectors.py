@@ -10,7 +10,14 @@ from datetime import date
 from django.db.models import Prefetch, Q, QuerySet
 
 from actions.models import Action
-from learning.models import FundingStream, LearningNeed, Placement, TrainingOffer
+from learning.models import (
+    FundingAllocation,
+    FundingStream,
+    LearningNeed,
+    Placement,
+    TrainingOffer,
+    TrainingSession,
+)
 from learning.selectors import streams_with_money
 from programmes.models import Gap, Membership, Partner, Principle, Programme
 
@@ -81,7 +88,8 @@ def programme_needs(*, user, programme: Programme) -> QuerySet:
 
 
 def need_placements(*, need: LearningNeed) -> QuerySet:
-    return need.placements.select_related("training_offer__provider")
+    return need.placements.select_related("training_offer__provider", "session",
+                                          "requested_by")
 
 
 def need_allocations(*, need: LearningNeed) -> QuerySet:
@@ -148,9 +156,62 @@ def provider_offers(*, providers) -> QuerySet:
             "placements",
             queryset=Placement.objects.select_related("learning_need__partner")
             .order_by("created_at", "id"),
-        ))
+        ), "sessions")
         .order_by("status", "start_date")
     )
+
+
+def offer_sessions(*, offer: TrainingOffer) -> list[TrainingSession]:
+    """The offer's sessions, soonest first (those that run at any time last)."""
+    return sorted(TrainingSession.objects.filter(offer=offer),
+                  key=lambda s: (s.starts_at is None, s.starts_at or 0, s.pk))
+
+
+def bookable_needs(*, user, programme_ids=None) -> QuerySet:
+    """The open learning needs the user may book places for: their partner's as a
+    partner lead, every partner's in the programmes they manage (all for staff)."""
+    needs = (LearningNeed.objects.exclude(status=LearningNeed.Status.MET)
+             .select_related("partner").order_by("partner__name", "topic", "pk"))
+    if user.is_staff:
+        return needs if programme_ids is None else needs.filter(programme_id__in=programme_ids)
+    mine = Membership.objects.active().filter(user_id=user.pk)
+    lead = Q(programme_id__in=mine.filter(role=Membership.Role.MANAGER).values("programme_id"))
+    for programme_id, partner_id in mine.filter(role=Membership.Role.PARTNER_LEAD).values_list(
+            "programme_id", "partner_id"):
+        lead |= Q(programme_id=programme_id, partner_id=partner_id)
+    return needs.filter(lead)
+
+
+def offer_bookings(*, offer: TrainingOffer) -> list[Placement]:
+    """Every booking on the offer, oldest first, with who and what it is for."""
+    return list(Placement.objects.filter(training_offer=offer)
+                .select_related("learning_need__partner", "learning_need__programme",
+                                "requested_by", "session")
+                .order_by("created_at", "pk"))
+
+
+def waiting_positions(*, session_ids) -> dict[int, int]:
+    """Each waiting placement's place in its session's queue (1 is next)."""
+    positions: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for pk, session_id in (Placement.objects
+                           .filter(session_id__in=set(session_ids),
+                                   status=Placement.Status.WAITLISTED)
+                           .order_by("created_at", "pk").values_list("pk", "session_id")):
+        counts[session_id] = counts.get(session_id, 0) + 1
+        positions[pk] = counts[session_id]
+    return positions
+
+
+def withdrawal_money(*, offer: TrainingOffer) -> list[FundingAllocation]:
+    """The money planned or committed for the offer's open bookings: what a withdrawal
+    gives back to its streams."""
+    return list(FundingAllocation.objects
+                .filter(placement__training_offer=offer, placement__status__in=Placement.OPEN,
+                        status__in=(FundingAllocation.Status.PLANNED,
+                                    FundingAllocation.Status.COMMITTED))
+                .select_related("stream", "placement__learning_need__partner")
+                .order_by("stream__name", "pk"))
 
 
 def offer_principles() -> QuerySet:

@@ -28,9 +28,9 @@ class LearningNeedSerializer(BaseModelSerializer):
         fields = [
             "id", "programme", "partner", "partner_name", "gap", "principle", "staff_group",
             "topic", "workers_count", "needed_by", "status", "notes", "created_at", "updated_at",
-            "version",
+            "version", "workers_trained", "met_reason",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at", "workers_trained"]
         extra_kwargs = {"workers_count": {"min_value": 1, "max_value": 1_000_000}}
 
 

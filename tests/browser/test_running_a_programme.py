@@ -1,6 +1,6 @@
 """Running a programme from its first day, in a real browser, each page checked with axe:
 setting it up and inviting a partner lead (who answers the first self-assessment), a
-manager's changes to actions and gaps, a provider confirming places, a manager committing
+manager's changes to actions and gaps, a provider confirming approved places, a manager committing
 money, and a reviewer who finds nothing on any page that would change anything."""
 
 import datetime
@@ -244,16 +244,17 @@ def test_manager_reassigns_an_action_moves_its_date_and_closes_a_gap(visitor):
 
 def test_provider_confirms_a_placement_and_the_need_shows_it_confirmed(visitor):
     page = visitor.page
-    placement = Placement.objects.get(status="requested")
+    placement = Placement.objects.get(status="approved")
     need = placement.learning_need
     who = f"{placement.places} places for {need.partner.name}"
 
-    # given the provider on their offers
+    # given the provider on the bookings of their offer
     log_in(visitor, "provider")
     visitor.click("link", name="Our offers")
+    visitor.click("link", name=f"Bookings and sessions of {placement.training_offer.title}")
 
-    # when they confirm the requested places
-    bookings = page.get_by_test_id("bookings").filter(has_text=placement.training_offer.title)
+    # when they confirm the approved places
+    bookings = page.get_by_test_id("bookings-approved")
     visitor.click("button", name=f"Confirm {who}")
     assert "confirmed" in message(page)
     assert bookings.get_by_role("button", name=f"Confirm {who}").count() == 0

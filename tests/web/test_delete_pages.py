@@ -78,6 +78,7 @@ def test_a_lead_deletes_a_learning_need_after_confirming_and_its_places_go_back(
 def test_a_need_with_confirmed_places_is_kept_and_the_page_says_why(world):
     # given a need whose places the provider has confirmed
     placement = _book(world)
+    learning_services.placement_approve(actor=world.manager, placement=placement)
     learning_services.placement_confirm(actor=world.provider_user, placement=placement)
     need = placement.learning_need
 
@@ -87,7 +88,7 @@ def test_a_need_with_confirmed_places_is_kept_and_the_page_says_why(world):
     # then the confirmation page shows the service's sentence and the need stays
     assert answer.status_code == 400
     assert "There is a problem" in _body(answer)
-    assert "The provider has confirmed places for this need" in _body(answer)
+    assert "Places for this need are approved or confirmed: cancel them first" in _body(answer)
     assert LearningNeed.objects.filter(pk=need.pk).exists()
 
 
@@ -181,6 +182,7 @@ def test_a_requested_placement_is_removed_and_a_confirmed_one_is_not_offered(wor
 
     # given a confirmed placement, then the need page offers no remove link for it
     confirmed = _book(world)
+    learning_services.placement_approve(actor=world.manager, placement=confirmed)
     learning_services.placement_confirm(actor=world.provider_user, placement=confirmed)
     page = _body(client.get(f"/learning-needs/{confirmed.learning_need_id}/"))
     assert f"/placements/{confirmed.pk}/delete/" not in page
@@ -283,12 +285,13 @@ def test_the_booking_side_changes_how_many_places_are_requested(world):
     url = f"/placements/{placement.pk}/places/"
     assert url in _body(client.get(f"/learning-needs/{placement.learning_need_id}/"))
 
-    # when the lead asks for more places than the offer has free
+    # when the lead asks for more places than the session holds
     too_many = client.post(url, {"places": 9})
 
-    # then the form says how many are free, and nothing changed
+    # then the form says how many it holds, and nothing changed
     assert too_many.status_code == 400
-    assert "Only 4 of the 5 places on this offer are free; 8 were asked for." in _body(too_many)
+    assert ("This session has 5 places in all, so 9 places can never be booked on it."
+            in _body(too_many))
     assert Placement.objects.get(pk=placement.pk).places == 1
 
     # when they ask for 3
@@ -303,6 +306,7 @@ def test_the_booking_side_changes_how_many_places_are_requested(world):
 def test_confirmed_places_are_not_offered_for_change(world):
     # given places the provider has confirmed
     placement = _book(world)
+    learning_services.placement_approve(actor=world.manager, placement=placement)
     learning_services.placement_confirm(actor=world.provider_user, placement=placement)
     client = _client(world.manager)
 

@@ -6,6 +6,7 @@ what") see the form or button and change the row; the others see no form, get a 
 answers, and nothing changes.
 """
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from learning import access as learning_access
@@ -37,6 +39,12 @@ def placement(site):
     """Two places asked for partner A's need on the provider's published offer."""
     return learning_services.placement_book(actor=site.world.lead_a, learning_need=site.need,
                                             training_offer=site.offer, places=2)
+
+
+@pytest.fixture
+def approved(site, placement):
+    """The same places, approved by the programme's manager: the provider's to confirm."""
+    return learning_services.placement_approve(actor=site.world.manager, placement=placement)
 
 
 def form_actions(html: str) -> set[str | None]:
@@ -83,10 +91,16 @@ CHANGES = [
            made=lambda s, p: TrainingOffer.objects.filter(
                pk=s.offer.pk, title="Strengths-based practice, two days").exists(),
            hidden_from=403),  # a published offer is seen by everyone signed in
-    Change("confirm a placement", {"provider_user", "staff"},
-           url=lambda s, p: reverse("web:placement-status", args=[p.pk, "confirm"]),
+    Change("approve a placement", {"manager", "lead_a", "staff"},
+           url=lambda s, p: reverse("web:placement-status", args=[p.pk, "approve"]),
            data=lambda s: {}, form_page=False,
-           made=lambda s, p: Placement.objects.filter(pk=p.pk, status="confirmed").exists()),
+           made=lambda s, p: Placement.objects.filter(pk=p.pk, status="approved").exists()),
+    Change("mark a learning need met", {"manager", "staff"},
+           url=lambda s, p: reverse("web:learning-need-met", args=[s.need.pk]),
+           data=lambda s: {"met_reason": "Trained by the council's own course",
+                           "version": LearningNeed.objects.get(pk=s.need.pk).version},
+           form_page=False,
+           made=lambda s, p: LearningNeed.objects.filter(pk=s.need.pk, status="met").exists()),
     Change("cancel a placement", {"manager", "lead_a", "provider_user", "staff"},
            url=lambda s, p: reverse("web:placement-status", args=[p.pk, "cancel"]),
            data=lambda s: {}, form_page=False,
@@ -170,15 +184,102 @@ def test_a_lead_of_another_partner_reads_the_apis_sentence_on_the_need_page(site
     assert LearningNeed.objects.get(pk=site.need.pk).status == "identified"
 
 
-def test_a_partner_lead_reads_the_apis_sentence_when_confirming(site, placement, as_user, api):
+def test_a_lead_cannot_mark_a_need_met_by_hand_and_reads_why(site, as_user, api):
     lead_a = site.world.lead_a
-    page = as_user(lead_a).post(reverse("web:placement-status", args=[placement.pk, "confirm"]))
-    reply = api.as_user(lead_a).patch(f"/api/v1/placements/{placement.pk}/",
+    html = as_user(lead_a).get(reverse("web:learning-need-edit", args=[site.need.pk])
+                               ).content.decode()
+    assert 'value="met"' not in html  # not offered
+    page = as_user(lead_a).post(reverse("web:learning-need-edit", args=[site.need.pk]),
+                                _need_fields(site, status="met"))
+    button = as_user(lead_a).post(reverse("web:learning-need-met", args=[site.need.pk]),
+                                  {"met_reason": "Done", "version": site.need.version})
+    reply = api.as_user(lead_a).patch(f"/api/v1/learning-needs/{site.need.pk}/",
+                                      {"status": "met"}, format="json")
+    assert (page.status_code, button.status_code, reply.status_code) == (400, 403, 403)
+    sentence = learning_services.MET_BY_HAND_REFUSED
+    assert reply.json()["detail"] == sentence
+    assert escape(sentence) in page.content.decode()
+    assert escape(sentence) in button.content.decode()
+    assert LearningNeed.objects.get(pk=site.need.pk).status == "identified"
+
+
+def test_a_manager_marks_a_need_met_only_with_a_reason(site, as_user):
+    client = as_user(site.world.manager)
+    need_page = reverse("web:learning-need", args=[site.need.pk])
+    assert reverse("web:learning-need-met", args=[site.need.pk]) in form_actions(
+        client.get(need_page).content.decode())
+    met = reverse("web:learning-need-met", args=[site.need.pk])
+    empty = client.post(met, {"met_reason": "", "version": site.need.version})
+    assert empty.status_code == 400
+    assert "Say why the need is met" in empty.content.decode()
+    assert LearningNeed.objects.get(pk=site.need.pk).status == "identified"
+    done = client.post(met, {"met_reason": "Trained by another programme",
+                             "version": site.need.version}, follow=True)
+    need = LearningNeed.objects.get(pk=site.need.pk)
+    assert (need.status, need.met_reason) == ("met", "Trained by another programme")
+    html = done.content.decode()
+    assert "marked as met" in html and "Trained by another programme" in html
+    assert met not in form_actions(html)  # a met need is not offered it again
+
+
+def test_a_partner_lead_reads_the_apis_sentence_when_confirming(site, approved, as_user, api):
+    lead_a = site.world.lead_a
+    page = as_user(lead_a).post(reverse("web:placement-status", args=[approved.pk, "confirm"]))
+    reply = api.as_user(lead_a).patch(f"/api/v1/placements/{approved.pk}/",
                                       {"status": "confirmed"}, format="json")
     assert (page.status_code, reply.status_code) == (403, 403)
     sentence = reply.json()["detail"]
-    assert "provider" in sentence
+    assert sentence == learning_services.CONFIRM_REFUSED
     assert escape(sentence) in page.content.decode()
+    assert Placement.objects.get(pk=approved.pk).status == "approved"
+
+
+@pytest.mark.parametrize("role,declines", [
+    ("manager", True), ("lead_a", True), ("staff", True), ("lead_b", False),
+    ("reviewer", False), ("provider_user", True)])
+def test_a_request_is_declined_with_its_reason(site, placement, as_user, role,
+                                                         declines):
+    # given a request for places, when someone declines it with a reason
+    answer = as_user(getattr(site.world, role)).post(
+        reverse("web:placement-status", args=[placement.pk, "decline"]),
+        {"reason": "No cover that week"}, follow=True)
+    placement.refresh_from_db()
+    if declines:  # then it is declined, the reason kept, and the places go back
+        assert (placement.status, placement.decided_reason) == ("declined",
+                                                                "No cover that week")
+        assert "declined" in answer.content.decode()
+        assert site.offer.sessions.get().places_booked == 0
+    else:  # the provider declines only approved places; the others may not at all
+        assert placement.status == "requested"
+        assert answer.status_code in (200, 403)
+
+
+def test_the_provider_declines_approved_places_and_the_booker_is_told(site, approved,
+                                                                     as_user):
+    from notifications.models import Notification
+    answer = as_user(site.world.provider_user).post(
+        reverse("web:placement-status", args=[approved.pk, "decline"]),
+        {"reason": "The trainer is ill", "next": reverse("web:offer-bookings",
+                                                         args=[site.offer.pk])})
+    assert answer.status_code == 302
+    approved.refresh_from_db()
+    assert approved.status == "declined"
+    told = Notification.objects.get(recipient=site.world.lead_a, kind="placement_declined")
+    assert "The trainer is ill" in told.message
+
+
+@pytest.mark.parametrize("role", ["provider_user", "staff"])
+def test_the_provider_confirms_approved_places(site, approved, as_user, role):
+    answer = as_user(getattr(site.world, role)).post(
+        reverse("web:placement-status", args=[approved.pk, "confirm"]))
+    assert answer.status_code == 302
+    assert Placement.objects.get(pk=approved.pk).status == "confirmed"
+
+
+def test_confirming_a_request_not_yet_approved_says_it_waits(site, placement, as_user):
+    answer = as_user(site.world.provider_user).post(
+        reverse("web:placement-status", args=[placement.pk, "confirm"]), follow=True)
+    assert "wait for approval by the partner&#x27;s lead" in answer.content.decode()
     assert Placement.objects.get(pk=placement.pk).status == "requested"
 
 
@@ -240,13 +341,21 @@ def test_the_need_page_offers_only_what_the_role_may_do(site, placement, as_user
         return
     html = answer.content.decode()
     assert "Planned" in html and "Requested" in html  # booking moved the need on
+    assert "Requested – waiting for approval" in html
+    assert "0 of 10 workers have completed training" in html
     forms = form_actions(html)
+    approve = reverse("web:placement-status", args=[placement.pk, "approve"])
+    decline = reverse("web:placement-status", args=[placement.pk, "decline"])
     confirm = reverse("web:placement-status", args=[placement.pk, "confirm"])
     cancel = reverse("web:placement-status", args=[placement.pk, "cancel"])
+    met = reverse("web:learning-need-met", args=[site.need.pk])
     need_side = role in {"manager", "lead_a", "staff"}
     assert ("Change the learning need" in html) == need_side
-    assert (confirm in forms) == (role in {"provider_user", "staff"})
+    assert (approve in forms) == need_side
+    assert (decline in forms) == (role in {"manager", "lead_a", "provider_user", "staff"})
+    assert confirm not in forms  # a request is approved before the provider confirms it
     assert (cancel in forms) == (role in {"manager", "lead_a", "provider_user", "staff"})
+    assert (met in forms) == (role in {"manager", "staff"})
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -266,28 +375,30 @@ def test_the_funding_page_offers_only_managers_its_forms(site, as_user, role):
     assert (reverse("web:allocation-status", args=[allocation.pk, "cancel"]) in forms) == manages
 
 
-def test_the_provider_sees_its_bookings_and_confirms_them_from_its_offers(site, placement,
-                                                                        as_user):
-    # given places asked for on the provider's offer
+def test_the_provider_sees_its_bookings_and_confirms_them_on_the_offers_page(site, approved,
+                                                                           as_user):
+    # given approved places on the provider's offer
     client = as_user(site.world.provider_user)
     mine = reverse("web:my-offers")
+    bookings = reverse("web:offer-bookings", args=[site.offer.pk])
+    assert bookings in client.get(mine).content.decode()
 
-    # when the provider opens its offers and confirms the booking there
-    html = client.get(mine).content.decode()
+    # when the provider opens the offer's bookings and confirms the booking there
+    html = client.get(bookings).content.decode()
     assert site.world.partner_a.name in html and site.need.topic in html
-    assert reverse("web:offer-edit", args=[site.offer.pk]) in html
-    confirm = reverse("web:placement-status", args=[placement.pk, "confirm"])
+    assert "Approved – waiting for you to confirm" in html
+    confirm = reverse("web:placement-status", args=[approved.pk, "confirm"])
     assert confirm in form_actions(html)
-    answer = client.post(confirm, {"next": mine})
+    answer = client.post(confirm, {"next": bookings})
 
     # then it is confirmed, the page comes back and says so, and only cancelling is left
-    assert answer.status_code == 302 and answer["Location"] == mine
-    assert Placement.objects.get(pk=placement.pk).status == "confirmed"
-    html = client.get(mine).content.decode()
+    assert answer.status_code == 302 and answer["Location"] == bookings
+    assert Placement.objects.get(pk=approved.pk).status == "confirmed"
+    html = client.get(bookings).content.decode()
     assert "2 places on “Strengths-based practice day” confirmed." in html
     forms = form_actions(html)
     assert confirm not in forms
-    assert reverse("web:placement-status", args=[placement.pk, "cancel"]) in forms
+    assert reverse("web:placement-status", args=[approved.pk, "cancel"]) in forms
 
 
 def test_my_offers_lists_bookings_in_a_fixed_number_of_queries(site, as_user):
@@ -340,7 +451,7 @@ def test_a_funding_stream_cannot_be_lowered_below_its_allocations_on_the_page(si
 def test_an_unknown_change_is_not_found(site, placement, as_user):
     client = as_user(site.world.manager)
     allocation = site.stream.allocations.get()
-    assert client.post(reverse("web:placement-status", args=[placement.pk, "approve"])
+    assert client.post(reverse("web:placement-status", args=[placement.pk, "promote"])
                        ).status_code == 404
     assert client.post(reverse("web:allocation-status", args=[allocation.pk, "refund"])
                        ).status_code == 404
@@ -365,28 +476,37 @@ def test_learning_needs_met_rise_after_a_confirmed_placement_and_the_need_met(si
     assert needs_met() == (0, 1, 0)
     lead, provider = as_user(w.lead_a), as_user(w.provider_user)
 
-    # when the lead books places, the provider confirms them from its offers ...
-    lead.post(reverse("web:placement-new", args=[need.pk, site.offer.pk]), {"places": 3})
+    # when the lead books places for all the need's workers and approves them, and the
+    # provider confirms them ...
+    session = site.offer.sessions.get()
+    session.starts_at = timezone.now() - datetime.timedelta(hours=1)
+    session.ends_at = timezone.now() + datetime.timedelta(days=7)
+    session.save()
+    booked = lead.post(reverse("web:placement-new", args=[need.pk, site.offer.pk]),
+              {"session": session.pk, "places": need.workers_count})
+    assert booked.status_code == 302, booked.content.decode()
     placement = Placement.objects.get(learning_need=need)
+    lead.post(reverse("web:placement-status", args=[placement.pk, "approve"]))
     provider.post(reverse("web:placement-status", args=[placement.pk, "confirm"]))
     assert Placement.objects.get(pk=placement.pk).status == "confirmed"
     need.refresh_from_db()
-    assert need.status == "planned"  # booking moved it on
+    assert need.status == "in_training"  # confirmed places moved it on
     assert needs_met() == (0, 1, 0)
 
-    # ... then moves the need to in training and, once trained, to met
-    edit = reverse("web:learning-need-edit", args=[need.pk])
-    for status in ("in_training", "met"):
-        answer = lead.post(edit, _need_fields(site, status=status))
-        assert answer.status_code == 302, answer.content.decode()[:1000]
+    # ... and, once the session has started, records that they all completed
+    answer = provider.post(reverse("web:placement-attendance", args=[placement.pk]),
+                           {"places_attended": need.workers_count,
+                            "places_completed": need.workers_count, "learners": ""})
+    assert answer.status_code == 302, answer.content.decode()[:1000]
 
-    # then the need page shows it met with its confirmed places, and progress counts it
+    # then the need page shows it met with its trained workers, and progress counts it
     html = lead.get(reverse("web:learning-need", args=[need.pk])).content.decode()
     assert "Met" in html and "Confirmed" in html
+    assert f"{need.workers_count} of {need.workers_count} workers have completed" in html
     assert needs_met() == (1, 1, 1)
     dashboard = as_user(w.manager).get(reverse("web:dashboard", args=[w.programme.pk]))
     assert "1 of 1" in dashboard.content.decode()
-    assert need.history.first().history_user == w.lead_a
+    assert need.history.first().history_user == w.provider_user
 
 
 def test_the_need_form_shows_its_date_so_saving_it_unchanged_keeps_it(site, as_user):
@@ -417,3 +537,20 @@ def test_bad_money_on_the_stream_form_is_told_in_plain_words(site, as_user):
     assert "The amount must be at least £0.01." in html
     assert "Ensure this value" not in html
     assert not FundingStream.objects.filter(name="Small fund").exists()
+
+
+def test_the_need_form_offers_a_manager_the_status_met_with_its_reason(site, as_user):
+    client = as_user(site.world.manager)
+    edit = reverse("web:learning-need-edit", args=[site.need.pk])
+    html = client.get(edit).content.decode()
+    assert 'value="met"' in html and 'name="met_reason"' in html
+    no_reason = client.post(edit, _need_fields(site, status="met", met_reason=""))
+    assert no_reason.status_code == 400
+    assert "Say why the need is met before its workers have completed training." in (
+        no_reason.content.decode())
+    assert LearningNeed.objects.get(pk=site.need.pk).status == "identified"
+    answer = client.post(edit, _need_fields(site, status="met",
+                                            met_reason="Trained by the hospital"))
+    assert answer.status_code == 302
+    need = LearningNeed.objects.get(pk=site.need.pk)
+    assert (need.status, need.met_reason) == ("met", "Trained by the hospital")

@@ -16,6 +16,7 @@ and once, on a fresh copy of the same objects, through the page, and asserts:
   changed.
 """
 
+import datetime
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from actions.models import Action, ActionNote
 from learning import services as learning_services
@@ -110,7 +112,18 @@ EXPECTED = {
     # providers propose their own offers to needs of their programmes (docs/decisions.md)
     "offer-propose": PROVIDER,
     "placement-book": PARTNER_A,
+    "placement-book-from-offer": PARTNER_A,
+    # the need's partner lead or a manager approves a request; the provider confirms it
+    "placement-approve": PARTNER_A,
     "placement-confirm": PROVIDER,
+    # either side may decline a request; the provider also declines approved places
+    "placement-decline": PARTNER_A | PROVIDER,
+    "placement-attendance": PROVIDER,
+    # a need is met when its workers are trained; only managers mark it met sooner
+    "need-met": MANAGERS,
+    "session-create": PROVIDER,
+    "session-edit": PROVIDER,
+    "session-delete": PROVIDER,
     "placement-cancel": PARTNER_A | PROVIDER,
     # the booking side changes how many places while requested; the provider does not
     "placement-places": PARTNER_A,
@@ -176,6 +189,27 @@ def _offer(w, status="published"):
 def _placement(w):
     return learning_services.placement_book(actor=w.manager, learning_need=_need(w),
                                             training_offer=_offer(w), places=1)
+
+
+def _approved(w):
+    return learning_services.placement_approve(actor=w.manager, placement=_placement(w))
+
+
+def _started_and_confirmed(w):
+    """Confirmed places on a session that started earlier today and ends next week."""
+    offer = _offer(w)
+    now = timezone.now()
+    offer.sessions.update(starts_at=now - datetime.timedelta(hours=2),
+                          ends_at=now + datetime.timedelta(days=7))
+    placement = learning_services.placement_book(actor=w.manager, learning_need=_need(w),
+                                                 training_offer=offer, places=1)
+    learning_services.placement_approve(actor=w.manager, placement=placement)
+    return learning_services.placement_confirm(actor=w.provider_user, placement=placement)
+
+
+def _two_sessions(w):
+    return f.TrainingOfferFactory(provider=w.provider, title=f"Cohorts {next(_numbers)}",
+                                  sessions=[{}, {}])
 
 
 def _stream(w):
@@ -623,10 +657,10 @@ WRITES = [
                          {"status": "withdrawn"}),
           offer=lambda c: "/offers/mine/",
           action=lambda c: f"/offers/{c.offer.pk}/withdraw/",
-          form=lambda c: {},
+          form=lambda c: {"reason": c.tag},
           made=lambda c: TrainingOffer.objects.get(pk=c.offer.pk).status == "withdrawn",
-          by_link=False,
-          also=lambda c: ["/offers/"]),
+          also=lambda c: ["/offers/", f"/offers/{c.offer.pk}/",
+                          f"/offers/{c.offer.pk}/bookings/"]),
     Write("offer-delete", _set(offer=lambda w: _offer(w, status="draft")),
           api=lambda c: ("delete", f"/api/v1/training-offers/{c.offer.pk}/", None),
           offer=lambda c: "/offers/mine/",
@@ -650,15 +684,92 @@ WRITES = [
           action=lambda c: f"/learning-needs/{c.need.pk}/offers/{c.offer.pk}/book/",
           form=lambda c: {"places": 1},
           made=lambda c: _pk(Placement, learning_need=c.need)),
-    Write("placement-confirm", _set(placement=_placement),
+    Write("placement-book-from-offer", _set(need=_need, offer=_offer),
+          api=lambda c: ("post", "/api/v1/placements/", {
+              "learning_need": c.need.pk, "session": c.offer.sessions.get().pk,
+              "places": 1, "learners": ["Sam Jones"]}),
+          offer=lambda c: f"/offers/{c.offer.pk}/",
+          action=lambda c: f"/offers/{c.offer.pk}/book/",
+          form=lambda c: {"learning_need": c.need.pk, "session": c.offer.sessions.get().pk,
+                          "places": 1, "learners": "Sam Jones"},
+          made=lambda c: _pk(Placement, learning_need=c.need, learners=["Sam Jones"]),
+          by_link=False,
+          also=lambda c: ["/offers/"]),
+    Write("placement-approve", _set(placement=_placement),
+          api=lambda c: ("patch", f"/api/v1/placements/{c.placement.pk}/",
+                         {"status": "approved"}),
+          offer=lambda c: f"/learning-needs/{c.placement.learning_need_id}/",
+          action=lambda c: f"/placements/{c.placement.pk}/approve/",
+          form=lambda c: {},
+          made=lambda c: Placement.objects.get(pk=c.placement.pk).status == "approved",
+          by_link=False,
+          also=lambda c: [f"/offers/{c.placement.training_offer_id}/"]),
+    Write("placement-confirm", _set(placement=_approved),
           api=lambda c: ("patch", f"/api/v1/placements/{c.placement.pk}/",
                          {"status": "confirmed"}),
-          offer=lambda c: f"/learning-needs/{c.placement.learning_need_id}/",
+          offer=lambda c: f"/offers/{c.placement.training_offer_id}/bookings/",
           action=lambda c: f"/placements/{c.placement.pk}/confirm/",
           form=lambda c: {},
           made=lambda c: Placement.objects.get(pk=c.placement.pk).status == "confirmed",
           by_link=False,
-          also=lambda c: ["/offers/mine/", "/offers/"]),
+          also=lambda c: ["/offers/mine/", "/offers/",
+                          f"/learning-needs/{c.placement.learning_need_id}/"]),
+    Write("placement-decline", _set(placement=_placement),
+          api=lambda c: ("patch", f"/api/v1/placements/{c.placement.pk}/",
+                         {"status": "declined"}),
+          offer=lambda c: f"/learning-needs/{c.placement.learning_need_id}/",
+          action=lambda c: f"/placements/{c.placement.pk}/decline/",
+          form=lambda c: {"reason": c.tag},
+          made=lambda c: Placement.objects.get(pk=c.placement.pk).status == "declined",
+          by_link=False,
+          also=lambda c: [f"/offers/{c.placement.training_offer_id}/"]),
+    Write("placement-attendance", _set(placement=_started_and_confirmed),
+          api=lambda c: ("patch", f"/api/v1/placements/{c.placement.pk}/",
+                         {"places_attended": 1, "places_completed": 1}),
+          offer=lambda c: f"/offers/{c.placement.training_offer_id}/bookings/",
+          action=lambda c: f"/placements/{c.placement.pk}/attendance/",
+          form=lambda c: {"places_attended": 1, "places_completed": 1, "learners": ""},
+          made=lambda c: Placement.objects.get(pk=c.placement.pk).places_completed == 1,
+          also=lambda c: [f"/learning-needs/{c.placement.learning_need_id}/"]),
+    Write("need-met", _set(need=_need),
+          api=lambda c: ("patch", f"/api/v1/learning-needs/{c.need.pk}/",
+                         {"status": "met", "met_reason": c.tag}),
+          offer=lambda c: f"/learning-needs/{c.need.pk}/",
+          action=lambda c: f"/learning-needs/{c.need.pk}/met/",
+          form=lambda c: {"met_reason": c.tag, "version": c.need.version},
+          made=lambda c: LearningNeed.objects.get(pk=c.need.pk).status == "met",
+          by_link=False,
+          also=lambda c: [f"/programmes/{c.w.programme.pk}/learning-needs/"]),
+    Write("session-create", _set(offer=_offer),
+          api=lambda c: ("post", "/api/v1/training-sessions/", {
+              "offer": c.offer.pk, "starts_at": "2027-02-01T09:30:00Z", "location": c.tag,
+              "capacity": 6}),
+          offer=lambda c: f"/offers/{c.offer.pk}/bookings/",
+          action=lambda c: f"/offers/{c.offer.pk}/sessions/new/",
+          form=lambda c: {"start_date": "2027-02-01", "start_time": "09:30",
+                          "end_date": "", "end_time": "16:30", "location": c.tag,
+                          "capacity": 6},
+          made=lambda c: c.offer.sessions.filter(location=c.tag, capacity=6).exists(),
+          also=lambda c: [f"/offers/{c.offer.pk}/", "/offers/mine/"]),
+    Write("session-edit", _set(offer=_offer),
+          api=lambda c: ("patch", f"/api/v1/training-sessions/{c.offer.sessions.get().pk}/",
+                         {"location": c.tag}),
+          offer=lambda c: f"/offers/{c.offer.pk}/bookings/",
+          action=lambda c: f"/sessions/{c.offer.sessions.get().pk}/edit/",
+          form=lambda c: {"start_date": "2027-01-10", "start_time": "09:30",
+                          "end_date": "", "end_time": "16:30", "location": c.tag,
+                          "capacity": 20},
+          made=lambda c: c.offer.sessions.get().location == c.tag,
+          also=lambda c: [f"/offers/{c.offer.pk}/"]),
+    Write("session-delete", _set(offer=_two_sessions),
+          api=lambda c: ("delete",
+                         f"/api/v1/training-sessions/{c.offer.sessions.order_by('pk')[1].pk}/",
+                         None),
+          offer=lambda c: f"/offers/{c.offer.pk}/bookings/",
+          action=lambda c: f"/sessions/{c.offer.sessions.order_by('pk')[1].pk}/delete/",
+          form=lambda c: {},
+          made=lambda c: c.offer.sessions.count() == 1,
+          also=lambda c: [f"/offers/{c.offer.pk}/"]),
     Write("placement-cancel", _set(placement=_placement),
           api=lambda c: ("patch", f"/api/v1/placements/{c.placement.pk}/",
                          {"status": "cancelled"}),

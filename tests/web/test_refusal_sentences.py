@@ -92,10 +92,34 @@ def _closed_sentence(site, o):
             "be started, changed or submitted.")
 
 
-def _small_offer(site):
-    offer = f.TrainingOfferFactory(provider=site.world.provider, capacity=2,
-                                   title="A small course")
-    return {"offer": offer}
+def _booked_session(site):
+    """Two places asked for on the site's offer's one session."""
+    placement = learning_services.placement_book(actor=site.world.lead_a,
+                                                 learning_need=site.need,
+                                                 training_offer=site.offer, places=2)
+    return {"session": site.offer.sessions.get(), "placement": placement}
+
+
+def _requested(site):
+    return {"placement": learning_services.placement_book(
+        actor=site.world.lead_a, learning_need=site.need, training_offer=site.offer, places=1)}
+
+
+def _approved(site):
+    placement = _requested(site)["placement"]
+    return {"placement": learning_services.placement_approve(actor=site.world.manager,
+                                                             placement=placement)}
+
+
+def _confirmed(site):
+    placement = _approved(site)["placement"]
+    return {"placement": learning_services.placement_confirm(actor=site.world.provider_user,
+                                                             placement=placement)}
+
+
+def _session_fields(**changes):
+    return {"start_date": "2027-01-10", "start_time": "09:30", "end_date": "",
+            "end_time": "16:30", "location": "", "capacity": 20, **changes}
 
 
 def _stale_need(site):
@@ -149,14 +173,14 @@ REFUSALS = {
             reverse("web:assessment-section", args=[s.assessment.pk, 1]),
             {f"item-{s.world.items[1].pk}-rating": "not_met",
              f"item-{s.world.items[0].pk}-rating": "not_met"}, follow=True)),
-    "more places booked than an offer has": Refusal(
-        errors.LimitExceeded, "lead_a", _small_offer,
-        lambda s, o: ("Only 2 of the 2 places on this offer are free; 3 were asked for."),
-        lambda c, s, o: c.post("/api/v1/placements/", {
-            "learning_need": s.need.pk, "training_offer": o["offer"].pk, "places": 3},
-            format="json"),
-        lambda c, s, o: c.post(reverse("web:placement-new", args=[s.need.pk, o["offer"].pk]),
-                               {"places": 3}, follow=True)),
+    "a session's places lowered below those booked": Refusal(
+        errors.LimitExceeded, "provider_user", _booked_session,
+        lambda s, o: ("2 places are already booked on this session; its capacity cannot be "
+                      "lower."),
+        lambda c, s, o: c.patch(f"/api/v1/training-sessions/{o['session'].pk}/",
+                                {"capacity": 1}, format="json"),
+        lambda c, s, o: c.post(reverse("web:session-edit", args=[o["session"].pk]),
+                               _session_fields(capacity=1), follow=True)),
     "a funding stream over-allocated": Refusal(
         errors.LimitExceeded, "manager", _nothing,
         lambda s, o: (f"Only £{s.stream.amount - Decimal('250.00'):,.2f} of this stream's "
@@ -238,6 +262,57 @@ REFUSALS = {
         lambda c, s, o: c.post(f"/api/v1/learning-needs/{s.need.pk}/proposals/",
                                {"offer": s.offer.pk}, format="json"),
         lambda c, s, o: c.post(reverse("web:offer-propose", args=[s.need.pk, s.offer.pk])),
+        api_status=403),
+    "BOOK_REFUSED": Refusal(
+        PermissionDenied, "reviewer", _nothing, lambda s, o: learning_services.BOOK_REFUSED,
+        lambda c, s, o: c.post("/api/v1/placements/", {
+            "learning_need": s.need.pk, "session": s.offer.sessions.get().pk, "places": 1},
+            format="json"),
+        lambda c, s, o: c.post(reverse("web:offer-book", args=[s.offer.pk]), {
+            "learning_need": s.need.pk, "session": s.offer.sessions.get().pk,
+            "places": 1}), api_status=403),
+    "APPROVE_REFUSED": Refusal(
+        PermissionDenied, "provider_user", _requested,
+        lambda s, o: learning_services.APPROVE_REFUSED,
+        lambda c, s, o: c.patch(f"/api/v1/placements/{o['placement'].pk}/",
+                                {"status": "approved"}, format="json"),
+        lambda c, s, o: c.post(reverse("web:placement-status",
+                                       args=[o["placement"].pk, "approve"])),
+        api_status=403),
+    "CONFIRM_REFUSED": Refusal(
+        PermissionDenied, "lead_a", _approved, lambda s, o: learning_services.CONFIRM_REFUSED,
+        lambda c, s, o: c.patch(f"/api/v1/placements/{o['placement'].pk}/",
+                                {"status": "confirmed"}, format="json"),
+        lambda c, s, o: c.post(reverse("web:placement-status",
+                                       args=[o["placement"].pk, "confirm"])),
+        api_status=403),
+    "ATTENDANCE_REFUSED": Refusal(
+        PermissionDenied, "lead_a", _confirmed,
+        lambda s, o: learning_services.ATTENDANCE_REFUSED,
+        lambda c, s, o: c.patch(f"/api/v1/placements/{o['placement'].pk}/",
+                                {"places_attended": 1, "places_completed": 1},
+                                format="json"),
+        lambda c, s, o: c.post(reverse("web:placement-attendance",
+                                       args=[o["placement"].pk]),
+                               {"places_attended": 1, "places_completed": 1}),
+        api_status=403),
+    "attendance before the session starts": Refusal(
+        errors.InvalidTransition, "provider_user", _confirmed,
+        lambda s, o: ("Attendance is recorded once the session has started; it starts on "
+                      "10 January 2027."),
+        lambda c, s, o: c.patch(f"/api/v1/placements/{o['placement'].pk}/",
+                                {"places_attended": 1, "places_completed": 1},
+                                format="json"),
+        lambda c, s, o: c.post(reverse("web:placement-attendance",
+                                       args=[o["placement"].pk]),
+                               {"places_attended": 1, "places_completed": 1})),
+    "MET_BY_HAND_REFUSED": Refusal(
+        PermissionDenied, "lead_a", _nothing,
+        lambda s, o: learning_services.MET_BY_HAND_REFUSED,
+        lambda c, s, o: c.patch(f"/api/v1/learning-needs/{s.need.pk}/",
+                                {"status": "met", "met_reason": "Done"}, format="json"),
+        lambda c, s, o: c.post(reverse("web:learning-need-met", args=[s.need.pk]),
+                               {"met_reason": "Done", "version": s.need.version}),
         api_status=403),
     "STREAM_REFUSED": Refusal(
         PermissionDenied, "lead_a", _nothing, lambda s, o: learning_access.STREAM_REFUSED,

@@ -4,6 +4,7 @@ import html
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -24,6 +25,7 @@ TAG_COLOURS = {
     # assessments, placements, funding
     "submitted": "green", "requested": "blue", "confirmed": "green", "committed": "green",
     "claimed": "purple", "paid": "green",
+    "waitlisted": "yellow", "approved": "aqua-green", "declined": "red",
 }
 
 
@@ -90,3 +92,53 @@ def select_options(field):
         selected = " selected" if value in chosen else ""
         parts.append(f'<option value="{escape(value)}"{selected}>{text}</option>')
     return mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above
+
+
+# Bookings -------------------------------------------------------------------------------
+
+PLACEMENT_WORDS = {
+    "requested": "Requested – waiting for approval",
+    "waitlisted": "On the waiting list",
+    "approved": "Approved – waiting for the provider",
+    "confirmed": "Confirmed",
+    "declined": "Declined",
+    "cancelled": "Cancelled",
+}
+
+
+@register.simple_tag
+def placement_tag(placement):
+    """A placement's status as a tag, in words that say what happens next."""
+    return status_tag(placement.status, PLACEMENT_WORDS.get(placement.status))
+
+
+def _clock(moment) -> str:
+    """9:30am, 12pm, 4:15pm."""
+    hour = moment.hour % 12 or 12
+    minutes = f":{moment.minute:02d}" if moment.minute else ""
+    return f"{hour}{minutes}{'am' if moment.hour < 12 else 'pm'}"
+
+
+@register.filter
+def session_when(session) -> str:
+    """“Tuesday 12 January 2027, 9:30am to 4:30pm”; a session without a time runs “At
+    any time”."""
+    if session.starts_at is None:
+        return "At any time"
+    starts = timezone.localtime(session.starts_at)
+    text = f"{starts:%A %-d %B %Y}, {_clock(starts)}"
+    if session.ends_at:
+        ends = timezone.localtime(session.ends_at)
+        if ends.date() == starts.date():
+            return f"{text} to {_clock(ends)}"
+        return f"{text} to {ends:%A %-d %B %Y}, {_clock(ends)}"
+    return text
+
+
+@register.filter
+def session_where(session) -> str:
+    if session.online and session.location:
+        return f"Online and at {session.location}"
+    if session.online:
+        return "Online"
+    return session.location or "Place to be confirmed"

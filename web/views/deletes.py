@@ -14,11 +14,19 @@ from django.urls import reverse
 from core.errors import DomainError
 from learning import access as learning_access
 from learning import services as learning_services
-from learning.models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+from learning.models import (
+    FundingAllocation,
+    FundingStream,
+    LearningNeed,
+    Placement,
+    TrainingOffer,
+    TrainingSession,
+)
 from programmes import access as programme_access
 from programmes import services as programme_services
 from programmes.models import Assessment, AssessmentCycle, Response
 
+from ..templatetags.tracker import session_when
 from .common import require, visible_or_404
 
 
@@ -80,6 +88,33 @@ def offer_delete(request, pk):
             "button": "Delete the offer",
             "back": reverse("web:my-offers"),
             "back_label": "Keep the offer",
+        })
+
+
+@login_required
+def session_delete(request, pk):
+    session = get_object_or_404(
+        TrainingSession.objects.visible_to(request.user).select_related("offer__provider"),
+        pk=pk)
+    offer = session.offer
+    require(learning_access.provides_for(request.user, offer.provider_id),
+            "Only the provider's own people can remove its sessions.")
+    back = reverse("web:offer-bookings", args=[offer.pk])
+    when = session_when(session)
+    return _confirm(
+        request,
+        delete=lambda: learning_services.session_delete(actor=request.user, session=session),
+        done=back,
+        done_message=f"Session removed from “{offer.title}”: {when}.",
+        page={
+            "caption": f"Training offer · {offer.title}",
+            "question": f"Are you sure you want to remove the session on {when}?",
+            "kept": "A session nobody has booked is removed, and the offer's places go down "
+                    "by its places. A session with bookings is kept: cancel them, or "
+                    "withdraw the offer.",
+            "button": "Remove the session",
+            "back": back,
+            "back_label": "Keep the session",
         })
 
 

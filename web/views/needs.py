@@ -23,7 +23,16 @@ from learning.selectors import matching_offers
 from programmes.models import Gap, Programme
 
 from .. import selectors
-from ..forms import LearningNeedChangeForm, LearningNeedForm, PlacementForm
+from ..forms import (
+    AttendanceForm,
+    DeclineForm,
+    LearningNeedChangeForm,
+    LearningNeedForm,
+    MetForm,
+    PlacementForm,
+)
+from ..templatetags.tracker import PLACEMENT_WORDS
+from . import offers as offer_pages
 from .common import (
     attempt,
     download,
@@ -91,67 +100,85 @@ def learning_need_new(request, gap_pk):
 @login_required
 def learning_need(request, pk):
     need = visible_or_404(LearningNeed, request.user, pk=pk)
-    return render(
-        request,
-        "web/learning_need.html",
-        {
-            "need": need,
-            "programme": need.programme,
-            "matches": matching_offers(need=need),
-            "proposals": need.proposals.select_related("offer__provider", "proposed_by"),
-            "placements": _with_changes(request.user, selectors.need_placements(need=need)),
-            "allocations": selectors.need_allocations(need=need),
-            "can_change": learning_access.can_change_need(
-                request.user, need.programme_id, need.partner_id),
-            "can_book": learning_access.can_book_placement(request.user, need),
-            "can_fund": learning_access.can_manage_funding(request.user, need.programme_id),
-        },
-    )
+    is_manager = learning_access.is_manager(request.user, need.programme_id)
+    met_form = None
+    if is_manager and need.status != LearningNeed.Status.MET:
+        met_form = MetForm(initial={"version": need.version}, auto_id="met-%s")
+    return render(request, "web/learning_need.html", _need_context(request, need, met_form))
+
+
+def _need_context(request, need, met_form) -> dict:
+    return {
+        "need": need,
+        "programme": need.programme,
+        "matches": matching_offers(need=need),
+        "proposals": need.proposals.select_related("offer__provider", "proposed_by"),
+        "placements": _with_changes(request.user, selectors.need_placements(need=need)),
+        "allocations": selectors.need_allocations(need=need),
+        "can_change": learning_access.can_change_need(
+            request.user, need.programme_id, need.partner_id),
+        "can_book": learning_access.can_book_placement(request.user, need),
+        "can_fund": learning_access.can_manage_funding(request.user, need.programme_id),
+        "met_form": met_form,
+    }
+
+
+@login_required
+@require_POST
+def learning_need_met(request, pk):
+    """A manager marks a need met before its workers have completed training, saying why
+    (``need_update`` refuses anyone else)."""
+    need = visible_or_404(LearningNeed, request.user, pk=pk)
+    form = MetForm(request.POST, auto_id="met-%s")
+    if form.is_valid():
+        changed = attempt(form, lambda: learning_services.need_update(
+            actor=request.user, need=need, version=form.cleaned_data["version"],
+            status=LearningNeed.Status.MET, met_reason=form.cleaned_data["met_reason"]))
+        if changed:
+            messages.success(request, f"Learning need “{changed.topic}” marked as met.")
+            return redirect("web:learning-need", changed.pk)
+    require(learning_access.is_manager(request.user, need.programme_id),
+            learning_services.MET_BY_HAND_REFUSED)
+    return invalid(request, "web/learning_need.html", _need_context(request, need, form))
 
 
 def _with_changes(user, placements) -> list:
-    """Each placement with what this user may do to it (``can_confirm``, ``can_cancel``)."""
+    """Each placement with what this user may do to it, in the services' terms."""
     rows = list(placements)
+    positions = selectors.waiting_positions(
+        session_ids={p.session_id for p in rows if p.status == Placement.Status.WAITLISTED})
     for p in rows:
-        open_ = p.status != Placement.Status.CANCELLED
-        p.can_confirm = (p.status == Placement.Status.REQUESTED
-                         and learning_access.can_confirm_placement(user, p))
-        p.can_cancel = open_ and learning_access.can_change_placement(user, p)
         books = learning_access.can_book_placement(user, p.learning_need)
-        p.can_change_places = books and p.status == Placement.Status.REQUESTED
-        p.can_remove = books and p.status != Placement.Status.CONFIRMED
+        provides = learning_access.can_confirm_placement(user, p)
+        p.position = positions.get(p.pk)
+        p.words = PLACEMENT_WORDS[p.status]
+        p.can_approve = books and p.status == Placement.Status.REQUESTED
+        p.can_decline = (books or provides) and p.status in (
+            Placement.Status.REQUESTED, Placement.Status.WAITLISTED) or (
+            provides and p.status == Placement.Status.APPROVED)
+        p.can_confirm = provides and p.status == Placement.Status.APPROVED
+        p.can_cancel = p.status in Placement.OPEN and (books or provides)
+        p.can_change_places = books and p.status in (Placement.Status.REQUESTED,
+                                                     Placement.Status.WAITLISTED)
+        p.can_remove = books and p.status not in (Placement.Status.APPROVED,
+                                                  Placement.Status.CONFIRMED)
     return rows
 
 
 @login_required
 def placement_new(request, need_pk, offer_pk):
+    """Book places for a need on an offer, arriving from the need's page."""
     need = visible_or_404(LearningNeed, request.user, pk=need_pk)
     offer = get_object_or_404(TrainingOffer.objects.visible_to(request.user), pk=offer_pk)
     require(  # who sees the form; placement_book decides the booking itself
-        learning_access.can_book_placement(request.user, need),
-        "Only the programme's managers and this partner's leads can book places.",
-    )
-    form = PlacementForm(
-        request.POST or None, initial={"places": min(need.workers_count, offer.places_free) or 1}
-    )
+        learning_access.can_book_placement(request.user, need), learning_services.BOOK_REFUSED)
+    form, sessions = offer_pages.booking_form(request, offer=offer, need=need)
     if request.method == "POST" and form.is_valid():
-        placement = attempt(
-            form,
-            lambda: learning_services.placement_book(
-                actor=request.user,
-                learning_need=need,
-                training_offer=offer,
-                places=form.cleaned_data["places"],
-            ),
-        )
-        if placement:
-            messages.success(
-                request,
-                f"{placement.places} place{'s' if placement.places != 1 else ''} "
-                f"requested on “{offer.title}”.",
-            )
-            return redirect("web:learning-need", need.pk)
-    context = {"form": form, "need": need, "offer": offer, "programme": need.programme}
+        done = offer_pages.book(request, form, offer=offer, need=need)
+        if done:
+            return done
+    context = {"form": form, "need": need, "offer": offer, "programme": need.programme,
+               "sessions": sessions}
     return (invalid if request.method == "POST" else render)(
         request, "web/placement_form.html", context
     )
@@ -163,11 +190,17 @@ def learning_need_edit(request, pk):
     need = visible_or_404(LearningNeed, request.user, pk=pk)
     require(learning_access.can_change_need(request.user, need.programme_id, need.partner_id),
             learning_access.NEED_REFUSED)
-    initial = model_to_dict(need, fields=LearningNeedChangeForm.Meta.fields + ["version"])
-    form = LearningNeedChangeForm(request.POST or None, initial=initial)
+    initial = model_to_dict(need, fields=[*LearningNeedChangeForm.Meta.fields, "version",
+                                          "met_reason"])
+    form = LearningNeedChangeForm(
+        request.POST or None, initial=initial,
+        manager=learning_access.is_manager(request.user, need.programme_id),
+        met_refused=learning_services.MET_BY_HAND_REFUSED)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version")
+        if not data.get("met_reason"):
+            data.pop("met_reason", None)  # managers only; an empty one keeps what was said
         changed = attempt(form, lambda: learning_services.need_update(
             actor=request.user, need=need, version=version, **data))
         if changed:
@@ -181,30 +214,44 @@ def learning_need_edit(request, pk):
 
 
 PLACEMENT_CHANGES = {
+    "approve": learning_services.placement_approve,
     "confirm": learning_services.placement_confirm,
+    "decline": learning_services.placement_decline,
     "cancel": learning_services.placement_cancel,
+}
+DONE_WORDS = {
+    "approve": "approved: the provider confirms them next",
+    "confirm": "confirmed",
+    "decline": "declined",
+    "cancel": "cancelled",
 }
 
 
 @login_required
 @require_POST
 def placement_status(request, pk, change):
-    """Confirm (the provider) or cancel (the provider, or the need's side) a placement.
+    """Approve (the need's side), confirm (the provider), decline or cancel a placement.
 
-    ``placement_confirm`` and ``placement_cancel`` decide who may: a refusal is their 403.
+    The services decide who may: a refusal is their 403, a wrong step their sentence.
     """
     if change not in PLACEMENT_CHANGES:
         raise Http404
     placement = visible_or_404(Placement, request.user, pk=pk)
+    # Refused in the API's words before the step's own rule (``check_change`` there).
+    require(learning_access.can_change_placement(request.user, placement),
+            learning_access.PLACEMENT_REFUSED)
+    extra = {}
+    if change in ("decline", "cancel"):
+        form = DeclineForm(request.POST)
+        extra["reason"] = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        placement = PLACEMENT_CHANGES[change](actor=request.user, placement=placement)
+        placement = PLACEMENT_CHANGES[change](actor=request.user, placement=placement, **extra)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        status = placement.get_status_display().lower()
         messages.success(
             request, f"{placement.places} place{'s' if placement.places != 1 else ''} on "
-                     f"“{placement.training_offer.title}” {status}.")
+                     f"“{placement.training_offer.title}” {DONE_WORDS[change]}.")
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
                                        require_https=request.is_secure()):
@@ -212,9 +259,41 @@ def placement_status(request, pk, change):
     return redirect("web:learning-need", placement.learning_need_id)
 
 
+@login_required
+def placement_attendance(request, pk):
+    """The provider records who attended and completed confirmed places."""
+    placement = get_object_or_404(
+        Placement.objects.visible_to(request.user).select_related(
+            "training_offer__provider", "session", "learning_need__partner"), pk=pk)
+    require(learning_access.can_confirm_placement(request.user, placement),
+            learning_services.ATTENDANCE_REFUSED)
+    form = AttendanceForm(request.POST or None, initial={
+        "places_attended": placement.places_attended if placement.places_attended is not None
+        else placement.places,
+        "places_completed": placement.places_completed if placement.places_completed
+        is not None else placement.places,
+        "learners": "\n".join(placement.learners)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        done = attempt(form, lambda: learning_services.placement_record_attendance(
+            actor=request.user, placement=placement, places_attended=data["places_attended"],
+            places_completed=data["places_completed"], learners=data["learners"] or None))
+        if done:
+            need = LearningNeed.objects.get(pk=done.learning_need_id)
+            met = " The need is now met." if need.status == LearningNeed.Status.MET else ""
+            messages.success(
+                request, f"Attendance recorded for {need.partner.name}: "
+                         f"{done.places_attended} attended, {done.places_completed} "
+                         f"completed.{met}")
+            return redirect("web:offer-bookings", placement.training_offer_id)
+    context = {"form": form, "placement": placement, "offer": placement.training_offer}
+    return (invalid if request.method == "POST" else render)(
+        request, "web/placement_attendance.html", context)
+
+
 def _may_change_places(user, placement) -> bool:
     """The booking side changes how many places while the provider has not confirmed."""
-    return (placement.status == Placement.Status.REQUESTED
+    return (placement.status in (Placement.Status.REQUESTED, Placement.Status.WAITLISTED)
             and learning_access.can_book_placement(user, placement.learning_need))
 
 

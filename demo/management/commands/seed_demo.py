@@ -111,14 +111,23 @@ OFFERS = [
 ]
 OFFER_DAYS = 90  # how long an offer runs
 
-# Places booked for the needs above: need index, offer title, confirmed by the provider,
-# need met (the training is over), allocation status and cost per worker (or None)
+# The workshop runs in two cohorts (days from today, places); the e-learning has one
+# session done at any time within the offer's dates.
+COHORTS = {OFFERS[0][0]: [(30, 12), (75, 12)]}
+ANY_TIME = {OFFERS[4][0]}
+
+# Places booked for the needs above, each taken as far as its booking has got: need
+# index, offer title, cohort (session index), where it has got to, learners named.
+# "completed": the provider recorded that all attended and completed after the course,
+# and so the need is met by completed training.
 PLACEMENTS = [
-    (0, OFFERS[0][0], True, False),
-    (1, OFFERS[1][0], True, False),
-    (2, OFFERS[2][0], False, False),
-    (4, OFFERS[4][0], True, True),
+    (0, OFFERS[0][0], 0, "confirmed", ["Amira Begum", "Joe Clarke", "Sian Price"]),
+    (1, OFFERS[1][0], 0, "approved", []),
+    (2, OFFERS[2][0], 0, "requested", []),
+    (6, OFFERS[0][0], 0, "waitlisted", []),
+    (4, OFFERS[4][0], 0, "completed", []),
 ]
+STEPS = ("requested", "approved", "confirmed", "completed")
 ALLOCATIONS = [
     (0, "committed", Decimal("95.00")),
     (1, "committed", Decimal("450.00")),
@@ -155,6 +164,7 @@ NEEDS = [
     ("Supervision for new integrated roles", "Senior practitioners", 5),
     ("Roles across health and care", "Healthcare assistants", 20),
     ("Plain English communication", "All staff", 30),
+    ("Strengths-based conversations", "Reablement staff", 6),
 ]
 
 # Needs recorded separately by several partners (joint commissioning finds them):
@@ -186,7 +196,7 @@ BASELINE = (300, 240)  # the baseline cycle's period; it was closed 5 days after
 REVIEW_STARTED = 30  # the six-month review runs from then to 14 days ahead
 SNAPSHOT_DAYS = (240, 180, 120, 60, 7)  # nightly snapshots kept for the trend (and today)
 STAMPED = ("created_at", "updated_at", "opened_at", "closed_at", "submitted_at",
-           "completed_at", "taken_at")
+           "completed_at", "taken_at", "approved_at", "confirmed_at")
 
 
 class Command(BaseCommand):
@@ -242,8 +252,8 @@ class Command(BaseCommand):
             Assessment.objects.filter(cycle__programme=programme).delete()
             programme.delete()
         titles = [offer[0] for offer in OFFERS] + [SHARED_OFFER["title"]]
-        unbooked = TrainingOffer.objects.filter(provider__name=PARTNERS[8][0], title__in=titles,
-                                                placements__isnull=True)
+        unbooked = TrainingOffer.objects.filter(provider__name=PARTNERS[8][0],
+                                                title__in=titles, placements__isnull=True)
         TrainingSession.objects.filter(offer__in=unbooked).delete()
         unbooked.delete()
         usernames = [user[0] for user in USERS]
@@ -466,8 +476,16 @@ class Command(BaseCommand):
                     self.offers[title] = titles[title]
                     continue
                 start = self.today + timedelta(days=days)
+                sessions = None
+                if title in COHORTS:
+                    sessions = [{"starts_at": self._at(self.today + timedelta(days=d), 9, 30),
+                                 "ends_at": self._at(self.today + timedelta(days=d + 1), 16, 30),
+                                 "location": "Riverside College, Mill Lane campus",
+                                 "capacity": places} for d, places in COHORTS[title]]
+                elif title in ANY_TIME:
+                    sessions = [{"online": True, "capacity": capacity}]
                 self.offers[title] = learning_services.offer_create(
-                    actor=provider_user, provider=provider, title=title,
+                    actor=provider_user, provider=provider, title=title, sessions=sessions,
                     description=f"{title}, delivered by {provider.name} with partners across "
                     "the system.",
                     topics=topics, staff_groups=groups, format=fmt,
@@ -477,9 +495,6 @@ class Command(BaseCommand):
                     location="Riverside College, Mill Lane campus" if fmt != "e_learning"
                     else "",
                     online=fmt == "e_learning", status=TrainingOffer.Status.PUBLISHED,
-                    # e-learning runs whenever the learner chooses: one session, no dates
-                    sessions=([{"capacity": capacity, "online": True}]
-                              if fmt == "e_learning" else None),
                 )
 
         step(self._day(210), publish)
@@ -513,18 +528,22 @@ class Command(BaseCommand):
             day = self._day(200 - index * 8)
             step(day, lambda index=index, topic=topic, group=group, workers=workers:
                  self._need(index, topic, group, workers))
-        for index, title, confirmed, met in PLACEMENTS:
+        for index, title, cohort, reached, learners in PLACEMENTS:
             booked = self._day(190 - index * 8)
-            step(booked, lambda index=index, title=title: self._book(index, title, manager))
-            if confirmed:
+            step(booked, lambda index=index, title=title, cohort=cohort, learners=learners:
+                 self._book(index, title, cohort, manager, learners))
+            got = STEPS.index(reached) if reached in STEPS else 0
+            if got >= 1:  # the need's partner lead approves the request
                 step(booked + timedelta(days=2), lambda index=index: learning_services
-                     .placement_approve(actor=manager, placement=self.placements[index]))
+                     .placement_approve(actor=self._approver(index),
+                                        placement=self.placements[index]))
+            if got >= 2:
                 step(booked + timedelta(days=5), lambda index=index: learning_services
                      .placement_confirm(actor=provider_user, placement=self.placements[index]))
-            if met:
-                offer_end = self.today + timedelta(days=OFFERS[4][5] + OFFER_DAYS)
-                step(offer_end + timedelta(days=7), lambda index=index: self._completed(
-                    index, provider_user))
+            if got >= 3:  # after the course: everyone attended and completed
+                offer = next(o for o in OFFERS if o[0] == title)
+                offer_end = self.today + timedelta(days=offer[5] + OFFER_DAYS)
+                step(offer_end + timedelta(days=7), lambda index=index: self._completed(index))
         for index, status, per_worker in ALLOCATIONS:
             step(self._day(195 - index * 8), lambda index=index, status=status,
                  per_worker=per_worker: learning_services.allocation_create(
@@ -573,20 +592,30 @@ class Command(BaseCommand):
                                         allocation=allocation, paid_on=on)
             self.step(on, run)
 
-    def _book(self, index, title, manager) -> None:
-        offer = self.offers[title]
-        self.placements[index] = learning_services.placement_book(
-            actor=manager, learning_need=self.needs[index], training_offer=offer,
-            places=min(self.needs[index].workers_count, offer.capacity - offer.places_booked),
-        )
+    def _at(self, day: datetime.date, hour: int, minute: int) -> datetime.datetime:
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
-    def _completed(self, index, provider_user) -> None:
-        """Everyone booked attended and completed: the provider says so, and the need,
-        its workers all trained, is met."""
-        placement = self.placements[index]
+    def _book(self, index, title, cohort, manager, learners) -> None:
+        """Places on a session for a need: as many as its workers, or the free places when
+        fewer; a session already full takes the request on its waiting list."""
+        offer = self.offers[title]
+        session = list(TrainingSession.objects.filter(offer=offer).order_by("starts_at",
+                                                                            "pk"))[cohort]
+        workers = self.needs[index].workers_count
+        places = min(workers, session.places_free) if session.places_free else workers
+        self.placements[index] = learning_services.placement_book(
+            actor=manager, learning_need=self.needs[index], session=session, places=places,
+            learners=learners[:places])
+
+    def _approver(self, index):
+        """The need's partner lead, or the manager when the partner has none."""
+        return self.leads.get(self.needs[index].partner_id, self.users["manager"])
+
+    def _completed(self, index) -> None:
+        placement = Placement.objects.get(pk=self.placements[index].pk)
         learning_services.placement_record_attendance(
-            actor=provider_user, placement=placement, places_attended=placement.places,
-            places_completed=placement.places)
+            actor=self.users["provider"], placement=placement,
+            places_attended=placement.places, places_completed=placement.places)
 
     def _shared_need(self, partner_index, topic, group, workers, days, number) -> None:
         """Needs that several partners recorded on their own: joint commissioning's case.
@@ -636,7 +665,7 @@ def _stamps() -> list[tuple[type[models.Model], str]]:
     rows included), by model."""
     stamped: list[type[models.Model]] = [
         Assessment, AssessmentCycle, Response, Gap, Action, LearningNeed, TrainingOffer,
-        Placement, FundingStream, FundingAllocation, ProgressSnapshot]
+        TrainingSession, Placement, FundingStream, FundingAllocation, ProgressSnapshot]
     found: list[tuple[type[models.Model], str]] = []
     for model in stamped:
         names = {f.name for f in model._meta.concrete_fields}
