@@ -540,7 +540,7 @@ def _tell_request(actor, placement: Placement) -> None:
     telling.tell_placement(
         placement, telling.approvers(placement.learning_need), actor=actor,
         kind=telling.REQUESTED,
-        message=f"{telling.describe(placement)} are asked for: approve or decline the request.")
+        message=f"{telling.describe_first(placement)} is asked for: approve or decline it.")
 
 
 def _promote_waiting(session: TrainingSession, *, offer: TrainingOffer, actor) -> list[Placement]:
@@ -571,8 +571,8 @@ def _promote_waiting(session: TrainingSession, *, offer: TrainingOffer, actor) -
     for placement in promoted:
         telling.tell_placement(
             placement, telling.bookers(placement), actor=actor, kind=telling.PROMOTED,
-            message=(f"Places came free: {telling.describe(placement)} have left the "
-                     "waiting list and wait for approval."))
+            message=(f"Places came free: {telling.describe(placement)} has left the "
+                     "waiting list and waits for approval."))
         _tell_request(actor, placement)
     return promoted
 
@@ -656,7 +656,7 @@ def placement_approve(*, actor, placement: Placement) -> Placement:
     telling.tell_placement(
         placement, telling.providers(booking.offer, booking.need.programme_id), actor=actor,
         kind=telling.APPROVED, link=telling.offer_bookings_link(booking.offer.pk),
-        message=f"{telling.describe(placement)} are approved: confirm them.")
+        message=f"{telling.describe_first(placement)} is approved: confirm it.")
     return placement
 
 
@@ -683,7 +683,7 @@ def placement_confirm(*, actor, placement: Placement) -> Placement:
         _by(actor, need).save(update_fields=["status", "version", "updated_at"])
     telling.tell_placement(placement, telling.bookers(placement), actor=actor,
                            kind=telling.CONFIRMED,
-                           message=f"{telling.describe(placement)} are confirmed by "
+                           message=f"{telling.describe_first(placement)} is confirmed by "
                                    f"{booking.offer.provider.name}.")
     return placement
 
@@ -707,7 +707,7 @@ def placement_decline(*, actor, placement: Placement, reason: str = "") -> Place
     by = booking.offer.provider.name if provides and not approves else "the partner"
     telling.tell_placement(placement, telling.bookers(placement), actor=actor,
                            kind=telling.DECLINED,
-                           message=(f"{telling.describe(placement)} were declined by {by}. "
+                           message=(f"{telling.describe_first(placement)} was declined by {by}. "
                                     f"{reason}").strip())
     return placement
 
@@ -733,7 +733,7 @@ def placement_cancel(*, actor, placement: Placement, reason: str = "") -> Placem
     else:
         recipients, link = set(), None
     telling.tell_placement(placement, recipients, actor=actor, kind=telling.CANCELLED,
-                           link=link, message=(f"{telling.describe(placement)} are "
+                           link=link, message=(f"{telling.describe_first(placement)} is "
                                                f"cancelled. {reason}").strip())
     return placement
 

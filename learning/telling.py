@@ -120,7 +120,14 @@ def tell_placement(placement: Placement, recipients: Iterable[int], *, actor, ki
 
 
 def describe(placement: Placement) -> str:
-    """“3 places on ‘Dementia awareness’ on 12 January 2027 for Riverside Home Care”."""
+    """“the booking of 3 places on ‘Dementia awareness’ on 12 January 2027 for Riverside
+    Home Care (dementia care)”: one booking, so the sentence reads the same for one place."""
     need = placement.learning_need
-    return (f"{places(placement.places)} on “{placement.training_offer.title}” "
+    return (f"the booking of {places(placement.places)} on “{placement.training_offer.title}” "
             f"{when(placement.session)} for {need.partner.name} ({need.topic})")
+
+
+def describe_first(placement: Placement) -> str:
+    """``describe`` at the start of a sentence."""
+    text = describe(placement)
+    return text[0].upper() + text[1:]

@@ -123,7 +123,7 @@ def test_a_request_beyond_the_free_places_is_told_its_place_on_the_waiting_list(
         "learning_need": site.need.pk, "session": first.pk, "places": 2}, follow=True)
 
     html = answer.content.decode()
-    assert "are on the waiting list, number 2" in html
+    assert "is on the waiting list, number 2" in html
     placement = Placement.objects.get(learning_need=site.need)
     assert placement.status == "waitlisted"
     assert "Number 2 on the waiting list" in html

@@ -202,9 +202,10 @@ def booked_message(placement) -> str:
     when = session_when(placement.session)
     if placement.status == Placement.Status.WAITLISTED:
         position = selectors.waiting_positions(session_ids=[placement.session_id])[placement.pk]
-        return (f"The session on {when} has too few free places, so your {places} on "
-                f"“{placement.training_offer.title}” are on the waiting list, number "
-                f"{position}. They move up when places come free, and you will be told.")
+        return (f"The session on {when} has too few free places, so your request for "
+                f"{places} on “{placement.training_offer.title}” is on the waiting list, "
+                f"number {position}. It moves up when places come free, and you will be "
+                "told.")
     return (f"{places} requested on “{placement.training_offer.title}”, {when}. The request "
             "waits for approval by the partner's lead or a programme manager, then the "
             "provider confirms it.")
