@@ -184,6 +184,8 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations are grouped (tagged) by their collection: "actions", "placements", ...
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "ENUM_NAME_OVERRIDES": {
         "ProgrammeStatusEnum": "programmes.models.Programme.Status",
         "AssessmentStatusEnum": "programmes.models.Assessment.Status",

@@ -25,6 +25,22 @@ def offline(visitor):
     return visitor
 
 
+def _operations_drawn(page) -> set[str]:
+    """Every operation Swagger UI draws, read while scrolling down the page: with a long
+    description it keeps only the operations near the screen in the page."""
+    seen: set[str] = set()
+    for _ in range(400):
+        seen.update(page.evaluate(
+            "() => [...document.querySelectorAll('.opblock-summary')].map(e => e.innerText)"))
+        at_end = page.evaluate(
+            "() => window.innerHeight + window.scrollY >= document.body.scrollHeight - 2")
+        if at_end:
+            break
+        page.mouse.wheel(0, 600)
+        page.wait_for_timeout(50)
+    return seen
+
+
 def _refused(page):
     return page.evaluate("() => window.__cspViolations")
 
@@ -36,7 +52,7 @@ def test_swagger_ui_draws_every_operation_with_no_internet_and_nothing_refused(o
     page.goto(offline.base_url + "/api/docs/")
     operations = page.locator(".opblock")
     operations.first.wait_for()
-    assert operations.count() > 50
+    assert len(_operations_drawn(page)) > 50
     assert page.get_by_text("Workforce integration programme tracker API").first.is_visible()
     assert offline.outside == []
     assert _refused(page) == []

@@ -270,14 +270,17 @@ def test_provider_confirms_a_placement_and_the_need_shows_it_confirmed(visitor):
 
 def test_manager_commits_a_planned_allocation(visitor):
     page = visitor.page
-    allocation = FundingAllocation.objects.get(status="planned")
+    allocation = FundingAllocation.objects.get(
+        status="planned", stream__name="Better Care Fund workforce development")
     topic = allocation.learning_need.topic
 
     # given the manager on the funding page
     log_in(visitor, "manager")
     visitor.click("link", name=demo_programme().name)
     visitor.click("link", name="Funding", exact=True)
-    row = page.locator("main tr").filter(has=page.get_by_role("link", name=topic, exact=True))
+    amount = f"£{allocation.amount:,.2f}"
+    row = (page.locator("main tr").filter(has=page.get_by_role("link", name=topic, exact=True))
+           .filter(has_text=amount))
     assert "Planned" in row.inner_text()
 
     # when they commit the planned money
@@ -286,7 +289,8 @@ def test_manager_commits_a_planned_allocation(visitor):
     visitor.check_accessibility()
 
     # then it is committed, and no longer offered to commit
-    row = page.locator("main tr").filter(has=page.get_by_role("link", name=topic, exact=True))
+    row = (page.locator("main tr").filter(has=page.get_by_role("link", name=topic, exact=True))
+           .filter(has_text=amount))
     assert "Committed" in row.inner_text()
     assert row.get_by_role("button", name=re.compile(r"^Commit")).count() == 0
     allocation.refresh_from_db()
