@@ -145,6 +145,7 @@ SESSION_FIELDS = {"starts_at", "ends_at", "location", "online", "capacity"}
 # The offer's fields that belong to its sessions once it runs more than one.
 _PER_SESSION = ("capacity", "start_date", "end_date")
 WITHDRAWN_REASON = "The provider withdrew the offer."
+SESSION_DELETE_REFUSED = "Only the provider's own people can remove its sessions."
 
 
 def _at(day: datetime.date | None, hour: int, minute: int) -> datetime.datetime | None:
@@ -403,7 +404,7 @@ def session_delete(*, actor, session: TrainingSession) -> None:
     offer_id = TrainingSession.objects.values_list("offer_id", flat=True).get(pk=session.pk)
     provider_id = TrainingOffer.objects.values_list("provider_id", flat=True).get(pk=offer_id)
     require(access.provides_for(actor, provider_id),
-            "Only the provider's own people can remove its sessions.")
+            SESSION_DELETE_REFUSED)
     offer = _lock_offer(offer_id)
     sessions = _lock_sessions(offer)
     session = next(s for s in sessions if s.pk == session.pk)

@@ -1,5 +1,6 @@
 """Fixtures shared by every test: a small programme with one user per role."""
 
+import datetime
 import os
 from dataclasses import dataclass
 
@@ -128,3 +129,23 @@ def _fresh_throttle_counters():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def demand(world):
+    """For "Needs we could meet" (API and page): Gamma College's dementia course, and
+    the partners' needs: one it could meet, one it could not, and one already met."""
+    offer = f.TrainingOfferFactory(
+        provider=world.provider, title="Dementia awareness and person-centred care",
+        topics="dementia, awareness", staff_groups="home care workers",
+        principles=[world.principles[0]])
+    f.TrainingOfferFactory(provider=world.provider, title="Dementia care (draft)",
+                           status="draft")
+    need = f.LearningNeedFactory(programme=world.programme, partner=world.partner_a,
+                                 topic="Dementia awareness", staff_group="Home care workers",
+                                 workers_count=12, needed_by=datetime.date(2027, 3, 31))
+    f.LearningNeedFactory(programme=world.programme, partner=world.partner_b,
+                          topic="Plumbing for estates", staff_group="Estates staff")
+    f.LearningNeedFactory(programme=world.programme, partner=world.partner_b,
+                          topic="Dementia awareness", status="met")
+    return {"offer": offer, "need": need}

@@ -1,8 +1,6 @@
 """Providers see demand: "Needs we could meet" (API and page), and proposing an offer to a
 need (``learning.services.offer_propose``)."""
 
-import datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,26 +12,6 @@ from notifications.models import Notification
 from .. import factories as f
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demand(world):
-    """Gamma College's dementia course, and partner A's needs: one it could meet, one it
-    could not, and one already met."""
-    offer = f.TrainingOfferFactory(
-        provider=world.provider, title="Dementia awareness and person-centred care",
-        topics="dementia, awareness", staff_groups="home care workers",
-        principles=[world.principles[0]])
-    f.TrainingOfferFactory(provider=world.provider, title="Dementia care (draft)",
-                           status="draft")
-    need = f.LearningNeedFactory(programme=world.programme, partner=world.partner_a,
-                                 topic="Dementia awareness", staff_group="Home care workers",
-                                 workers_count=12, needed_by=datetime.date(2027, 3, 31))
-    f.LearningNeedFactory(programme=world.programme, partner=world.partner_b,
-                          topic="Plumbing for estates", staff_group="Estates staff")
-    f.LearningNeedFactory(programme=world.programme, partner=world.partner_b,
-                          topic="Dementia awareness", status="met")
-    return {"offer": offer, "need": need}
 
 
 def _url(world):

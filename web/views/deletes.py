@@ -20,7 +20,6 @@ from learning.models import (
     LearningNeed,
     Placement,
     TrainingOffer,
-    TrainingSession,
 )
 from programmes import access as programme_access
 from programmes import services as programme_services
@@ -28,6 +27,7 @@ from programmes.models import Assessment, AssessmentCycle, Response
 
 from ..templatetags.tracker import session_when
 from .common import require, visible_or_404
+from .offers import provider_session
 
 
 def _confirm(request, *, delete, done, done_message, page):
@@ -93,12 +93,8 @@ def offer_delete(request, pk):
 
 @login_required
 def session_delete(request, pk):
-    session = get_object_or_404(
-        TrainingSession.objects.visible_to(request.user).select_related("offer__provider"),
-        pk=pk)
+    session = provider_session(request, pk, learning_services.SESSION_DELETE_REFUSED)
     offer = session.offer
-    require(learning_access.provides_for(request.user, offer.provider_id),
-            "Only the provider's own people can remove its sessions.")
     back = reverse("web:offer-bookings", args=[offer.pk])
     when = session_when(session)
     return _confirm(

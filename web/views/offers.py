@@ -319,14 +319,19 @@ def session_new(request, pk):
         request, "web/session_form.html", {"form": form, "offer": offer, "session": None})
 
 
-@login_required
-def session_edit(request, pk):
+def provider_session(request, pk, refusal: str) -> TrainingSession:
+    """A session the user may see, for its provider's people only (``refusal`` otherwise)."""
     session = get_object_or_404(
         TrainingSession.objects.visible_to(request.user).select_related("offer__provider"),
         pk=pk)
+    require(learning_access.provides_for(request.user, session.offer.provider_id), refusal)
+    return session
+
+
+@login_required
+def session_edit(request, pk):
+    session = provider_session(request, pk, learning_access.OFFER_REFUSED)
     offer = session.offer
-    require(learning_access.provides_for(request.user, offer.provider_id),
-            learning_access.OFFER_REFUSED)
     form = SessionForm(request.POST or None, initial=SessionForm.initial_of(session))
     if request.method == "POST" and form.is_valid():
         changed = attempt(form, lambda: learning_services.session_update(
