@@ -363,16 +363,22 @@ class LearningNeedChangeForm(LearningNeedForm):
             status.error_messages["invalid_choice"] = met_refused
 
 
-class PlacementForm(Form):
-    places = forms.IntegerField(label="Number of places", min_value=1, max_value=100_000)
-
-
 def _names(text: str) -> list[str]:
     """Learners' names, one a line, blank lines left out."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 LEARNERS_HINT = "One name a line. You can add them later."
+
+
+class PlacementForm(Form):
+    places = forms.IntegerField(label="Number of places", min_value=1, max_value=100_000)
+    learners = forms.CharField(label="Learners' names (optional)", required=False,
+                               max_length=20_000, help_text=LEARNERS_HINT,
+                               widget=forms.Textarea(attrs={"rows": 4}))
+
+    def clean_learners(self) -> list[str]:
+        return _names(self.cleaned_data.get("learners", ""))
 
 
 class BookingForm(Form):

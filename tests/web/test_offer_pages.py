@@ -431,3 +431,31 @@ def test_an_offer_whose_sessions_have_ended_offers_no_booking(site, cohorts, as_
                                           ).content.decode()
     assert "(ended)" in html
     assert reverse("web:offer-book", args=[cohorts.pk]) not in form_actions(html)
+
+
+def test_the_booking_side_names_learners_of_approved_places_but_cannot_change_their_number(
+        site, cohorts, as_user):
+    # given 2 places approved for the need on the first cohort
+    w = site.world
+    first = _sessions(cohorts)[0]
+    placement = learning_services.placement_book(
+        actor=w.lead_a, learning_need=site.need, session=first, places=2)
+    learning_services.placement_approve(actor=w.manager, placement=placement)
+    page = reverse("web:placement-places", args=[placement.pk])
+    lead = as_user(w.lead_a)
+
+    # when the partner lead opens the page from the need page and names the learners
+    assert "Change learners" in lead.get(
+        reverse("web:learning-need", args=[site.need.pk])).content.decode()
+    saved = lead.post(page, {"places": 2, "learners": "Ann Smith\n\nBilal Khan\n"})
+
+    # then the names are kept, blank lines left out
+    assert saved.status_code == 302
+    assert Placement.objects.get(pk=placement.pk).learners == ["Ann Smith", "Bilal Khan"]
+
+    # and a new number of places is refused with the service's sentence, nothing changed
+    refused = lead.post(page, {"places": 3, "learners": "Ann Smith"})
+    assert refused.status_code == 400
+    assert "cancel them and book again to change the number" in refused.content.decode()
+    placement.refresh_from_db()
+    assert (placement.places, placement.learners) == (2, ["Ann Smith", "Bilal Khan"])

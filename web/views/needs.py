@@ -158,8 +158,9 @@ def _with_changes(user, placements) -> list:
             provides and p.status == Placement.Status.APPROVED)
         p.can_confirm = provides and p.status == Placement.Status.APPROVED
         p.can_cancel = p.status in Placement.OPEN and (books or provides)
-        p.can_change_places = books and p.status in (Placement.Status.REQUESTED,
-                                                     Placement.Status.WAITLISTED)
+        p.can_change_places = books and p.status in Placement.OPEN
+        p.places_fixed = p.status not in (Placement.Status.REQUESTED,
+                                          Placement.Status.WAITLISTED)
         p.can_remove = books and p.status not in (Placement.Status.APPROVED,
                                                   Placement.Status.CONFIRMED)
     return rows
@@ -292,27 +293,32 @@ def placement_attendance(request, pk):
 
 
 def _may_change_places(user, placement) -> bool:
-    """The booking side changes how many places while the provider has not confirmed."""
-    return (placement.status in (Placement.Status.REQUESTED, Placement.Status.WAITLISTED)
+    """The booking side changes the learners of open places, and how many places until
+    they are approved (``placement_update`` says so when they are)."""
+    return (placement.status in Placement.OPEN
             and learning_access.can_book_placement(user, placement.learning_need))
 
 
 @login_required
 def placement_places(request, pk):
-    """Change how many places a requested placement asks for (``placement_update``)."""
+    """Change how many places a placement asks for, and its learners (``placement_update``)."""
     placement = visible_or_404(Placement, request.user, pk=pk)
     need = placement.learning_need
     require(_may_change_places(request.user, placement),
-            "Only the programme's managers and this partner's leads can change how many "
-            "places are requested, and only before the provider confirms them.")
-    form = PlacementForm(request.POST or None, initial={"places": placement.places})
+            "Only the programme's managers and this partner's leads can change the places "
+            "they asked for, and only while the booking is open.")
+    form = PlacementForm(request.POST or None, initial={
+        "places": placement.places, "learners": "\n".join(placement.learners)})
     if request.method == "POST" and form.is_valid():
         changed = attempt(form, lambda: learning_services.placement_update(
-            actor=request.user, placement=placement, places=form.cleaned_data["places"]))
+            actor=request.user, placement=placement, places=form.cleaned_data["places"],
+            learners=form.cleaned_data["learners"]))
         if changed:
             messages.success(
-                request, f"{changed.places} place{'s' if changed.places != 1 else ''} now "
-                         f"requested on “{changed.training_offer.title}”.")
+                request, f"{changed.places} place{'s' if changed.places != 1 else ''} on "
+                         f"“{changed.training_offer.title}” saved, with "
+                         f"{len(changed.learners) or 'no'} learner"
+                         f"{'s' if len(changed.learners) != 1 else ''} named.")
             return redirect("web:learning-need", need.pk)
     context = {"form": form, "need": need, "placement": placement, "programme": need.programme}
     return (invalid if request.method == "POST" else render)(
