@@ -303,19 +303,27 @@ def test_the_booking_side_changes_how_many_places_are_requested(world):
     assert TrainingOffer.objects.get(pk=placement.training_offer_id).places_booked == 3
 
 
-def test_confirmed_places_are_not_offered_for_change(world):
+def test_confirmed_places_are_offered_for_their_learners_but_not_their_number(world):
     # given places the provider has confirmed
     placement = _book(world)
     learning_services.placement_approve(actor=world.manager, placement=placement)
     learning_services.placement_confirm(actor=world.provider_user, placement=placement)
     client = _client(world.manager)
 
-    # then the need page has no change link and the form page is refused
+    # then the need page offers to change the learners only
     page = _body(client.get(f"/learning-needs/{placement.learning_need_id}/"))
-    assert f"/placements/{placement.pk}/places/" not in page
-    assert client.get(f"/placements/{placement.pk}/places/").status_code == 403
-    assert client.post(f"/placements/{placement.pk}/places/", {"places": 2}).status_code == 403
+    assert f"/placements/{placement.pk}/places/" in page
+    assert "Change learners" in page and "Change places and learners" not in page
+
+    # and a new number of places is refused with the service's sentence
+    answer = client.post(f"/placements/{placement.pk}/places/", {"places": 2})
+    assert answer.status_code == 400
+    assert "cancel them and book again to change the number" in _body(answer)
     assert Placement.objects.get(pk=placement.pk).places == 1
+
+    # while a cancelled placement is not offered at all
+    learning_services.placement_cancel(actor=world.manager, placement=placement)
+    assert client.get(f"/placements/{placement.pk}/places/").status_code == 403
 
 
 def test_a_manager_changes_an_allocation_amount_and_note_within_the_stream(world):
