@@ -10,11 +10,9 @@ key makes each one happen once, however often this runs.
 """
 
 import datetime
-import functools
 from collections.abc import Iterator
 
-from django.urls import reverse
-
+from core.links import page_link
 from notifications.services import Reminder
 from programmes.querysets import belongs
 from programmes.reminders import members_among
@@ -27,16 +25,9 @@ OVERDUE = "action_overdue"
 ONE_DAY = datetime.timedelta(days=1)
 
 
-@functools.cache
-def _action_link_pattern() -> str:
-    marker = "987654321"
-    return reverse("web:action", args=[int(marker)]).replace(marker, "{}")
-
-
 def action_link(action_id: int) -> str:
-    """The action's page, from the page's route (a moved page moves its links); the
-    route is reversed once, as a run writes thousands of these."""
-    return _action_link_pattern().format(action_id)
+    """The action's page."""
+    return page_link("web:action", action_id)
 
 
 def latest_reminder(due: datetime.date, today: datetime.date) -> tuple[str, datetime.date] | None:

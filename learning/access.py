@@ -3,6 +3,8 @@
 from programmes import access
 from programmes.models import Membership, Programme
 
+from .models import Placement
+
 # What a refused user reads, the same on the API and the pages (the services raise them).
 NEED_REFUSED = ("Only the programme's managers and this partner's leads can change its "
                 "learning needs.")
@@ -64,3 +66,27 @@ def can_see_demand(user, provider_id) -> bool:
                if m.role == Membership.Role.MANAGER]
     return bool(managed) and Programme.partners.through.objects.filter(
         programme_id__in=managed, partner_id=provider_id).exists()
+
+
+def placement_steps(status: str, *, books: bool, provides: bool) -> frozenset[str]:
+    """The steps of a placement at ``status`` open to the need's side (``books``: its
+    partner leads and the managers) and to the provider's people (``provides``). The
+    services refuse the others; the pages offer these."""
+    S = Placement.Status
+    steps = set()
+    if books and status == S.REQUESTED:
+        steps.add("approve")
+    if provides and status == S.APPROVED:
+        steps.add("confirm")
+    if (books or provides) and status in (S.REQUESTED, S.WAITLISTED) or (
+            provides and status == S.APPROVED):
+        steps.add("decline")
+    if (books or provides) and status in Placement.OPEN:
+        steps.add("cancel")
+    if books and status in Placement.OPEN:
+        steps.add("change")
+    if books and status not in (S.APPROVED, S.CONFIRMED):
+        steps.add("remove")
+    if provides and status == S.CONFIRMED:
+        steps.add("record")
+    return frozenset(steps)

@@ -697,9 +697,8 @@ def placement_decline(*, actor, placement: Placement, reason: str = "") -> Place
     require(approves or provides, APPROVE_REFUSED)
     booking = _lock_booking(placement.pk)
     placement = booking.placement
-    allowed = {Placement.Status.REQUESTED, Placement.Status.WAITLISTED}
-    if provides:
-        allowed.add(Placement.Status.APPROVED)
+    allowed = {status for status in Placement.OPEN if "decline" in access.placement_steps(
+        status, books=approves, provides=provides)}
     _require_status(placement, allowed,
                     f"These places are {placement.get_status_display().lower()}: "
                     + ("cancel them instead." if placement.status in Placement.OPEN
@@ -785,6 +784,7 @@ def placement_record_attendance(*, actor, placement: Placement, places_attended:
     return placement
 
 
+@transaction.atomic
 @transaction.atomic
 def placement_update(*, actor, placement: Placement, **fields) -> Placement:
     """A change through the API: the number of places or the learners (the need's side,

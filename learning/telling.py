@@ -7,12 +7,11 @@ and day, so a step taken once is told once however often a job or a page repeats
 """
 
 import datetime
-import functools
 from collections.abc import Iterable
 
-from django.urls import reverse
 from django.utils import timezone
 
+from core.links import page_link
 from notifications.services import Reminder, notify_many
 from programmes.models import Membership
 
@@ -28,19 +27,13 @@ NEED_MET = "learning_need_met"
 OFFER_WITHDRAWN = "offer_withdrawn"
 
 
-@functools.cache
-def _pattern(name: str) -> str:
-    marker = "987654321"
-    return reverse(name, args=[int(marker)]).replace(marker, "{}")
-
-
 def need_link(need_id: int) -> str:
-    return _pattern("web:learning-need").format(need_id)
+    return page_link("web:learning-need", need_id)
 
 
 def offer_bookings_link(offer_id: int) -> str:
     """The provider's page of an offer's bookings."""
-    return _pattern("web:offer-bookings").format(offer_id)
+    return page_link("web:offer-bookings", offer_id)
 
 
 def when(session: TrainingSession) -> str:

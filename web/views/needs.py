@@ -152,17 +152,12 @@ def _with_changes(user, placements) -> list:
         provides = learning_access.can_confirm_placement(user, p)
         p.position = positions.get(p.pk)
         p.words = PLACEMENT_WORDS[p.status]
-        p.can_approve = books and p.status == Placement.Status.REQUESTED
-        p.can_decline = (books or provides) and p.status in (
-            Placement.Status.REQUESTED, Placement.Status.WAITLISTED) or (
-            provides and p.status == Placement.Status.APPROVED)
-        p.can_confirm = provides and p.status == Placement.Status.APPROVED
-        p.can_cancel = p.status in Placement.OPEN and (books or provides)
-        p.can_change_places = books and p.status in Placement.OPEN
+        steps = learning_access.placement_steps(p.status, books=books, provides=provides)
+        p.can_approve, p.can_decline = "approve" in steps, "decline" in steps
+        p.can_confirm, p.can_cancel = "confirm" in steps, "cancel" in steps
+        p.can_change_places, p.can_remove = "change" in steps, "remove" in steps
         p.places_fixed = p.status not in (Placement.Status.REQUESTED,
                                           Placement.Status.WAITLISTED)
-        p.can_remove = books and p.status not in (Placement.Status.APPROVED,
-                                                  Placement.Status.CONFIRMED)
     return rows
 
 
@@ -295,8 +290,9 @@ def placement_attendance(request, pk):
 def _may_change_places(user, placement) -> bool:
     """The booking side changes the learners of open places, and how many places until
     they are approved (``placement_update`` says so when they are)."""
-    return (placement.status in Placement.OPEN
-            and learning_access.can_book_placement(user, placement.learning_need))
+    return "change" in learning_access.placement_steps(
+        placement.status, books=learning_access.can_book_placement(user, placement.learning_need),
+        provides=False)
 
 
 @login_required

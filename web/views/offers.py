@@ -288,11 +288,11 @@ def offer_bookings(request, pk):
     for p in bookings:
         p.session = by_pk.get(p.session_id, p.session)
         p.position = positions.get(p.pk)
-        p.can_confirm = p.status == Placement.Status.APPROVED
-        p.can_decline = p.status in (Placement.Status.REQUESTED, Placement.Status.WAITLISTED,
-                                     Placement.Status.APPROVED)
-        p.can_cancel = p.status in Placement.OPEN
-        p.can_record = p.status == Placement.Status.CONFIRMED and _started(p.session)
+        # The page is the provider's own: its people's steps.
+        steps = learning_access.placement_steps(p.status, books=False, provides=True)
+        p.can_confirm, p.can_decline = "confirm" in steps, "decline" in steps
+        p.can_cancel = "cancel" in steps
+        p.can_record = "record" in steps and _started(p.session)
         by_session[p.session_id][p.status].append(p)
     for s in sessions:
         groups = by_session.get(s.pk, {})
