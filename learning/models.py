@@ -407,6 +407,8 @@ class FundingAllocation(models.Model):
 
     # Every status but cancelled holds the money on the stream.
     HOLDING = (Status.PLANNED, Status.COMMITTED, Status.CLAIMED, Status.PAID)
+    # Money not yet claimed: cancelling it (or the booking it pays for) gives it back.
+    RELEASABLE = (Status.PLANNED, Status.COMMITTED)
 
     stream = models.ForeignKey(FundingStream, on_delete=models.PROTECT, related_name="allocations")
     learning_need = models.ForeignKey(

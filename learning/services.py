@@ -431,7 +431,7 @@ CONFIRM_REFUSED = "Only the training provider's people can confirm these places.
 ATTENDANCE_REFUSED = "Only the training provider's people can record attendance."
 CANCEL_REFUSED = ("Only the programme's managers, this partner's leads and the training "
                   "provider's people can cancel these places.")
-RELEASABLE = (FundingAllocation.Status.PLANNED, FundingAllocation.Status.COMMITTED)
+RELEASABLE = FundingAllocation.RELEASABLE
 
 
 @dataclass
@@ -593,7 +593,7 @@ def _end(actor, placement: Placement, *, status: str, reason: str) -> None:
 def _check_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if len(reason) > 500:
-        raise DomainError("Give the reason in 500 characters or fewer.", field="reason")
+        raise DomainError("Keep the reason to 500 characters or fewer.", field="reason")
     return reason
 
 

@@ -208,8 +208,7 @@ def withdrawal_money(*, offer: TrainingOffer) -> list[FundingAllocation]:
     gives back to its streams."""
     return list(FundingAllocation.objects
                 .filter(placement__training_offer=offer, placement__status__in=Placement.OPEN,
-                        status__in=(FundingAllocation.Status.PLANNED,
-                                    FundingAllocation.Status.COMMITTED))
+                        status__in=FundingAllocation.RELEASABLE)
                 .select_related("stream", "placement__learning_need__partner")
                 .order_by("stream__name", "pk"))
 
