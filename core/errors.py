@@ -65,6 +65,19 @@ class Incomplete(InvalidTransition):
         return {"unanswered": self.unanswered}
 
 
+class ConsensusNeeded(InvalidTransition):
+    """Contributors' ratings of some items split and no agreed note was recorded yet."""
+
+    code = "consensus_needed"
+
+    def __init__(self, message: str, *, items: list[str]):
+        super().__init__(message)
+        self.items = items
+
+    def extra(self) -> dict:
+        return {"items": self.items}
+
+
 class CycleNotOpen(InvalidTransition):
     """The cycle's window has not started yet (submitting before ``period_start``)."""
 

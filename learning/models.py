@@ -52,6 +52,10 @@ class LearningNeed(models.Model):
         default=0, editable=False,
         help_text="The places completed on this need's placements, kept by the services.",
     )
+    met_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the need became met (kept by the services).",
+    )
     met_reason = models.CharField(
         max_length=500, blank=True,
         help_text="Why a manager marked the need met before its workers were trained.",
@@ -79,6 +83,20 @@ class LearningNeed(models.Model):
 
     def __str__(self):
         return f"{self.topic} ({self.staff_group}, {self.workers_count})"
+
+    def save(self, *args, **kwargs):
+        """Stamp ``met_at`` when the need becomes met (and clear it when it is reopened),
+        whichever service changed the status: the successes of a period read it."""
+        from django.utils import timezone
+
+        if self.status == self.Status.MET and self.met_at is None:
+            self.met_at = timezone.now()
+        elif self.status != self.Status.MET:
+            self.met_at = None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "status" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "met_at"}
+        super().save(*args, **kwargs)
 
 
 class TrainingOfferQuerySet(models.QuerySet):

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Now
 
-from programmes.models import Membership, Partner, Programme
+from programmes.models import Contributor, Membership, Partner, Programme
 from programmes.querysets import member_programme_ids
 
 
@@ -39,7 +39,13 @@ class Invitation(models.Model):
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE,
                                   related_name="invitations")
     email = models.EmailField()
-    role = models.CharField(max_length=30, choices=Membership.Role.choices)
+    # Blank for an invitation to contribute to one assessment (``contributor``), which
+    # gives no role in the programme.
+    role = models.CharField(max_length=30, choices=Membership.Role.choices, blank=True)
+    contributor = models.OneToOneField(
+        Contributor, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="invitation",
+        help_text="Set when the invitation asks the person to contribute to an assessment.")
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="invitations")
     # ``pending`` is stored until the invitation is answered; one past ``expires_at`` reads
@@ -67,7 +73,8 @@ class Invitation(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["programme", "email"], condition=Q(status="pending"),
+                fields=["programme", "email"],
+                condition=Q(status="pending", contributor__isnull=True),
                 name="people_invitation_one_pending_per_person",
                 violation_error_message=(
                     "This person already has an invitation waiting: resend it instead."),

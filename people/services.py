@@ -29,7 +29,8 @@ from actions.models import Action
 from core import integrity
 from core.errors import Conflict, DomainError, InvalidTransition
 from programmes import access as programme_access
-from programmes.models import Membership, Partner, Programme
+from programmes import contributions
+from programmes.models import Assessment, Contributor, Membership, Partner, Programme
 
 from . import access
 from .models import Invitation
@@ -64,8 +65,17 @@ def _send(invitation: Invitation, token: str) -> None:
         if invitation.invited_by else "A programme manager",
         "expires_at": invitation.expires_at,
     }
-    subject = f"You are invited to join {invitation.programme.name}"
-    body = render_to_string("people/email/invitation.txt", context)
+    asked = invitation.contributor
+    if asked is not None:
+        assessment = asked.assessment
+        context["assessment"] = assessment
+        context["perspective"] = asked.get_perspective_display()
+        subject = (f"Your views are asked on {assessment.partner.name}'s self-assessment "
+                   f"in {invitation.programme.name}")
+        body = render_to_string("people/email/contributor_invitation.txt", context)
+    else:
+        subject = f"You are invited to join {invitation.programme.name}"
+        body = render_to_string("people/email/invitation.txt", context)
     email = invitation.email
     transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
 
@@ -131,6 +141,59 @@ def invitation_create(*, actor, programme: Programme, email: str, role: str,
     return invitation
 
 
+def _can_handle(actor, invitation: Invitation) -> bool:
+    """Managers handle every invitation of their programme; an invitation to contribute to
+    an assessment may also be handled by those who may answer that assessment."""
+    if access.can_invite(actor, invitation.programme_id):
+        return True
+    contributor = invitation.contributor
+    if contributor is None:
+        return False
+    return programme_access.can_answer_assessment(
+        actor, invitation.programme_id, contributor.assessment.partner_id)
+
+
+@transaction.atomic
+def contributor_invite(*, actor, assessment: Assessment, email: str, perspective: str,
+                       checklist_items=()) -> Contributor:
+    """Ask a person to rate items of a draft assessment, by e-mail address.
+
+    A person who already has an account with that address is asked at once (and told
+    in their notifications); anyone else gets an invitation e-mail whose link lets them
+    make an account, after which they are asked. Being asked gives no role in the
+    programme: only this assessment's items they are asked about.
+    """
+    programme_id = assessment.cycle.programme_id
+    access.require(programme_access.can_answer_assessment(actor, programme_id,
+                                                          assessment.partner_id),
+                   contributions.ASK_REFUSED)
+    email = _clean_email(email)
+    User = get_user_model()
+    user = User.objects.filter(email__iexact=email, is_active=True).order_by("pk").first()
+    if user is not None:
+        return contributions.contributor_add(actor=actor, assessment=assessment, user=user,
+                                             perspective=perspective,
+                                             checklist_items=checklist_items)
+    assessment = contributions._lock_open(assessment.pk)
+    if Contributor.objects.filter(assessment=assessment, email__iexact=email,
+                                  removed_at__isnull=True).exists():
+        raise Conflict(f"{email} is already asked to contribute to this assessment.",
+                       field="email")
+    contributor = Contributor(assessment=assessment, email=email, perspective=perspective,
+                              invited_by=actor)
+    contributor.full_clean(exclude=["checklist_items"], validate_unique=False)
+    contributor.save()
+    contributor.checklist_items.set(contributions._check_items(assessment, checklist_items))
+    invitation = Invitation.objects.create(
+        programme_id=programme_id, email=email, role="", partner=None, invited_by=actor,
+        contributor=contributor, nonce_hash="", expires_at=timezone.now() + VALID_FOR)
+    token = _new_link(invitation)
+    invitation.sent_at = timezone.now()
+    invitation.save(update_fields=["nonce_hash", "expires_at", "sent_at"])
+    _send(invitation, token)
+    return contributor
+
+
 def _lock(invitation: Invitation) -> Invitation:
     return Invitation.objects.select_for_update().select_related("programme").get(
         pk=invitation.pk)
@@ -139,7 +202,7 @@ def _lock(invitation: Invitation) -> Invitation:
 @transaction.atomic
 def invitation_resend(*, actor, invitation: Invitation) -> Invitation:
     """A new link and a new 14 days; the old link stops working."""
-    access.require(access.can_invite(actor, invitation.programme_id),
+    access.require(_can_handle(actor, invitation),
                    "Only the programme's managers can resend its invitations.")
     invitation = _lock(invitation)
     if invitation.status == Invitation.Status.ACCEPTED:
@@ -159,7 +222,7 @@ def invitation_resend(*, actor, invitation: Invitation) -> Invitation:
 @transaction.atomic
 def invitation_revoke(*, actor, invitation: Invitation) -> Invitation:
     """Withdraw an invitation not yet accepted; its link stops working."""
-    access.require(access.can_invite(actor, invitation.programme_id),
+    access.require(_can_handle(actor, invitation),
                    "Only the programme's managers can withdraw its invitations.")
     invitation = _lock(invitation)
     if invitation.status == Invitation.Status.ACCEPTED:
@@ -227,8 +290,34 @@ def _usable(token: str) -> Invitation:
     return invitation
 
 
-def _join(invitation: Invitation, user) -> Membership:
-    """Give ``user`` the invitation's role, reactivating an ended membership."""
+def _contribute(invitation: Invitation, user) -> Contributor:
+    """Accepting an invitation to contribute: the person is asked, with no programme role."""
+    contributor = Contributor.objects.select_for_update(of=("self",)).select_related(
+        "assessment__cycle__programme", "assessment__partner").get(
+        invitation__pk=invitation.pk)
+    if contributor.removed_at is not None:
+        raise InvalidTransition(PROBLEMS["revoked"])
+    if contributor.assessment.status != Assessment.Status.DRAFT:
+        raise InvalidTransition("This assessment has been submitted: views can no longer "
+                                "be added to it.")
+    already = Contributor.objects.filter(assessment=contributor.assessment, user=user,
+                                         removed_at__isnull=True).exclude(pk=contributor.pk)
+    if already.exists():
+        raise Conflict("You are already asked to contribute to this assessment.")
+    contributor.user = user
+    contributor.save(update_fields=["user"])
+    invitation.status = Invitation.Status.ACCEPTED
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["status", "accepted_at", "accepted_by"])
+    return contributor
+
+
+def _join(invitation: Invitation, user) -> Membership | Contributor:
+    """Give ``user`` the invitation's role, reactivating an ended membership (or, for an
+    invitation to contribute, ask them to contribute)."""
+    if invitation.contributor_id:
+        return _contribute(invitation, user)
     membership = (Membership.objects.select_for_update()
                   .filter(programme=invitation.programme, user=user).first())
     if membership is not None and membership.ended_at is None:
@@ -255,8 +344,9 @@ def _join(invitation: Invitation, user) -> Membership:
 
 
 @transaction.atomic
-def invitation_accept(*, actor, token: str) -> Membership:
-    """A signed-in person with the invited e-mail address accepts: they join."""
+def invitation_accept(*, actor, token: str) -> Membership | Contributor:
+    """A signed-in person with the invited e-mail address accepts: they join (or, invited
+    to contribute to an assessment, they are asked to)."""
     invitation = _usable(token)
     if not actor.is_authenticated or (actor.email or "").lower() != invitation.email:
         raise PermissionDenied(

@@ -302,6 +302,10 @@ class Response(models.Model):
         default=False,
         help_text="Copied from the partner's previous submitted assessment and not changed since.",
     )
+    consensus_note = models.TextField(
+        blank=True,
+        help_text="How the agreed rating was reached where contributors' ratings split.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -438,3 +442,185 @@ class ProgressSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.programme} {self.date} {self.scope}"
+
+
+# Several voices, evidence and champions (DESIGN.md, "Consensus, evidence and
+# co-production") ----------------------------------------------------------------------
+
+
+class Perspective(models.TextChoices):
+    """Whose point of view a contribution gives."""
+
+    STAFF = "staff", "Member of staff"
+    MANAGER = "manager", "Manager"
+    PERSON_SUPPORTED = "person_supported", "Person who draws on care and support"
+    CARER = "carer", "Carer"
+    PARTNER_ORGANISATION = "partner_organisation", "Partner organisation"
+    OTHER = "other", "Other"
+
+
+# The perspectives that count as co-production (``coproduced_share``).
+LIVED_EXPERIENCE = (Perspective.PERSON_SUPPORTED, Perspective.CARER)
+
+
+class Contributor(models.Model):
+    """A person a partner lead asked to rate some (or all) items of a draft assessment.
+
+    Asked by account (``user`` set at once) or by e-mail, through an invitation
+    (``people.Invitation.contributor``): ``user`` is set when they accept. A contributor
+    sees only this assessment's items they are asked about and their own contributions;
+    being one gives no role in the programme.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE,
+                                   related_name="contributors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                             blank=True, related_name="contributor_invites")
+    email = models.EmailField(blank=True)
+    perspective = models.CharField(max_length=30, choices=Perspective.choices)
+    checklist_items = models.ManyToManyField(
+        ChecklistItem, blank=True, related_name="+",
+        help_text="The items this person is asked about; none means every item.")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="No longer asked; what they contributed is kept.")
+
+    programme_path = "assessment__cycle__programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["assessment_id", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "user"], condition=Q(user__isnull=False),
+                name="programmes_contributor_once_per_person",
+                violation_error_message="This person is already asked to contribute to "
+                                        "this assessment.",
+                violation_error_code="conflict",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_perspective_display()} on {self.assessment_id}"
+
+
+class Contribution(models.Model):
+    """One person's rating of one item of a draft assessment, with a comment."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE,
+                                   related_name="contributions")
+    checklist_item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT,
+                                       related_name="contributions")
+    contributor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="contributions")
+    perspective = models.CharField(max_length=30, choices=Perspective.choices)
+    rating = models.CharField(max_length=20, choices=Rating.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    programme_path = "assessment__cycle__programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["assessment_id", "checklist_item_id", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "checklist_item", "contributor"],
+                name="programmes_contribution_one_per_person_and_item",
+                violation_error_message="You have already rated this item: change your "
+                                        "rating instead.",
+                violation_error_code="conflict",
+            ),
+        ]
+        indexes = [models.Index(fields=["assessment", "perspective"])]
+
+    def __str__(self):
+        return f"{self.checklist_item_id}: {self.rating} ({self.perspective})"
+
+
+def evidence_path(instance, filename: str) -> str:
+    """Where a file is stored: a random name under the month, never the uploader's name."""
+    import secrets
+
+    from django.utils import timezone
+
+    suffix = filename.rsplit(".", 1)[-1].lower()[:8] if "." in filename else "bin"
+    return f"evidence/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{suffix}"
+
+
+class Evidence(models.Model):
+    """A link or a file that backs up an answer. Read-only once its assessment is submitted;
+    carried forward with the answer (the copy points at the same stored file)."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="evidence_items")
+    title = models.CharField(max_length=300)
+    url = models.URLField(max_length=1000, blank=True)
+    file = models.FileField(upload_to=evidence_path, max_length=300, blank=True)
+    filename = models.CharField(max_length=255, blank=True,
+                                help_text="The file's name as it was uploaded.")
+    content_type = models.CharField(max_length=120, blank=True,
+                                    help_text="The type found in the file's bytes.")
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    evidence_date = models.DateField(null=True, blank=True,
+                                     help_text="The date the evidence is from.")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    programme_path = "response__assessment__cycle__programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["response_id", "created_at", "id"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(url="") & ~Q(file="")) | (~Q(url="") & Q(file="")),
+                name="programmes_evidence_link_or_file",
+                violation_error_message="Give a link or a file, not both.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Champion(models.Model):
+    """A person a partner names to champion a principle in the programme."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="champions")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="champions")
+    principle = models.ForeignKey(Principle, on_delete=models.PROTECT, related_name="champions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                             blank=True, related_name="championships",
+                             help_text="Their account, when they have one.")
+    name = models.CharField(max_length=200)
+    job_title = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    programme_path = "programme"
+    objects = ProgrammeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["programme_id", "principle__number", "partner__name", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "partner", "principle", "name"],
+                name="programmes_champion_once",
+                violation_error_message="This person is already a champion of this "
+                                        "principle for this partner.",
+                violation_error_code="conflict",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -17,6 +17,7 @@ from django.utils import timezone
 from core import integrity
 from core.errors import (
     Conflict,
+    ConsensusNeeded,
     CycleClosed,
     CycleNotOpen,
     DomainError,
@@ -26,7 +27,7 @@ from core.errors import (
 from core.versioning import lock_for_update
 from notifications.services import notify
 
-from . import access
+from . import access, contributions
 from .models import (
     Assessment,
     AssessmentCycle,
@@ -384,7 +385,7 @@ def _check_item_in_framework(assessment: Assessment, item: ChecklistItem) -> Non
         raise DomainError("This checklist item has been retired.", field="checklist_item")
 
 
-ANSWER_FIELDS = ("rating", "evidence", "notes")
+ANSWER_FIELDS = ("rating", "evidence", "notes", "consensus_note")
 
 
 def _apply_answer(response: Response, values: dict) -> bool:
@@ -698,6 +699,13 @@ def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
             f"{'is' if len(codes) == 1 else 'are'} not answered yet ({shown}). "
             "\u201cNot applicable\u201d is an answer.",
             unanswered=codes,
+        )
+    unagreed = [item.code for item in contributions.needing_consensus(assessment)]
+    if unagreed:
+        raise ConsensusNeeded(
+            f"Opinions split on {', '.join(unagreed)}: for each, record the agreed rating "
+            "with a note of how you reached it before submitting.",
+            items=unagreed,
         )
     responses = list(
         assessment.responses.filter(checklist_item__is_active=True)

@@ -350,11 +350,11 @@ def generate(*, scale: Scale, progress=None, seed: int = SEED, today=None) -> di
             for review, ratings in ((0, baseline_ratings[pid]), (1, review_ratings[pid])):
                 aid, when = assessment_id(pid, review), submitted_at(pid, review)
                 for (item_id, _), rating in zip(items, ratings, strict=True):
-                    yield (rid, aid, item_id, rating, "", "", False, when)
+                    yield (rid, aid, item_id, rating, "", "", False, "", when)
                     rid += 1
 
     w.write(Response, ["id", "assessment_id", "checklist_item_id", "rating", "evidence", "notes",
-                       "carried_forward", "updated_at"], responses())
+                       "carried_forward", "consensus_note", "updated_at"], responses())
 
     # Gaps, as the two submissions would leave them ------------------------------------
     first_gap = w.next_id(Gap)
@@ -462,13 +462,14 @@ def generate(*, scale: Scale, progress=None, seed: int = SEED, today=None) -> di
                               "began." if status == "met" else "")
                 yield (nid, prog, pid, gap[0] if gap else None, principle, group, topic,
                        rng.randint(1, 40), today + datetime.timedelta(days=rng.randint(-60, 300)),
-                       status, 0, met_reason, "", created, created, 1)
+                       status, 0, met_reason, created if status == "met" else None, "",
+                       created, created, 1)
                 nid += 1
 
     w.write(LearningNeed, ["id", "programme_id", "partner_id", "gap_id", "principle_id",
                            "staff_group", "topic", "workers_count", "needed_by", "status",
-                           "workers_trained", "met_reason", "notes", "created_at", "updated_at",
-                           "version"], need_rows())
+                           "workers_trained", "met_reason", "met_at", "notes", "created_at",
+                           "updated_at", "version"], need_rows())
 
     # Offers by the learning providers, and placements on them ------------------------
     first_offer = w.next_id(TrainingOffer)
