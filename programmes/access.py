@@ -123,3 +123,13 @@ def can_change_gap(user, gap) -> bool:
 
 def can_set_gap_status(user, gap) -> bool:
     return is_manager(user, gap.programme_id)
+
+
+# Champions: managers name them for every partner, a partner lead for their own partner.
+
+CHAMPION_REFUSED = ("Only the programme's managers, and a partner's leads for their own "
+                    "partner, can name champions.")
+
+
+def can_change_champion(user, programme_id, partner_id) -> bool:
+    return is_manager(user, programme_id) or is_partner_lead_for(user, programme_id, partner_id)

@@ -5,6 +5,7 @@ import django_filters as filters
 from .models import (
     Assessment,
     AssessmentCycle,
+    Champion,
     ChecklistItem,
     Gap,
     Membership,
@@ -80,3 +81,11 @@ class GapFilter(filters.FilterSet):
     class Meta:
         model = Gap
         fields = ["programme", "partner", "principle", "checklist_item", "status", "severity"]
+
+
+class ChampionFilter(filters.FilterSet):
+    principle_number = filters.NumberFilter(field_name="principle__number")
+
+    class Meta:
+        model = Champion
+        fields = ["programme", "partner", "principle", "user"]

@@ -31,6 +31,7 @@ from . import access, contributions
 from .models import (
     Assessment,
     AssessmentCycle,
+    Champion,
     ChecklistItem,
     Framework,
     Gap,
@@ -249,6 +250,94 @@ def membership_update(*, actor, membership: Membership, **fields) -> Membership:
     if "programme" in fields:
         _require_manager(actor, fields["programme"].pk, "members")
     return _save(membership, fields)
+
+
+# Champions -------------------------------------------------------------------------
+
+CHAMPION_FIELDS = {"partner", "principle", "user", "name", "job_title", "email"}
+
+
+def _champion_check(champion: Champion) -> None:
+    """The partner is in the programme, the principle in its framework, and an account
+    named belongs to an active member of the programme."""
+    programme = champion.programme
+    if not programme.partners.filter(pk=champion.partner_id).exists():
+        raise DomainError(f"{champion.partner.name} is not a partner of this programme.",
+                          field="partner")
+    if champion.principle.framework_id != programme.framework_id:
+        raise DomainError("This principle is not one of the programme's framework.",
+                          field="principle")
+    if champion.user_id is not None and not Membership.objects.active().filter(
+            programme_id=programme.pk, user_id=champion.user_id).exists():
+        raise DomainError("This person is not a member of the programme: name them "
+                          "without an account, or invite them first.", field="user")
+    if not champion.name.strip():
+        raise DomainError("Enter the champion's name.", field="name")
+    if Champion.objects.filter(programme_id=programme.pk, partner_id=champion.partner_id,
+                               principle_id=champion.principle_id,
+                               name=champion.name).exclude(pk=champion.pk).exists():
+        raise Conflict(Champion._meta.constraints[0].violation_error_message, field="name")
+
+
+def _champion_save(champion: Champion) -> Champion:
+    if champion.user_id is not None:
+        # A person with an account is named as the account names them, unless told.
+        champion.name = champion.name.strip() or (
+            champion.user.get_full_name() or champion.user.username)
+        champion.email = champion.email or champion.user.email
+    champion.name = champion.name.strip()
+    _champion_check(champion)
+    champion.full_clean(validate_constraints=False)
+    with integrity.translated():  # another request named the same person a moment ago
+        champion.save()
+    return champion
+
+
+@transaction.atomic
+def champion_create(*, actor, programme: Programme, partner: Partner, principle: Principle,
+                    name: str = "", job_title: str = "", email: str = "",
+                    user=None) -> Champion:
+    """Name a champion of a principle for a partner (managers; a partner's leads for
+    their own partner). With an account and no name, the account's full name."""
+    access.require(access.can_change_champion(actor, programme.pk, partner.pk),
+                   access.CHAMPION_REFUSED)
+    champion = Champion(programme=programme, partner=partner, principle=principle,
+                        user=user, name=name or "", job_title=job_title or "",
+                        email=email or "", added_by=actor)
+    return _champion_save(champion)
+
+
+@transaction.atomic
+def champion_update(*, actor, champion: Champion, **fields) -> Champion:
+    """Change a champion's details, partner or principle; the programme stays. Moving
+    them to another partner needs the right to name that partner's champions too."""
+    access.require(access.can_change_champion(actor, champion.programme_id,
+                                              champion.partner_id), access.CHAMPION_REFUSED)
+    fields.pop("programme", None)
+    unknown = set(fields) - CHAMPION_FIELDS
+    if unknown:
+        raise DomainError(f"A champion has no field {sorted(unknown)[0]}.")
+    champion = Champion.objects.select_for_update().get(pk=champion.pk)
+    partner = fields.get("partner")
+    if partner is not None and partner.pk != champion.partner_id:
+        access.require(access.can_change_champion(actor, champion.programme_id, partner.pk),
+                       access.CHAMPION_REFUSED)
+    for key in ("name", "job_title", "email"):
+        if key in fields and fields[key] is None:
+            fields[key] = ""
+    for key, value in fields.items():
+        setattr(champion, key, value)
+    return _champion_save(champion)
+
+
+@transaction.atomic
+def champion_delete(*, actor, champion: Champion) -> None:
+    """Remove a champion; the history keeps who they were, who removed them and when."""
+    access.require(access.can_change_champion(actor, champion.programme_id,
+                                              champion.partner_id), access.CHAMPION_REFUSED)
+    champion = Champion.objects.select_for_update().get(pk=champion.pk)
+    champion._history_user = actor  # the deletion's record names who removed them
+    champion.delete()
 
 
 @transaction.atomic

@@ -341,3 +341,21 @@ class MembershipSheet(ProgrammeSheet):
             row.check()
         return services.membership_create(actor=context["user"], programme=programme,
                                           user=user, role=role, partner=partner)
+
+
+# Champions -----------------------------------------------------------------------------
+
+CHAMPION_COLUMNS = [
+    Column("ID", "pk"),
+    Column("Programme ID", "programme_id"),
+    Column("Partner ID", "partner_id"),
+    Column("Partner", "partner.name"),
+    Column("Principle", "principle.number"),
+    Column("Principle title", "principle.title"),
+    Column("Name", "name"),
+    Column("Job title", "job_title"),
+    Column("Email", "email"),
+    Column("Username", lambda c: c.user.username if c.user_id else None),
+    Column("Added on", lambda c: c.created_at.date() if c.created_at else None),
+]
+CHAMPION_SELECT = ("partner", "principle", "user")

@@ -801,3 +801,49 @@ class AssessmentDetailsForm(Form):
 
 class MembershipChangeForm(RoleAndPartnerForm):
     """A person's role in the programme, and the partner they act for (managers)."""
+
+
+class ChampionForm(Form):
+    """A champion of a principle for a partner: the partners are those the person may
+    name champions for, the accounts the programme's active members."""
+
+    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), label="Partner",
+                                     empty_label="Choose a partner")
+    principle = forms.ModelChoiceField(queryset=Principle.objects.none(), label="Principle",
+                                       empty_label="Choose a principle")
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False,
+        label="Their account (optional)", empty_label="They have no account here",
+        help_text="A member of the programme. Leave the name empty to use the account's name.")
+    name = forms.CharField(max_length=200, required=False, label="Name")
+    job_title = forms.CharField(max_length=200, required=False, label="Job title (optional)")
+    email = forms.EmailField(required=False, label="E-mail address (optional)",
+                             error_messages={"invalid": "Enter an e-mail address like "
+                                                        "name@example.org"})
+
+    def __init__(self, *args, programme, partners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners
+        self.fields["partner"].error_messages["invalid_choice"] = (
+            "Choose a partner from the list: you can name champions only for these.")
+        self.fields["principle"].queryset = Principle.objects.filter(
+            framework_id=programme.framework_id).order_by("number")
+        members = (Membership.objects.active().filter(programme=programme)
+                   .select_related("user", "partner")
+                   .order_by("user__first_name", "user__last_name", "user__username"))
+        labels = {}
+        for m in members:
+            name = m.user.get_full_name() or m.user.username
+            labels.setdefault(m.user_id, f"{name} ({m.partner.name})" if m.partner else name)
+        user = self.fields["user"]
+        user.queryset = get_user_model().objects.filter(pk__in=list(labels)).order_by(
+            "first_name", "last_name", "username")
+        user.label_from_instance = lambda u: labels.get(u.pk, u.get_full_name() or u.username)
+        user.error_messages["invalid_choice"] = (
+            "Choose an account from the list: only the programme's members are in it.")
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("name") or "").strip() and not data.get("user"):
+            self.add_error("name", "Enter the champion's name, or choose their account")
+        return data

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import champions, views
 
 router = DefaultRouter()
 router.register("frameworks", views.FrameworkViewSet, basename="framework")
@@ -13,3 +13,4 @@ router.register("cycles", views.CycleViewSet, basename="cycle")
 router.register("assessments", views.AssessmentViewSet, basename="assessment")
 router.register("responses", views.ResponseViewSet, basename="response")
 router.register("gaps", views.GapViewSet, basename="gap")
+router.register("champions", champions.ChampionViewSet, basename="champion")

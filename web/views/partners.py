@@ -12,9 +12,10 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from actions.models import Action
+from programmes import access
 from programmes.answers import latest_assessment_ids
 from programmes.compare import change
-from programmes.models import Gap, Programme
+from programmes.models import Champion, Gap, Programme
 from programmes.progress import partners_progress, programme_progress
 from programmes.snapshots import snapshot_history
 
@@ -132,5 +133,20 @@ def partner(request, pk, partner_pk):
         "assessment": assessment,
         "gaps": gaps,
         "overdue": overdue,
+        "champions": _champions(request.user, programme, partner),
+        "can_add_champion": access.can_change_champion(request.user, programme.pk, partner.pk),
+        "here": request.get_full_path(),
         **role_context(request.user, programme.pk),
     })
+
+
+def _champions(user, programme, partner):
+    """The partner's champions by principle, each marked with whether this person may
+    change it (one query)."""
+    rows = list(Champion.objects.filter(programme=programme, partner=partner)
+                .select_related("principle").order_by("principle__number", "name", "pk"))
+    allowed = access.can_change_champion(user, programme.pk, partner.pk)
+    for champion in rows:
+        champion.partner = partner
+        champion.can_change = allowed
+    return rows

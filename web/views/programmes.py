@@ -10,10 +10,11 @@ from actions.models import Action
 from learning.models import LearningNeed
 from programmes import access, sheets
 from programmes.filters import GapFilter
-from programmes.models import Gap, Principle, Programme, Response
+from programmes.models import Champion, Gap, Principle, Programme, Response
 from programmes.progress import latest_submitted_assessments, programme_progress
 from programmes.snapshots import snapshot_history
 
+from . import champions as champion_pages
 from .common import (
     download,
     download_format,
@@ -113,6 +114,9 @@ def principle(request, pk, number):
             "items": items,
             "rows": rows,
             "figures": figures,
+            "champions": _principle_champions(request.user, programme, principle),
+            "can_add_champion": champion_pages.may_name_any(request.user, programme),
+            "here": request.get_full_path(),
             "principles": Principle.objects.filter(framework_id=programme.framework_id).order_by(
                 "number"
             ),
@@ -178,3 +182,13 @@ def gap_register(request, pk):
             **role_context(request.user, programme.pk),
         },
     )
+
+
+def _principle_champions(user, programme, principle):
+    """The principle's champions by partner, each marked with whether this person may
+    change it (one query)."""
+    rows = list(Champion.objects.filter(programme=programme, principle=principle)
+                .select_related("partner").order_by("partner__name", "name", "pk"))
+    for champion in rows:
+        champion.principle = principle
+    return champion_pages.with_changes(user, rows)
