@@ -29,6 +29,7 @@ class ChampionSerializer(BaseModelSerializer):
                   "principle_number", "user", "name", "job_title", "email", "added_by",
                   "created_at"]
         read_only_fields = ["added_by", "created_at"]
+        validators: list = []  # a duplicate is champion_create's 409, not a 400
 
 
 class ChampionUpdateSerializer(ChampionSerializer):
