@@ -276,15 +276,16 @@ def _champion_check(champion: Champion) -> None:
     if Champion.objects.filter(programme_id=programme.pk, partner_id=champion.partner_id,
                                principle_id=champion.principle_id,
                                name=champion.name).exclude(pk=champion.pk).exists():
-        raise Conflict(Champion._meta.constraints[0].violation_error_message, field="name")
+        raise Conflict(str(Champion._meta.constraints[0].violation_error_message),
+                       field="name")
 
 
 def _champion_save(champion: Champion) -> Champion:
-    if champion.user_id is not None:
+    account = champion.user if champion.user_id is not None else None
+    if account is not None:
         # A person with an account is named as the account names them, unless told.
-        champion.name = champion.name.strip() or (
-            champion.user.get_full_name() or champion.user.username)
-        champion.email = champion.email or champion.user.email
+        champion.name = champion.name.strip() or (account.get_full_name() or account.username)
+        champion.email = champion.email or account.email
     champion.name = champion.name.strip()
     _champion_check(champion)
     champion.full_clean(validate_constraints=False)
@@ -336,7 +337,7 @@ def champion_delete(*, actor, champion: Champion) -> None:
     access.require(access.can_change_champion(actor, champion.programme_id,
                                               champion.partner_id), access.CHAMPION_REFUSED)
     champion = Champion.objects.select_for_update().get(pk=champion.pk)
-    champion._history_user = actor  # the deletion's record names who removed them
+    champion._history_user = actor  # type: ignore[attr-defined]  # names who removed them
     champion.delete()
 
 

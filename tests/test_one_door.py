@@ -151,6 +151,9 @@ def rows(world):
         "membership": world.programme.memberships.get(user=world.lead_a),
         "new_partner": f.PartnerFactory(name="Delta Care"),
         "invitation": invitation, "invitation_token": invitation_token,
+        "champion": programmes.champion_create(
+            actor=world.manager, programme=world.programme, partner=world.partner_a,
+            principle=world.principles[0], name="Ada Lovelace"),
     }
 
 
@@ -228,6 +231,13 @@ REFUSED = {
         actor=a, gap=r["gap"], note="Again")),
     "programmes.gap_delete": ("lead_a", lambda w, r, a: programmes.gap_delete(
         actor=a, gap=r["gap"])),
+    "programmes.champion_create": ("lead_b", lambda w, r, a: programmes.champion_create(
+        actor=a, programme=w.programme, partner=w.partner_a, principle=w.principles[0],
+        name="Ada")),
+    "programmes.champion_update": ("lead_b", lambda w, r, a: programmes.champion_update(
+        actor=a, champion=r["champion"], name="Ours")),
+    "programmes.champion_delete": ("reviewer", lambda w, r, a: programmes.champion_delete(
+        actor=a, champion=r["champion"])),
     # actions
     "actions.action_create": ("reviewer", lambda w, r, a: actions.action_create(
         actor=a, programme=w.programme, title="Mine", due_date=w.cycle.period_end)),

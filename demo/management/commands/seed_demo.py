@@ -43,6 +43,7 @@ from programmes import services
 from programmes.models import (
     Assessment,
     AssessmentCycle,
+    Champion,
     ChecklistItem,
     Framework,
     Gap,
@@ -250,6 +251,7 @@ class Command(BaseCommand):
             Gap.objects.filter(programme=programme).delete()
             Response.objects.filter(assessment__cycle__programme=programme).delete()
             Assessment.objects.filter(cycle__programme=programme).delete()
+            Champion.objects.filter(programme=programme).delete()
             programme.delete()
         titles = [offer[0] for offer in OFFERS] + [SHARED_OFFER["title"]]
         unbooked = TrainingOffer.objects.filter(provider__name=PARTNERS[8][0],
@@ -327,6 +329,22 @@ class Command(BaseCommand):
         users["manager"].groups.add(creators)
         return users
 
+    def _champions(self) -> None:
+        """A few partners name champions: their lead for one principle, and named people
+        without an account for others."""
+        names = [("Priya Shah", "Registered manager"), ("Tom Okafor", "Carers' lead"),
+                 ("Helen Marsh", "Practice educator"), ("Sam Reid", "Peer support worker")]
+        for index, partner in enumerate(self.partners[:4]):
+            lead = self.leads.get(partner.pk)
+            if lead is not None:
+                services.champion_create(actor=lead, programme=self.programme,
+                                         partner=partner, principle=self.principles[1],
+                                         user=lead)
+            name, job = names[index]
+            services.champion_create(actor=self.users["manager"], programme=self.programme,
+                                     partner=partner, principle=self.principles[3 + index % 3],
+                                     name=name, job_title=job)
+
     # The story --------------------------------------------------------------------------
 
     def _story(self, programme, users) -> None:
@@ -347,6 +365,7 @@ class Command(BaseCommand):
         self._plan(step)
         self._learning(step)
         self._review(step)
+        step(self._day(BASELINE[1] - 6), self._champions)
         for days_ago in SNAPSHOT_DAYS:
             day = self._day(days_ago)
             step(day, lambda day=day: snapshot_take(programme=programme, day=day), order=9)
