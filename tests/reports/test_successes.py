@@ -11,6 +11,7 @@ from learning.models import LearningNeed
 from programmes.models import Gap
 from reports.successes import successes
 from tests import factories as f
+from tests.programmes.test_coproduction import _rated_and_submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,63 @@ def test_bad_periods_are_refused_in_plain_english(api, world, params, field, mes
     assert answer.status_code == 400
     assert message in str(answer.json())
     assert field in str(answer.json())
+
+
+def pdftotext(content: bytes) -> str:
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=content,
+                          capture_output=True, check=True).stdout.decode()
+
+
+def test_the_highlight_report_pdf_celebrates_the_period(api, world):
+    now = timezone.now()
+    closed_gap(world, world.partner_a, world.items[0], now)
+    done_action(world, "Ran the carers listening event", now, partner=world.partner_b)
+    _rated_and_submitted(world, world.partner_a, world.lead_a, ["carer"], ["met"])
+    response = api.as_user(world.manager).get(
+        f"/api/v1/programmes/{world.programme.pk}/highlight-report/", {"format": "pdf"})
+    assert response.status_code == 200
+    text = pdftotext(response.content)
+    assert "Successes to celebrate" in text
+    assert "Ran the carers listening event" in text
+    assert world.items[0].code in text
+    assert "Co-produced" in text and "100.0" in text
+
+
+def test_a_managers_weekly_digest_celebrates_the_week(world):
+    from django.core import mail
+
+    from notifications import services as notification_services
+    from notifications.models import NotificationPreference
+
+    # given a manager and a lead who take a weekly digest, with a notification waiting
+    for user in (world.manager, world.lead_a):
+        NotificationPreference.objects.create(user=user, email_frequency="weekly_digest")
+        notification_services.notify(
+            recipient_id=user.pk, kind="action_assigned", subject_type="action",
+            subject_id=done_action(world, f"For {user.username}", timezone.now()).pk,
+            occurrence=datetime.date(2026, 11, 30), message="A new action for you.")
+    # and a gap closed and an action done in the week before the digest
+    closed_gap(world, world.partner_a, world.items[1], at(datetime.date(2026, 11, 26)))
+    done_action(world, "Shared the rota template", at(datetime.date(2026, 11, 27)),
+                partner=world.partner_b)
+    done_action(world, "Far too old", at(datetime.date(2026, 10, 1)))
+
+    # when the digests are queued and sent (week of Monday 30 November)
+    notification_services.queue_weekly_digests(today=datetime.date(2026, 11, 30))
+    notification_services.send_pending_emails()
+
+    # then the manager's digest celebrates them, by name; the lead's has no such section
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    body = by_recipient[world.manager.email].body
+    assert f"Successes to celebrate: {world.programme.name}" in body
+    assert f"Alpha Council: Gap closed: {world.items[1].code}" in body
+    assert "Beta Trust: Action done: Shared the rota template" in body
+    assert "Far too old" not in body
+    html = by_recipient[world.manager.email].alternatives[0][0]
+    assert "Successes to celebrate" in html and "Shared the rota template" in html
+    assert "Successes to celebrate" not in by_recipient[world.lead_a.email].body
