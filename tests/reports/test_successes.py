@@ -198,3 +198,18 @@ def test_a_managers_weekly_digest_celebrates_the_week(world):
     html = by_recipient[world.manager.email].alternatives[0][0]
     assert "Successes to celebrate" in html and "Shared the rota template" in html
     assert "Successes to celebrate" not in by_recipient[world.lead_a.email].body
+
+
+def test_the_demo_programme_has_successes_in_the_last_30_days():
+    from django.core.management import call_command
+
+    from programmes.models import Programme
+
+    call_command("seed_demo", verbosity=0)
+    programme = Programme.objects.get(name__icontains="demo") if Programme.objects.filter(
+        name__icontains="demo").exists() else Programme.objects.order_by("pk").last()
+    today = timezone.localdate()
+    found = successes(programme=programme, start=today - datetime.timedelta(days=29), end=today)
+    assert found["gaps_closed"] >= 1, found
+    assert found["actions_done"] >= 1, found
+    assert found["learning_needs_met"] >= 1, found
