@@ -8,6 +8,7 @@ then one per kind of success, each with the names the listing shows.
 
 import datetime
 from collections import defaultdict
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -65,14 +66,15 @@ def successes(*, programme: Programme, start: datetime.date, end: datetime.date,
                                  | Q(gap__isnull=True, owner_partner_id=partner_id))
         needs = needs.filter(partner_id=partner_id)
 
-    found = []  # (kind, partner or None, principle id or None, listed item)
+    found: list[tuple[str, Any, int | None, dict[str, Any]]] = []  # kind, partner, principle, item
     for gap in gaps:
         found.append(("gaps_closed", gap.partner, gap.principle_id, {
             "id": gap.pk, "title": f"{gap.checklist_item.code} {gap.checklist_item.text}",
             "principle": gap.principle_id, "on": gap.closed_at}))
     for action in actions:
-        partner = action.gap.partner if action.gap_id else action.owner_partner
-        principle = action.gap.principle_id if action.gap_id else None
+        its_gap = action.gap
+        partner = its_gap.partner if its_gap is not None else action.owner_partner
+        principle: int | None = its_gap.principle_id if its_gap is not None else None
         found.append(("actions_done", partner, principle, {
             "id": action.pk, "title": action.title, "principle": principle,
             "on": action.completed_at}))
@@ -81,7 +83,7 @@ def successes(*, programme: Programme, start: datetime.date, end: datetime.date,
             "id": need.pk, "title": f"{need.topic} ({need.staff_group})",
             "principle": need.principle_id, "on": need.met_at}))
 
-    numbers = {p["id"]: p["number"] for p in principles}
+    numbers: dict[int | None, int] = {p["id"]: p["number"] for p in principles}
     by_partner: dict = {}
     by_principle: dict = defaultdict(_counts)
     totals = _counts()

@@ -1,14 +1,20 @@
 """Successes to celebrate: gaps closed, actions done and needs met in a period."""
 
 import datetime
+import shutil
+import subprocess
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
+from django.core.management import call_command
 from django.utils import timezone
 
 from actions.models import Action
 from learning.models import LearningNeed
-from programmes.models import Gap
+from notifications import services as notification_services
+from notifications.models import NotificationPreference
+from programmes.models import Gap, Programme
 from reports.successes import successes
 from tests import factories as f
 from tests.programmes.test_coproduction import _rated_and_submitted
@@ -141,12 +147,10 @@ def test_bad_periods_are_refused_in_plain_english(api, world, params, field, mes
 
 
 def pdftotext(content: bytes) -> str:
-    import shutil
-    import subprocess
-
-    if not shutil.which("pdftotext"):
+    program = shutil.which("pdftotext")
+    if not program:
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=content,
+    return subprocess.run([program, "-layout", "-", "-"], input=content,  # noqa: S603
                           capture_output=True, check=True).stdout.decode()
 
 
@@ -166,11 +170,6 @@ def test_the_highlight_report_pdf_celebrates_the_period(api, world):
 
 
 def test_a_managers_weekly_digest_celebrates_the_week(world):
-    from django.core import mail
-
-    from notifications import services as notification_services
-    from notifications.models import NotificationPreference
-
     # given a manager and a lead who take a weekly digest, with a notification waiting
     for user in (world.manager, world.lead_a):
         NotificationPreference.objects.create(user=user, email_frequency="weekly_digest")
@@ -201,10 +200,6 @@ def test_a_managers_weekly_digest_celebrates_the_week(world):
 
 
 def test_the_demo_programme_has_successes_in_the_last_30_days():
-    from django.core.management import call_command
-
-    from programmes.models import Programme
-
     call_command("seed_demo", verbosity=0)
     programme = Programme.objects.get(name__icontains="demo") if Programme.objects.filter(
         name__icontains="demo").exists() else Programme.objects.order_by("pk").last()
