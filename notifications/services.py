@@ -304,7 +304,11 @@ def _email_for(delivery: EmailDelivery) -> EmailMultiAlternatives:
                 recipient=recipient, email__status=EmailDelivery.Status.DIGEST
             ).order_by("created_at")
         )
-        context = {"week": delivery.digest_week, "items": [(n, absolute(n.link)) for n in items]}
+        context = {
+            "week": delivery.digest_week,
+            "items": [(n, absolute(n.link)) for n in items],
+            "sections": digest.sections_for(recipient=recipient, week=delivery.digest_week),
+        }
         message = _render("digest", context, recipient)
         for filename, content, mimetype in digest.attachments_for(
             recipient=recipient, week=delivery.digest_week

@@ -12,6 +12,10 @@ Decisions where DESIGN.md is silent (also in docs/decisions.md):
   the gap's partner, or, without a gap, to its owning partner. Actions, needs and
   funding that are not linked to a principle count in ``overall`` only.
 - Funding counts allocations planned, committed, claimed or paid: not cancelled ones.
+- ``coproduced_share`` is the percentage of the latest submitted assessments (those the
+  score reads) with at least one contribution from a person supported or a carer on an
+  item of the principle (``overall``: on any item); ``contributions`` counts the
+  contributions on those assessments by perspective. Two more queries, whatever the size.
 """
 
 from collections import defaultdict
@@ -21,7 +25,16 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Assessment, Gap, Principle, Programme, Response
+from .models import (
+    LIVED_EXPERIENCE,
+    Assessment,
+    Contribution,
+    Gap,
+    Perspective,
+    Principle,
+    Programme,
+    Response,
+)
 
 RATING_FIGURES = ("met", "partly_met", "not_met", "not_applicable")
 COUNT_FIGURES = (
@@ -39,6 +52,14 @@ def score(met: int, partly_met: int, not_met: int) -> float | None:
     if not applicable:
         return None
     value = (Decimal(met) + Decimal(partly_met) / 2) * 100 / Decimal(applicable)
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part`` as a percentage of ``whole`` (one decimal); None when ``whole`` is 0."""
+    if not whole:
+        return None
+    value = Decimal(part) * 100 / Decimal(whole)
     return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
@@ -151,6 +172,16 @@ def _collect(programme: Programme, today, partner_id: int | None, by_partner: bo
         )
     )
 
+    latest = latest_submitted_assessments(programme.pk, partner_id)
+    submitted = list(latest.values_list("partner_id", "pk"))
+    voices = list(
+        Contribution.objects.filter(assessment__in=latest, checklist_item__is_active=True)
+        .values_list("assessment__partner_id", "checklist_item__principle_id",
+                     "assessment_id", "perspective")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
     # Annotations cannot share a relation's name, hence the "_all" suffix.
     renamed = {"actions_all": "actions", "learning_needs_all": "learning_needs"}
     for queryset in (ratings, gaps, actions, needs):
@@ -160,7 +191,43 @@ def _collect(programme: Programme, today, partner_id: int | None, by_partner: bo
                 rows[key][renamed.get(name, name)] += value
     for row in funding:
         money[(row.get("partner"), row["principle"])] += row["funding_allocated"] or Decimal("0")
-    return rows, money
+    return rows, money, Voices(submitted, voices)
+
+
+class Voices:
+    """Who contributed to the latest submitted assessments: the rows behind
+    ``coproduced_share`` and ``contributions``, kept apart from the summed counts because
+    a share does not add up across principles."""
+
+    def __init__(self, submitted, contributions):
+        self.submitted = submitted  # (partner id, assessment id)
+        self.contributions = contributions  # (partner, principle, assessment, perspective, n)
+
+    def figures(self, who=None) -> tuple[dict, dict]:
+        """(``{principle id: figures}``, overall figures) for one partner or all (None)."""
+        def keep(partner):
+            return who is None or partner == who
+
+        assessments = sum(1 for partner, _ in self.submitted if keep(partner))
+        lived: dict = defaultdict(set)
+        counts: dict = defaultdict(lambda: dict.fromkeys(Perspective.values, 0))
+        for partner, principle, assessment, perspective, n in self.contributions:
+            if not keep(partner):
+                continue
+            counts[principle][perspective] += n
+            counts["overall"][perspective] += n
+            if perspective in LIVED_EXPERIENCE:
+                lived[principle].add(assessment)
+                lived["overall"].add(assessment)
+
+        def of(key) -> dict:
+            return {
+                "coproduced_share": share(len(lived[key]), assessments),
+                "contributions": dict(counts[key]),
+            }
+
+        principles = {key: of(key) for key in counts if key != "overall"}
+        return defaultdict(lambda: of(None), principles), of("overall")
 
 
 def _principles(programme: Programme) -> list:
@@ -171,7 +238,8 @@ def _principles(programme: Programme) -> list:
     )
 
 
-def _answer(programme, partner_id, principles, partners, rows, money, who=None) -> dict:
+def _answer(programme, partner_id, principles, partners, rows, money, voices,
+            who=None) -> dict:
     """The figures of one scope (``who`` picks a partner's rows when they are grouped)."""
 
     def figures(counts, amount) -> dict:
@@ -192,6 +260,7 @@ def _answer(programme, partner_id, principles, partners, rows, money, who=None) 
     for p in principles:
         by_principle[p.pk]["items"] = p.item_count * partners
 
+    voiced, voiced_overall = voices.figures(who)
     overall_counts: dict = defaultdict(int)
     for counts in by_principle.values():  # includes the row of work linked to no principle
         for name, value in counts.items():
@@ -202,10 +271,11 @@ def _answer(programme, partner_id, principles, partners, rows, money, who=None) 
         "as_of": timezone.now(),
         "principles": [
             {"id": p.pk, "number": p.number, "title": p.title,
-             **figures(by_principle[p.pk], amounts[p.pk])}
+             **figures(by_principle[p.pk], amounts[p.pk]), **voiced[p.pk]}
             for p in principles
         ],
-        "overall": figures(overall_counts, sum(amounts.values(), Decimal("0"))),
+        "overall": {**figures(overall_counts, sum(amounts.values(), Decimal("0"))),
+                    **voiced_overall},
     }
 
 
@@ -213,8 +283,8 @@ def programme_progress(*, programme: Programme, partner_id: int | None = None, t
     today = today or timezone.localdate()
     principles = _principles(programme)
     partners = 1 if partner_id is not None else programme.partners.count()
-    rows, money = _collect(programme, today, partner_id, by_partner=False)
-    return _answer(programme, partner_id, principles, partners, rows, money)
+    rows, money, voices = _collect(programme, today, partner_id, by_partner=False)
+    return _answer(programme, partner_id, principles, partners, rows, money, voices)
 
 
 def partners_progress(*, programme: Programme, today=None) -> dict[int, dict]:
@@ -225,8 +295,9 @@ def partners_progress(*, programme: Programme, today=None) -> dict[int, dict]:
     """
     today = today or timezone.localdate()
     principles = _principles(programme)
-    rows, money = _collect(programme, today, None, by_partner=True)
+    rows, money, voices = _collect(programme, today, None, by_partner=True)
     return {
-        partner_id: _answer(programme, partner_id, principles, 1, rows, money, who=partner_id)
+        partner_id: _answer(programme, partner_id, principles, 1, rows, money, voices,
+                            who=partner_id)
         for partner_id in programme.partners.values_list("pk", flat=True)
     }

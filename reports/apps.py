@@ -14,3 +14,4 @@ class ReportsConfig(AppConfig):
         from . import attachments
 
         digest.register_attachments(attachments.highlight_reports_for_managers)
+        digest.register_sections(attachments.successes_for_managers)

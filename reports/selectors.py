@@ -18,6 +18,8 @@ from learning.selectors import keywords
 from programmes.models import Gap, Programme, ProgressSnapshot
 from programmes.progress import programme_progress
 
+from . import successes as successes_module
+
 CHANGE_FIGURES = ("score", "met", "gaps_open", "actions_done", "actions_overdue",
                   "learning_needs_met", "funding_allocated")
 
@@ -34,7 +36,8 @@ def _delta(now, before):
         else now - before
 
 
-def highlight_report(*, programme: Programme, today: datetime.date | None = None) -> dict:
+def highlight_report(*, programme: Programme, today: datetime.date | None = None,
+                     successes_from: datetime.date | None = None) -> dict:
     """Everything a programme board's highlight report shows, as plain data.
 
     - progress by principle now, and the change since the last nightly snapshot
@@ -42,9 +45,12 @@ def highlight_report(*, programme: Programme, today: datetime.date | None = None
     - gaps opened and closed since that snapshot (or in the last 7 days without one);
     - open actions past their due date, by owning partner;
     - each funding stream's amount, allocation and what is left;
-    - placements booked on training offers, by offer.
+    - placements booked on training offers, by offer;
+    - successes to celebrate from ``successes_from`` (default: the last 30 days) to today,
+      and each principle's co-produced share (in the progress figures).
     """
     today = today or timezone.localdate()
+    start = successes_from or successes_module.default_period(today)[0]
     progress = programme_progress(programme=programme, today=today)
 
     snapshots = ProgressSnapshot.objects.filter(programme=programme, partner__isnull=True,
@@ -147,6 +153,7 @@ def highlight_report(*, programme: Programme, today: datetime.date | None = None
             "confirmed": sum(r["confirmed"] for r in placements),
             "completed": sum(r["completed"] for r in placements),
         },
+        "successes": successes_module.successes(programme=programme, start=start, end=today),
     }
 
 

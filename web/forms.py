@@ -846,4 +846,33 @@ class ChampionForm(Form):
         data = super().clean()
         if not (data.get("name") or "").strip() and not data.get("user"):
             self.add_error("name", "Enter the champion's name, or choose their account")
+
+
+# Successes to celebrate: the dashboard's period ----------------------------------------
+
+SUCCESS_PERIODS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("cycle", "This cycle"),
+                   ("dates", "Between two dates")]
+
+
+class SuccessesPeriodForm(Form):
+    """The period of the dashboard's "Successes to celebrate" (a GET form)."""
+
+    period = forms.ChoiceField(choices=SUCCESS_PERIODS, required=False,
+                               widget=forms.RadioSelect, label="Period")
+    start = forms.DateField(required=False, label="From", widget=forms.DateInput,
+                            error_messages={"invalid": "Enter a real date, for example "
+                                                       "01/11/2026"})
+    end = forms.DateField(required=False, label="To", widget=forms.DateInput,
+                          error_messages={"invalid": "Enter a real date, for example "
+                                                     "30/11/2026"})
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "dates":
+            if not data.get("start") and "start" not in self.errors:
+                self.add_error("start", "Enter the first day of the period")
+            if not data.get("end") and "end" not in self.errors:
+                self.add_error("end", "Enter the last day of the period")
+            if data.get("start") and data.get("end") and data["start"] > data["end"]:
+                self.add_error("start", "The first day must be on or before the last day")
         return data

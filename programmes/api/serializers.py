@@ -247,6 +247,17 @@ class ProgressQuerySerializer(serializers.Serializer):
         return value
 
 
+class ContributionCountsSerializer(serializers.Serializer):
+    """Contributions to the latest submitted assessments, by perspective."""
+
+    staff = serializers.IntegerField()
+    manager = serializers.IntegerField()
+    person_supported = serializers.IntegerField()
+    carer = serializers.IntegerField()
+    partner_organisation = serializers.IntegerField()
+    other = serializers.IntegerField()
+
+
 class ProgressFiguresSerializer(serializers.Serializer):
     items = serializers.IntegerField()
     assessed = serializers.IntegerField()
@@ -265,6 +276,19 @@ class ProgressFiguresSerializer(serializers.Serializer):
     score = serializers.FloatField(
         allow_null=True,
         help_text="0 to 100, one decimal; null when nothing applicable was assessed.",
+    )
+    coproduced_share = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of the latest submitted assessments (one per partner, as the score "
+                  "reads) with at least one contribution from a person supported or a carer "
+                  "on an item of this principle (overall: on any item); 0 to 100, one "
+                  "decimal; null when no assessment is submitted (and in snapshots taken "
+                  "before the figure existed).",
+    )
+    contributions = ContributionCountsSerializer(
+        allow_null=True,
+        help_text="Contributions to those assessments by perspective (null in snapshots "
+                  "taken before the figure existed).",
     )
 
 

@@ -59,3 +59,89 @@ class ProposalSerializer(serializers.Serializer):
 class JointCommissioningSerializer(serializers.Serializer):
     programme = serializers.IntegerField()
     proposals = ProposalSerializer(many=True)
+
+
+# Successes to celebrate ----------------------------------------------------------------
+
+DATE_MESSAGES = {
+    "invalid": "Write the date as year-month-day, for example 2026-11-30.",
+    "datetime": "Write the date as year-month-day, for example 2026-11-30.",
+}
+
+
+class SuccessesQuerySerializer(serializers.Serializer):
+    """``from`` and ``to`` (both included; default: the last 30 days) and ``partner``."""
+
+    partner = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1,
+        error_messages={"invalid": "Give the partner as a number.",
+                        "min_value": "Give the partner as a number.",
+                        "max_value": "Give the partner as a number."})
+
+    def get_fields(self):
+        # ``from`` is a Python keyword, so the two dates are added here, not as attributes.
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(
+            required=False, error_messages=DATE_MESSAGES,
+            help_text="The first day of the period (default: 29 days before 'to').")
+        fields["to"] = serializers.DateField(
+            required=False, error_messages=DATE_MESSAGES,
+            help_text="The last day of the period (default: today).")
+        return fields
+
+    def validate_partner(self, value):
+        if not self.context["programme"].partners.filter(pk=value).exists():
+            raise serializers.ValidationError("This partner is not in the programme.")
+        return value
+
+    def validate(self, attrs):
+        start, end = attrs.get("from"), attrs.get("to")
+        if start and end and start > end:
+            raise serializers.ValidationError(
+                {"from": "The first day must be on or before the last day."})
+        return attrs
+
+
+class SuccessItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    principle = serializers.IntegerField(allow_null=True)
+    principle_number = serializers.IntegerField(allow_null=True)
+    on = serializers.DateTimeField(help_text="When it was closed, done or met.")
+
+
+class SuccessCountsSerializer(serializers.Serializer):
+    gaps_closed = serializers.IntegerField()
+    actions_done = serializers.IntegerField()
+    learning_needs_met = serializers.IntegerField()
+
+
+class PartnerSuccessesSerializer(SuccessCountsSerializer):
+    id = serializers.IntegerField(allow_null=True,
+                                  help_text="Null for actions with no gap and no partner.")
+    name = serializers.CharField()
+    gaps_closed_items = SuccessItemSerializer(many=True)
+    actions_done_items = SuccessItemSerializer(many=True)
+    learning_needs_met_items = SuccessItemSerializer(many=True)
+
+
+class PrincipleSuccessesSerializer(SuccessCountsSerializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class SuccessesSerializer(SuccessCountsSerializer):
+    programme = serializers.IntegerField()
+    partner = serializers.IntegerField(allow_null=True)
+    total = serializers.IntegerField(help_text="Gaps closed, actions done and needs met.")
+    partners = PartnerSuccessesSerializer(
+        many=True, help_text="Partners with at least one success, with the items.")
+    principles = PrincipleSuccessesSerializer(
+        many=True, help_text="Every principle; work linked to none counts in the totals only.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        fields["to"] = serializers.DateField()
+        return fields

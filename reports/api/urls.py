@@ -8,4 +8,5 @@ urlpatterns = [
          name="highlight-report"),
     path("programmes/<int:pk>/joint-commissioning/", views.JointCommissioningView.as_view(),
          name="joint-commissioning"),
+    path("programmes/<int:pk>/successes/", views.SuccessesView.as_view(), name="successes"),
 ]

@@ -1,10 +1,12 @@
-"""``GET /api/v1/programmes/{id}/highlight-report/`` and ``.../joint-commissioning/``."""
+"""``GET /api/v1/programmes/{id}/highlight-report/``, ``.../joint-commissioning/`` and
+``.../successes/``."""
 
 from decimal import Decimal
 
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers as drf_serializers
@@ -21,10 +23,11 @@ from programmes import access
 from programmes.api import serializers as programme_serializers
 from programmes.models import Gap, Programme
 
-from .. import documents, selectors
+from .. import documents, selectors, successes
 from . import serializers as s
 
 NOT_FOUND = OpenApiResponse(description="Not found, or not in a programme you belong to.")
+BAD_INPUT = OpenApiResponse(description="Bad input: a message per field.")
 
 
 def _visible_programme(request, pk) -> Programme:
@@ -81,6 +84,28 @@ class JointCommissioningView(APIView):
         proposals = selectors.joint_commissioning(programme=programme)
         return Response(s.JointCommissioningSerializer(
             {"programme": programme.pk, "proposals": proposals}).data)
+
+
+class SuccessesView(APIView):
+    """Successes to celebrate in a period: gaps closed, actions done and learning needs
+    met, by partner (with the items) and by principle."""
+
+    @extend_schema(parameters=[s.SuccessesQuerySerializer],
+                   responses={200: s.SuccessesSerializer, 400: BAD_INPUT, 404: NOT_FOUND})
+    def get(self, request, pk):
+        programme = _visible_programme(request, pk)
+        query = s.SuccessesQuerySerializer(data=request.query_params,
+                                           context={"programme": programme})
+        query.is_valid(raise_exception=True)
+        start, end = successes.default_period(timezone.localdate())
+        end = query.validated_data.get("to", end)
+        start = query.validated_data.get("from", successes.default_period(end)[0])
+        if start > end:
+            raise drf_serializers.ValidationError(
+                {"from": "The first day must be on or before the last day."})
+        found = successes.successes(programme=programme, start=start, end=end,
+                                    partner_id=query.validated_data.get("partner"))
+        return Response(s.SuccessesSerializer(found).data)
 
 
 class GapLinksSerializer(drf_serializers.Serializer):

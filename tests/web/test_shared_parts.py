@@ -34,7 +34,7 @@ def test_the_dashboards_score_table_links_each_principle_and_shows_its_work(site
 
     # then each principle links to its page, with its bar, its counts and its work
     table = section(html, "progress-table")
-    assert headers(table) == ["Principle", "Score", "Open gaps", "Actions done",
+    assert headers(table) == ["Principle", "Score", "Open gaps", "Co-produced", "Actions done",
                               "Learning needs met", "Funding"]
     page = reverse("web:principle", args=[w.programme.pk, 1])
     assert first_cells(table)[0] == f'<a href="{page}">1. {w.principles[0].title}</a>'

@@ -1,19 +1,24 @@
 """Programme pages: the list, the dashboard, a principle's heat map, the gap register."""
 
+import datetime
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from actions.models import Action
 from learning.models import LearningNeed
 from programmes import access, sheets
 from programmes.filters import GapFilter
-from programmes.models import Champion, Gap, Principle, Programme, Response
+from programmes.models import Champion, Gap, Perspective, Principle, Programme, Response
 from programmes.progress import latest_submitted_assessments, programme_progress
 from programmes.snapshots import snapshot_history
+from reports.successes import successes
 
+from ..forms import SuccessesPeriodForm
 from . import champions as champion_pages
 from .common import (
     download,
@@ -53,6 +58,24 @@ def _trend(programme, partner_id=None, limit=12):
     return rows, points
 
 
+def _success_period(request, programme):
+    """The chosen period of "Successes to celebrate": (form, start, end, label)."""
+    today = timezone.localdate()
+    form = SuccessesPeriodForm(request.GET or None)
+    choice = form.cleaned_data.get("period") if form.is_valid() else None
+    if choice == "7":
+        return form, today - datetime.timedelta(days=6), today, "in the last 7 days"
+    if choice == "cycle":
+        cycle = (programme.cycles.filter(period_start__lte=today)
+                 .order_by("-period_start", "-pk").first())
+        if cycle is not None:
+            return form, cycle.period_start, today, f"in this cycle ({cycle.name})"
+    if choice == "dates":
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        return form, start, end, f"from {start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+    return form, today - datetime.timedelta(days=29), today, "in the last 30 days"
+
+
 @login_required
 def dashboard(request, pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
@@ -62,6 +85,7 @@ def dashboard(request, pk):
         return download(fmt, columns=sheets.PROGRESS_COLUMNS, rows=sheets.progress_rows(progress),
                         name=f"progress-programme-{programme.pk}")
     trend, trend_dots = _trend(programme)
+    period_form, start, end, period_words = _success_period(request, programme)
     return render(
         request,
         "web/dashboard.html",
@@ -72,6 +96,11 @@ def dashboard(request, pk):
             "trend": trend,
             "trend_points": " ".join(f"{x},{y}" for x, y in trend_dots),
             "trend_dots": trend_dots,
+            "voices": [(label, progress["overall"]["contributions"][value])
+                       for value, label in Perspective.choices],
+            "successes": successes(programme=programme, start=start, end=end),
+            "period_form": period_form,
+            "period_words": period_words,
             **role_context(request.user, programme.pk),
         },
     )

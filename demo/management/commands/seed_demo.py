@@ -197,7 +197,7 @@ BASELINE = (300, 240)  # the baseline cycle's period; it was closed 5 days after
 REVIEW_STARTED = 30  # the six-month review runs from then to 14 days ahead
 SNAPSHOT_DAYS = (240, 180, 120, 60, 7)  # nightly snapshots kept for the trend (and today)
 STAMPED = ("created_at", "updated_at", "opened_at", "closed_at", "submitted_at",
-           "completed_at", "taken_at", "approved_at", "confirmed_at")
+           "completed_at", "taken_at", "approved_at", "confirmed_at", "met_at")
 
 
 class Command(BaseCommand):
@@ -562,7 +562,10 @@ class Command(BaseCommand):
             if got >= 3:  # after the course: everyone attended and completed
                 offer = next(o for o in OFFERS if o[0] == title)
                 offer_end = self.today + timedelta(days=offer[5] + OFFER_DAYS)
-                step(offer_end + timedelta(days=7), lambda index=index: self._completed(index))
+                # the register came in weeks after the course: the need was met in the
+                # last 30 days, so the dashboard has a learning need to celebrate
+                completed = max(offer_end + timedelta(days=7), self._day(23))
+                step(completed, lambda index=index: self._completed(index))
         for index, status, per_worker in ALLOCATIONS:
             step(self._day(195 - index * 8), lambda index=index, status=status,
                  per_worker=per_worker: learning_services.allocation_create(
