@@ -643,6 +643,11 @@ class AnswerForm(Form):
     rating = forms.ChoiceField(choices=Rating.choices, required=False, widget=forms.RadioSelect)
     evidence = forms.CharField(required=False, max_length=20_000, label="Evidence (optional)",
                                widget=forms.Textarea(attrs={"rows": 2}))
+    consensus_note = forms.CharField(
+        required=False, max_length=20_000, label="How you agreed the rating",
+        help_text="Views split on this statement. Say how you reached the rating, for "
+                  "example what you heard from the people who draw on care.",
+        widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class PreferenceForm(ModelForm):
@@ -876,3 +881,66 @@ class SuccessesPeriodForm(Form):
             if data.get("start") and data.get("end") and data["start"] > data["end"]:
                 self.add_error("start", "The first day must be on or before the last day")
         return data
+
+
+# Several voices on an assessment ----------------------------------------------------------
+
+PERSPECTIVE_CHOICES = [
+    ("person_supported", "A person who draws on care and support"),
+    ("carer", "A carer or family member"),
+    ("staff", "A member of staff"),
+    ("manager", "A manager"),
+    ("partner_organisation", "Someone from a partner organisation"),
+    ("other", "Someone else"),
+]
+
+
+class ContributorAskForm(Form):
+    """Ask a person, by e-mail address, for their views on some or all principles."""
+
+    email = forms.EmailField(label="Their e-mail address", max_length=254,
+                             error_messages={"invalid": "Enter an e-mail address in the right "
+                                             "form, like name@example.org"})
+    perspective = forms.ChoiceField(label="Whose point of view will they give?",
+                                    choices=PERSPECTIVE_CHOICES, widget=forms.RadioSelect)
+    principles = forms.ModelMultipleChoiceField(
+        label="Which principles should they give their views on?", required=False,
+        queryset=Principle.objects.none(), widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked to ask about every principle.")
+
+    def __init__(self, *args, framework_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].error_messages["required"] = "Enter their e-mail address"
+        self.fields["perspective"].error_messages["required"] = (
+            "Select whose point of view they will give")
+        field = self.fields["principles"]
+        field.queryset = Principle.objects.filter(framework_id=framework_id).order_by("number")
+        field.label_from_instance = lambda p: f"{p.number}. {p.title}"
+        field.error_messages["invalid_choice"] = "Choose principles from the list"
+        self.fields["email"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+
+CONTRIBUTION_CHOICES = [
+    ("met", "Yes, this happens", "It happens now, for everyone it should."),
+    ("partly_met", "Partly", "It happens sometimes, or for some people but not others."),
+    ("not_met", "No, not yet", "It does not happen, or only by chance."),
+    ("not_applicable", "I do not know, or it does not apply to me", "That is a fine answer."),
+]
+
+
+class ContributionForm(Form):
+    """One person's view of one statement: a rating and an optional comment."""
+
+    rating = forms.ChoiceField(choices=[(v, label) for v, label, _ in CONTRIBUTION_CHOICES],
+                               widget=forms.RadioSelect, label="Your answer")
+    comment = forms.CharField(required=False, max_length=5000, label="Tell us more (optional)",
+                              widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text="For example, what happened to you or what would "
+                                        "make it better.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rating"].error_messages["required"] = "Choose an answer"
+        self.fields["rating"].error_messages["invalid_choice"] = "Choose an answer"
+        self.fields["comment"].error_messages["max_length"] = (
+            "Your comment must be 5,000 characters or fewer")

@@ -77,6 +77,21 @@ def _incomplete_sentence(site, o):
             f"({', '.join(codes)}). \u201cNot applicable\u201d is an answer.")
 
 
+def _split_views(site):
+    """A complete draft of partner B whose first item's views split (met and not met)."""
+    from programmes import contributions
+
+    o = _draft(site, complete=True)
+    item = site.world.items[0]
+    for name, rating in (("voice_met", "met"), ("voice_not_met", "not_met")):
+        voice = f.UserFactory(username=name)
+        contributions.contributor_add(actor=site.world.lead_b, assessment=o["draft"],
+                                      user=voice, perspective="staff", tell=False)
+        contributions.contribution_save(actor=voice, assessment=o["draft"],
+                                        checklist_item=item, rating=rating)
+    return o
+
+
 def _closed_cycle(site):
     o = _draft(site, complete=True)
     cycle = o["draft"].cycle
@@ -153,6 +168,11 @@ def _offer_fields(**changes):
 REFUSALS = {
     "an incomplete assessment submitted": Refusal(
         errors.Incomplete, "lead_b", _draft, _incomplete_sentence, _submit_api, _submit_page),
+    "an assessment submitted with views split and no agreed note": Refusal(
+        errors.ConsensusNeeded, "lead_b", _split_views,
+        lambda s, o: (f"Opinions split on {s.world.items[0].code}: for each, record the "
+                      "agreed rating with a note of how you reached it before submitting."),
+        _submit_api, _submit_page),
     "an assessment submitted before its cycle opens": Refusal(
         errors.CycleNotOpen, "lead_b",
         lambda s: _draft(s, complete=True, period_start=datetime.date(2099, 1, 1),

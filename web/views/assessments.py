@@ -8,11 +8,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from programmes import access, services
+from programmes import access, contributions, services
 from programmes.models import (
     Assessment,
     AssessmentCycle,
     ChecklistItem,
+    Contribution,
     Partner,
     Principle,
     Programme,
@@ -150,6 +151,9 @@ def assessment(request, pk):
             "total": total,
             "can_answer": can_answer,
             "earlier": earlier,
+            "views_asked": assessment.contributors.filter(removed_at__isnull=True).count()
+            if can_answer else 0,
+            "views_given": assessment.contributions.count() if can_answer else 0,
         },
     )
 
@@ -219,10 +223,19 @@ def assessment_section(request, pk, number):
         earlier.responses.filter(checklist_item__in=items)
         .values_list("checklist_item_id", "rating")
     ) if earlier else {}
+    spreads = contributions.spreads(assessment.pk)
+    views: dict[int, list] = {}
+    for view in (Contribution.objects.filter(assessment=assessment, checklist_item__in=items)
+                 .select_related("contributor").order_by("perspective", "created_at", "pk")):
+        views.setdefault(view.checklist_item_id, []).append(view)
     for item in items:
         item.answer = existing.get(item.pk)
         item.previous_rating = previous.get(item.pk)
         item.previous_label = Rating(previous[item.pk]).label if item.pk in previous else ""
+        item.spread = spreads.get(item.pk)
+        item.views = views.get(item.pk, [])
+        item.asks_for_note = bool(item.spread and item.spread.split) or bool(
+            getattr(item.answer, "consensus_note", ""))
     readonly = assessment.is_submitted or not can_answer
     forms = [
         (
@@ -233,6 +246,7 @@ def assessment_section(request, pk, number):
                 initial={
                     "rating": getattr(existing.get(item.pk), "rating", ""),
                     "evidence": getattr(existing.get(item.pk), "evidence", ""),
+                    "consensus_note": getattr(existing.get(item.pk), "consensus_note", ""),
                 },
             ),
         )
@@ -246,6 +260,9 @@ def assessment_section(request, pk, number):
                     "checklist_item": item,
                     "rating": form.cleaned_data["rating"],
                     "evidence": form.cleaned_data["evidence"],
+                    # Only where the page showed the field: views split, or a note exists.
+                    **({"consensus_note": form.cleaned_data["consensus_note"]}
+                       if item.asks_for_note else {}),
                 }
                 for item, form in forms
                 if form.cleaned_data["rating"]
@@ -303,6 +320,7 @@ def _check_context(request, assessment, programme) -> dict:
         "programme": programme,
         "principles": [(p, by_principle[p.pk]) for p in principles],
         "unanswered": unanswered,
+        "unagreed": [] if assessment.is_submitted else contributions.needing_consensus(assessment),
         "answered": len(items) - len(unanswered),
         "total": len(items),
         "ratings": ratings,

@@ -13,7 +13,7 @@ from people import access, services
 from people.models import Invitation
 from programmes import access as programme_access
 from programmes import services as programme_services
-from programmes.models import Membership, Programme
+from programmes.models import Contributor, Membership, Programme
 
 from ..forms import AcceptInvitationForm, InviteForm, MembershipChangeForm
 from .common import attempt, require, role_context, visible_or_404
@@ -48,7 +48,8 @@ def invitations(request, pk):
                                       "it works for 14 days.")
             return redirect("web:invitations", programme.pk)
     rows = (Invitation.objects.visible_to(request.user).with_status()
-            .filter(programme=programme).select_related("partner", "invited_by"))
+            .filter(programme=programme)
+            .select_related("partner", "invited_by", "contributor__assessment__partner"))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "web/invitations.html", {
         "programme": programme, "form": form, "page": page, "invitations": page.object_list,
@@ -97,18 +98,19 @@ def invitation_accept(request, token):
         }, status=404 if check.problem == "unknown" else 410)
     invitation = check.invitation
     context = {"invitation": invitation, "programme": invitation.programme,
-               "ask": _inviter(invitation), "token": token}
+               "ask": _inviter(invitation), "token": token, "what": _what(invitation),
+               "asked": invitation.contributor}
     user = request.user
     if user.is_authenticated:
         if (user.email or "").lower() != invitation.email:
             return render(request, "web/invitation_other_user.html", context, status=403)
         if request.method == "POST":
             try:
-                services.invitation_accept(actor=user, token=token)
+                joined = services.invitation_accept(actor=user, token=token)
             except DomainError as exc:
                 messages.error(request, exc.message)
                 return redirect("web:home")
-            return _joined(request, invitation)
+            return _joined(request, invitation, joined)
         return render(request, "web/invitation_accept.html", context)
     if get_user_model().objects.filter(email__iexact=invitation.email).exists():
         login_url = f"{reverse('web:login')}?next={reverse('web:invitation-accept', args=[token])}"
@@ -121,12 +123,27 @@ def invitation_accept(request, token):
             password=data["password1"]))
         if new_user is not None:
             login(request, new_user, backend=SIGN_IN_BACKEND)
-            return _joined(request, invitation)
+            return _joined(request, invitation, invitation.contributor)
     return render(request, "web/invitation_new_account.html", {**context, "form": form},
                   status=400 if form.errors else 200)
 
 
-def _joined(request, invitation):
+def _what(invitation: Invitation) -> str:
+    """What the invitation asks, after "You are invited": to join with a role, or to give
+    views on one partner's self-assessment."""
+    asked = invitation.contributor
+    if asked is not None:
+        return (f"to give your views on {asked.assessment.partner.name}'s self-assessment "
+                f"in {invitation.programme.name}")
+    partner = f" for {invitation.partner.name}" if invitation.partner else ""
+    return (f"to join {invitation.programme.name} as "
+            f"{invitation.get_role_display().lower()}{partner}")
+
+
+def _joined(request, invitation, joined=None):
+    if isinstance(joined, Contributor):
+        messages.success(request, "Thank you for agreeing to give your views.")
+        return redirect("web:contribute", joined.pk)
     messages.success(request, f"You have joined {invitation.programme.name} as "
                               f"{invitation.get_role_display().lower()}.")
     return redirect("web:dashboard", invitation.programme_id)

@@ -29,6 +29,7 @@ from .common import (
     role_context,
     visible_or_404,
 )
+from .contribute import my_requests
 
 
 @login_required
@@ -39,6 +40,7 @@ def home(request):
     return render(request, "web/home.html", {
         "programmes": programmes,
         "can_create_programme": access.can_create_programme(request.user),
+        "requests": my_requests(request.user),
     })
 
 
