@@ -335,6 +335,9 @@ REFUSED = {
         actor=a, token=r["invitation_token"])),
     "people.membership_end": ("lead_a", lambda w, r, a: people.membership_end(
         actor=a, membership=r["membership"])),
+    "people.contributor_invite": ("lead_b", lambda w, r, a: people.contributor_invite(
+        actor=a, assessment=r["assessment"], email="voice@example.org",
+        perspective="carer")),
 }
 
 DOMAIN_APPS = ["accounts", "programmes", "actions", "learning", "notifications", "people",
