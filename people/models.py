@@ -108,7 +108,7 @@ class Invitation(models.Model):
         """``membership`` to join the programme, ``contribution`` to rate an assessment."""
         return "contribution" if self.contributor_id else "membership"
 
-    def get_role_display(self) -> str:
+    def get_role_display(self) -> str:  # type: ignore[no-redef]
         """The role in words; an invitation to contribute gives none, and says so."""
         if self.contributor_id or not self.role:
             return "Contributor to a self-assessment"

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -31,7 +33,7 @@ class InvitationSerializer(BaseModelSerializer):
     kind = serializers.SerializerMethodField(
         help_text="``membership`` (to join the programme) or ``contribution`` (to rate "
         "items of one assessment; see ``contributor``).")
-    contributor = serializers.PrimaryKeyRelatedField(read_only=True)
+    contributor: Any = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Invitation
@@ -78,9 +80,10 @@ class MembershipEndedSerializer(serializers.Serializer):
         return f"/programmes/{m.programme_id}/actions/?owner={m.user_id}"
 
 
-PERSPECTIVE_CHOICE = {"invalid_choice": "Choose whose point of view this person gives: "
-                                        "member of staff, manager, person who draws on care, "
-                                        "carer, partner organisation or other."}
+PERSPECTIVE_CHOICE: dict[str, Any] = {
+    "invalid_choice": "Choose whose point of view this person gives: member of staff, "
+                      "manager, person who draws on care, carer, partner organisation or "
+                      "other."}
 
 
 class AskedItemSerializer(serializers.Serializer):

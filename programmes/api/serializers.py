@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -346,11 +348,11 @@ class SnapshotDaySerializer(serializers.Serializer):
     overall = ProgressFiguresSerializer(allow_null=True)
 
 
-RATING_CHOICE = {"invalid_choice": "Choose a rating: met, partly met, not met or not "
-                                   "applicable."}
-PERSPECTIVE_CHOICE = {"invalid_choice": "Choose whose point of view this is: member of "
-                                        "staff, manager, person who draws on care, carer, "
-                                        "partner organisation or other."}
+RATING_CHOICE: dict[str, Any] = {
+    "invalid_choice": "Choose a rating: met, partly met, not met or not applicable."}
+PERSPECTIVE_CHOICE: dict[str, Any] = {
+    "invalid_choice": "Choose whose point of view this is: member of staff, manager, person "
+                      "who draws on care, carer, partner organisation or other."}
 
 
 class ContributableAssessmentField(VisiblePrimaryKeyRelatedField):
@@ -369,8 +371,8 @@ class ContributableAssessmentField(VisiblePrimaryKeyRelatedField):
 
 
 class ContributionSerializer(BaseModelSerializer):
-    assessment = ContributableAssessmentField(queryset=Assessment.objects.all())
-    checklist_item = VisiblePrimaryKeyRelatedField(
+    assessment: Any = ContributableAssessmentField(queryset=Assessment.objects.all())
+    checklist_item: Any = VisiblePrimaryKeyRelatedField(
         queryset=ChecklistItem.objects.select_related("principle"))
     perspective = serializers.ChoiceField(
         choices=Perspective.choices, required=False, error_messages=PERSPECTIVE_CHOICE,
@@ -387,7 +389,7 @@ class ContributionSerializer(BaseModelSerializer):
 
 
 class ContributionUpdateSerializer(ContributionSerializer):
-    assessment = serializers.PrimaryKeyRelatedField(read_only=True)
-    checklist_item = serializers.PrimaryKeyRelatedField(read_only=True)
+    assessment: Any = serializers.PrimaryKeyRelatedField(read_only=True)
+    checklist_item: Any = serializers.PrimaryKeyRelatedField(read_only=True)
     rating = serializers.ChoiceField(choices=Rating.choices, error_messages=RATING_CHOICE,
                                      required=False)
