@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Now
 
 from programmes.models import Contributor, Membership, Partner, Programme
@@ -18,8 +18,15 @@ class InvitationQuerySet(models.QuerySet):
             return self.none()
         if user.is_staff:
             return self.all()
+        # A partner lead also sees the invitations to contribute to their partner's
+        # assessments, to resend or withdraw them (docs/decisions.md, "Contributions").
+        leads = Membership.objects.active().filter(
+            user_id=user.pk, role=Membership.Role.PARTNER_LEAD,
+            programme_id=OuterRef("programme_id"),
+            partner_id=OuterRef("contributor__assessment__partner_id"))
         return self.filter(
-            programme_id__in=member_programme_ids(user, role=Membership.Role.MANAGER))
+            Q(programme_id__in=member_programme_ids(user, role=Membership.Role.MANAGER))
+            | Q(Exists(leads), contributor__isnull=False))
 
     def with_status(self):
         """``current_status``: a pending invitation past its expiry reads as expired."""
@@ -95,6 +102,17 @@ class Invitation(models.Model):
         if self.status == self.Status.PENDING and self.expires_at <= timezone.now():
             return self.Status.EXPIRED
         return self.status
+
+    @property
+    def kind(self) -> str:
+        """``membership`` to join the programme, ``contribution`` to rate an assessment."""
+        return "contribution" if self.contributor_id else "membership"
+
+    def get_role_display(self) -> str:  # type: ignore[no-redef]
+        """The role in words; an invitation to contribute gives none, and says so."""
+        if self.contributor_id or not self.role:
+            return "Contributor to a self-assessment"
+        return str(dict(Membership.Role.choices).get(self.role, self.role))
 
     def get_effective_status_display(self) -> str:
         return str(dict(self.Status.choices)[self.effective_status])

@@ -5,6 +5,8 @@ from .models import (
     Assessment,
     AssessmentCycle,
     ChecklistItem,
+    Contribution,
+    Contributor,
     Framework,
     Gap,
     Membership,
@@ -116,3 +118,32 @@ class GapAdmin(SimpleHistoryAdmin):
     search_fields = ["partner__name", "checklist_item__text"]
     raw_id_fields = ["opened_by_assessment", "last_assessment", "checklist_item"]
     readonly_fields = ["version"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Seen here, changed only through the services (the pages and the API), which check
+    who may ask and who may rate."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Contributor)
+class ContributorAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "assessment", "user", "email", "perspective", "created_at",
+                    "removed_at"]
+    list_filter = ["perspective", "assessment__cycle__programme"]
+    search_fields = ["email", "user__username", "assessment__partner__name"]
+    raw_id_fields = ["assessment", "user", "invited_by"]
+
+
+@admin.register(Contribution)
+class ContributionAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    list_display = ["checklist_item", "assessment", "contributor", "perspective", "rating",
+                    "updated_at"]
+    list_filter = ["perspective", "rating", "assessment__cycle__programme"]
+    search_fields = ["contributor__username", "comment", "assessment__partner__name"]
+    raw_id_fields = ["assessment", "checklist_item", "contributor"]

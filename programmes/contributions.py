@@ -83,6 +83,32 @@ def spreads(assessment_id: int) -> dict[int, Spread]:
     return {item_id: spread_of(ratings) for item_id, ratings in by_item.items()}
 
 
+def spreads_for(pairs) -> dict[tuple[int, int], Spread]:
+    """{(assessment id, item id): spread} for the given pairs, in one query (the responses
+    of one page of the API). A pair nobody contributed to is left out."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    by_pair: dict[tuple[int, int], list[str]] = defaultdict(list)
+    rows = Contribution.objects.filter(
+        assessment_id__in={a for a, _ in pairs},
+        checklist_item_id__in={i for _, i in pairs}).values_list(
+        "assessment_id", "checklist_item_id", "rating")
+    for assessment_id, item_id, rating in rows:
+        if (assessment_id, item_id) in pairs:
+            by_pair[(assessment_id, item_id)].append(rating)
+    return {pair: spread_of(ratings) for pair, ratings in by_pair.items()}
+
+
+def spread_of_response(response: Response, known: dict | None = None) -> Spread:
+    """The spread of the contributions to a response's item (``known`` from
+    :func:`spreads_for`, else one query)."""
+    pair = (response.assessment_id, response.checklist_item_id)
+    if known is None:
+        known = spreads_for([pair])
+    return known.get(pair) or spread_of([])
+
+
 def needing_consensus(assessment: Assessment) -> list[ChecklistItem]:
     """Items whose contributions split and whose answer has no ``consensus_note`` yet."""
     split_ids = [item_id for item_id, s in spreads(assessment.pk).items() if s.split]

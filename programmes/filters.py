@@ -7,6 +7,8 @@ from .models import (
     AssessmentCycle,
     Champion,
     ChecklistItem,
+    Contribution,
+    Contributor,
     Gap,
     Membership,
     Partner,
@@ -73,6 +75,18 @@ class ResponseFilter(filters.FilterSet):
     class Meta:
         model = Response
         fields = ["assessment", "checklist_item", "rating"]
+
+
+class ContributorFilter(filters.FilterSet):
+    class Meta:
+        model = Contributor
+        fields = ["assessment", "perspective", "user"]
+
+
+class ContributionFilter(filters.FilterSet):
+    class Meta:
+        model = Contribution
+        fields = ["assessment", "checklist_item", "perspective", "contributor"]
 
 
 class GapFilter(filters.FilterSet):

@@ -6,7 +6,13 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from .querysets import MembershipQuerySet, PartnerQuerySet, ProgrammeScopedQuerySet
+from .querysets import (
+    ContributionQuerySet,
+    ContributorQuerySet,
+    MembershipQuerySet,
+    PartnerQuerySet,
+    ProgrammeScopedQuerySet,
+)
 
 
 class Framework(models.Model):
@@ -489,7 +495,7 @@ class Contributor(models.Model):
         help_text="No longer asked; what they contributed is kept.")
 
     programme_path = "assessment__cycle__programme"
-    objects = ProgrammeScopedQuerySet.as_manager()
+    objects = ContributorQuerySet.as_manager()
 
     class Meta:
         ordering = ["assessment_id", "created_at", "id"]
@@ -524,7 +530,7 @@ class Contribution(models.Model):
     history = HistoricalRecords()
 
     programme_path = "assessment__cycle__programme"
-    objects = ProgrammeScopedQuerySet.as_manager()
+    objects = ContributionQuerySet.as_manager()
 
     class Meta:
         ordering = ["assessment_id", "checklist_item_id", "created_at", "id"]

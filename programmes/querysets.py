@@ -100,3 +100,32 @@ class MembershipQuerySet(ProgrammeScopedQuerySet):
     def active(self):
         """Memberships that have not ended: only these give a role in a programme."""
         return self.filter(ended_at__isnull=True)
+
+
+class OwnRowsQuerySet(ProgrammeScopedQuerySet):
+    """Programme-scoped rows that also belong to one person (``owner_field``).
+
+    A person asked to contribute to an assessment has no role in its programme: they see
+    their own rows (the invitations to contribute they were given, the ratings they
+    gave) and nothing else of it; the programme's members see them all.
+    """
+
+    owner_field = "user"
+
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(
+            Q(**{f"{programme_column(self.model)}__in": member_programme_ids(user)})
+            | Q(**{f"{self.owner_field}_id": user.pk})
+        )
+
+
+class ContributorQuerySet(OwnRowsQuerySet):
+    owner_field = "user"
+
+
+class ContributionQuerySet(OwnRowsQuerySet):
+    owner_field = "contributor"

@@ -34,6 +34,8 @@ from programmes.models import (
     Assessment,
     AssessmentCycle,
     ChecklistItem,
+    Contribution,
+    Contributor,
     Framework,
     Gap,
     Membership,
@@ -187,6 +189,13 @@ def seed_responses(world):
     Response.objects.bulk_create([
         Response(assessment=a, checklist_item=item, rating="partly_met", evidence="Minutes")
         for a in assessments for item in world.items
+    ])
+    # Contributions to the responses: their spreads are read in one query a page.
+    Contribution.objects.bulk_create([
+        Contribution(assessment=a, checklist_item=item, contributor=who,
+                     perspective="staff", rating=rating)
+        for a in assessments for item in world.items
+        for who, rating in ((world.lead_a, "met"), (world.manager, "not_met"))
     ])
 
 
@@ -348,7 +357,36 @@ def seed_invitations(world):
     ])
 
 
+def _voices(world, n=N):
+    users = get_user_model().objects.bulk_create([
+        get_user_model()(username=f"voice{i}", email=f"voice{i}@example.org")
+        for i in range(n)])
+    assessment, _ = Assessment.objects.get_or_create(cycle=world.cycle, partner=world.partner_a)
+    return assessment, users
+
+
+def seed_contributors(world):
+    assessment, users = _voices(world)
+    asked = Contributor.objects.bulk_create([
+        Contributor(assessment=assessment, user=u, email=u.email, perspective="carer",
+                    invited_by=world.lead_a) for u in users])
+    through = Contributor.checklist_items.through
+    through.objects.bulk_create([
+        through(contributor_id=c.pk, checklistitem_id=world.items[i % 2].pk)
+        for i, c in enumerate(asked) if i % 3])
+
+
+def seed_contributions(world):
+    assessment, users = _voices(world)
+    Contribution.objects.bulk_create([
+        Contribution(assessment=assessment, checklist_item=world.items[i % len(world.items)],
+                     contributor=u, perspective="staff", rating="met")
+        for i, u in enumerate(users)])
+
+
 SEEDERS = {
+    Contributor: seed_contributors,
+    Contribution: seed_contributions,
     Framework: seed_frameworks,
     Principle: seed_principles,
     ChecklistItem: seed_checklist_items,

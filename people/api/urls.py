@@ -5,6 +5,7 @@ from . import views
 
 router = SimpleRouter()
 router.register("invitations", views.InvitationViewSet, basename="invitation")
+router.register("contributors", views.ContributorViewSet, basename="contributor")
 
 # Beside the router's routes (config/urls.py lists both).
 urlpatterns = [

@@ -1,4 +1,6 @@
 import django_filters as filters
+from django.db import transaction
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -7,7 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from programmes import access as programme_access
-from programmes.models import Membership
+from programmes import contributions
+from programmes.filters import ContributorFilter
+from programmes.models import ChecklistItem, Contributor, Membership
 
 from .. import services
 from ..models import Invitation
@@ -60,6 +64,52 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         """Withdraw the invitation; its link stops working."""
         return self._answer(services.invitation_revoke(actor=request.user,
                                                        invitation=self.get_object()))
+
+
+class ContributorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.CreateModelMixin, mixins.DestroyModelMixin,
+                         viewsets.GenericViewSet):
+    """People asked to rate items of a draft assessment. A partner lead (or a manager)
+    asks by account (``user``) or by ``email``; DELETE stops asking (the row stays, with
+    ``removed_at``, and what they rated is kept). A contributor sees their own rows."""
+
+    serializer_class = s.ContributorSerializer
+    filterset_class = ContributorFilter
+    ordering_fields = ["created_at"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        programme_access.forget_memberships(request.user)
+
+    def get_queryset(self):
+        return (Contributor.objects.visible_to(self.request.user)
+                .select_related("assessment__cycle__programme", "assessment__partner",
+                                "invitation")
+                .prefetch_related(Prefetch(
+                    "checklist_items",
+                    queryset=ChecklistItem.objects.select_related("principle"))))
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        common = {"actor": self.request.user, "assessment": data["assessment"],
+                  "perspective": data["perspective"],
+                  "checklist_items": data.get("checklist_items", [])}
+        with transaction.atomic():
+            if data.get("user"):
+                asked = contributions.contributor_add(user=data["user"], **common)
+            else:
+                asked = services.contributor_invite(email=data["email"], **common)
+        serializer.instance = self.get_queryset().get(pk=asked.pk)
+
+    def perform_destroy(self, instance):
+        contributions.contributor_remove(actor=self.request.user, contributor=instance)
+
+    @extend_schema(responses={200: s.ContributorSerializer})
+    def destroy(self, request, *args, **kwargs):
+        """Stop asking: the answer is the row, now ``removed``."""
+        instance = self.get_object()
+        self.perform_destroy(instance)
+        return Response(self.get_serializer(self.get_queryset().get(pk=instance.pk)).data)
 
 
 class MembershipEndView(APIView):

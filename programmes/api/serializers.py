@@ -1,19 +1,25 @@
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
+from core.api.fields import MAX_TEXT, BaseModelSerializer, VisiblePrimaryKeyRelatedField
 
+from .. import contributions as voices
 from .. import selectors
 from ..models import (
     Assessment,
     AssessmentCycle,
     ChecklistItem,
+    Contribution,
+    Contributor,
     Framework,
     Gap,
     Membership,
     Partner,
+    Perspective,
     Principle,
     Programme,
     Rating,
@@ -113,7 +119,31 @@ class AssessmentSerializer(BaseModelSerializer):
         read_only_fields = ["status", "submitted_at", "submitted_by", "late", "created_at"]
 
 
+class SpreadSerializer(serializers.Serializer):
+    met = serializers.IntegerField()
+    partly_met = serializers.IntegerField()
+    not_met = serializers.IntegerField()
+    not_applicable = serializers.IntegerField()
+
+
+class ResponseListSerializer(serializers.ListSerializer):
+    """Reads the contributions to a page of responses in one query."""
+
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        known = voices.spreads_for(
+            (r.assessment_id, r.checklist_item_id) for r in rows)
+        self.child.context["spreads"] = known
+        return [self.child.to_representation(row) for row in rows]
+
+
 class ResponseSerializer(BaseModelSerializer):
+    contributions = serializers.SerializerMethodField(
+        help_text="How many contributors gave each rating to this item.")
+    agreement = serializers.SerializerMethodField(
+        help_text="``agreed`` when every contributed rating is within one step of the "
+        "others on met > partly met > not met, ``split`` when further apart, null with no "
+        "contributed rating on that scale.")
     previous_rating = serializers.SerializerMethodField(
         help_text="The partner's rating of this item in its last submitted assessment before "
         "this one, or null."
@@ -123,9 +153,28 @@ class ResponseSerializer(BaseModelSerializer):
         model = Response
         fields = [
             "id", "assessment", "checklist_item", "rating", "evidence", "notes",
-            "carried_forward", "previous_rating", "updated_at",
+            "consensus_note", "contributions", "agreement", "carried_forward",
+            "previous_rating", "updated_at",
         ]
         read_only_fields = ["carried_forward", "updated_at"]
+        list_serializer_class = ResponseListSerializer
+
+    def _spread(self, response) -> voices.Spread:
+        cached = getattr(response, "_contribution_spread", None)
+        if cached is None:
+            cached = voices.spread_of_response(response, self.context.get("spreads"))
+            response._contribution_spread = cached
+        return cached
+
+    @extend_schema_field(SpreadSerializer)
+    def get_contributions(self, response) -> dict:
+        return self._spread(response).counts
+
+    @extend_schema_field(serializers.ChoiceField(
+        choices=[(voices.AGREED, "Agreed"), (voices.SPLIT, "Split")],
+        allow_null=True))
+    def get_agreement(self, response):
+        return self._spread(response).agreement
 
     @extend_schema_field(
         serializers.ChoiceField(choices=Rating.choices, allow_null=True)
@@ -321,3 +370,50 @@ class SnapshotDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     principles = SnapshotPrincipleSerializer(many=True)
     overall = ProgressFiguresSerializer(allow_null=True)
+
+
+RATING_CHOICE: dict[str, Any] = {
+    "invalid_choice": "Choose a rating: met, partly met, not met or not applicable."}
+PERSPECTIVE_CHOICE: dict[str, Any] = {
+    "invalid_choice": "Choose whose point of view this is: member of staff, manager, person "
+                      "who draws on care, carer, partner organisation or other."}
+
+
+class ContributableAssessmentField(VisiblePrimaryKeyRelatedField):
+    """An assessment the user may see as a member, or was asked to contribute to."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Assessment.objects.none()
+        user = request.user
+        asked = Contributor.objects.filter(
+            user_id=user.pk, removed_at__isnull=True).values("assessment_id")
+        return (Assessment.objects.filter(pk__in=asked)
+                | Assessment.objects.visible_to(user)).select_related(
+            "cycle__programme", "partner")
+
+
+class ContributionSerializer(BaseModelSerializer):
+    assessment: Any = ContributableAssessmentField(queryset=Assessment.objects.all())
+    checklist_item: Any = VisiblePrimaryKeyRelatedField(
+        queryset=ChecklistItem.objects.select_related("principle"))
+    perspective = serializers.ChoiceField(
+        choices=Perspective.choices, required=False, error_messages=PERSPECTIVE_CHOICE,
+        help_text="Whose point of view: left out, an invited contributor speaks from the "
+        "perspective they were asked for; a partner lead or manager from ``staff``.")
+    rating = serializers.ChoiceField(choices=Rating.choices, error_messages=RATING_CHOICE)
+    comment = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+
+    class Meta:
+        model = Contribution
+        fields = ["id", "assessment", "checklist_item", "contributor", "perspective",
+                  "rating", "comment", "created_at", "updated_at"]
+        read_only_fields = ["contributor", "created_at", "updated_at"]
+
+
+class ContributionUpdateSerializer(ContributionSerializer):
+    assessment: Any = serializers.PrimaryKeyRelatedField(read_only=True)
+    checklist_item: Any = serializers.PrimaryKeyRelatedField(read_only=True)
+    rating = serializers.ChoiceField(choices=Rating.choices, error_messages=RATING_CHOICE,
+                                     required=False)

@@ -1,5 +1,5 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -14,10 +14,11 @@ from exchange.api import (
 )
 from exchange.tabular import FORMATS
 
-from .. import compare, progress, selectors, services, sheets, snapshots
+from .. import access, compare, contributions, progress, selectors, services, sheets, snapshots
 from ..filters import (
     AssessmentFilter,
     ChecklistItemFilter,
+    ContributionFilter,
     CycleFilter,
     GapFilter,
     MembershipFilter,
@@ -26,7 +27,7 @@ from ..filters import (
     ProgrammeFilter,
     ResponseFilter,
 )
-from ..models import ChecklistItem, Framework, Principle
+from ..models import ChecklistItem, Contribution, Framework, Principle
 from . import compare as compare_api
 from . import serializers as s
 from .base import HistoryMixin, ScopedViewSet
@@ -293,6 +294,57 @@ class ResponseViewSet(HistoryMixin, ScopedViewSet):
 
     def delete_object(self, instance):
         services.response_delete(actor=self.request.user, response=instance)
+
+
+class ContributionViewSet(ScopedViewSet):
+    """Ratings given by the people asked to contribute to a draft (and by its partner's
+    leads and the managers). A person sees their own; the programme's members see all.
+
+    POST on an item the person already rated changes that rating (200, same id) instead
+    of refusing: a contributor who rates again from a second screen means their latest
+    view. Only the person who gave a rating changes or takes it back.
+    """
+
+    serializer_class = s.ContributionSerializer
+    filterset_class = ContributionFilter
+    ordering_fields = ["created_at", "updated_at"]
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return s.ContributionUpdateSerializer
+        return s.ContributionSerializer
+
+    def check_create(self, data):
+        pass  # contribution_save checks who may rate which item
+
+    def check_change(self, instance):
+        access.require(instance.contributor_id == self.request.user.pk,
+                       "Only the person who gave a rating can change it.")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        had = Contribution.objects.filter(
+            assessment=data["assessment"], checklist_item=data["checklist_item"],
+            contributor_id=request.user.pk).exists()
+        self.perform_create(serializer)
+        return Response(serializer.data,
+                        status=status.HTTP_200_OK if had else status.HTTP_201_CREATED)
+
+    def create_object(self, data):
+        return contributions.contribution_save(actor=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        return contributions.contribution_save(
+            actor=self.request.user, assessment=instance.assessment,
+            checklist_item=instance.checklist_item,
+            rating=data.get("rating", instance.rating),
+            comment=data.get("comment", instance.comment),
+            perspective=data.get("perspective", instance.perspective))
+
+    def delete_object(self, instance):
+        contributions.contribution_delete(actor=self.request.user, contribution=instance)
 
 
 class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):

@@ -39,7 +39,7 @@ from learning.models import (
     TrainingSession,
 )
 from notifications.models import Notification
-from programmes import services
+from programmes import contributions, services
 from programmes.models import (
     Assessment,
     AssessmentCycle,
@@ -49,6 +49,7 @@ from programmes.models import (
     Gap,
     Membership,
     Partner,
+    Perspective,
     Programme,
     ProgressSnapshot,
     Rating,
@@ -58,6 +59,19 @@ from programmes.snapshots import snapshot_take
 
 PROGRAMME_CREATORS = "Programme creators"  # made by a migration; again here if emptied
 DEMO_PASSWORD = "demo-tracker-2026"
+
+# Asked to contribute to one partner's draft review, with no role in the programme:
+# (username, first name, last name, perspective, their ratings of principle 1's first items).
+VOICES = [
+    ("person", "Pat", "Okafor", "person_supported", ("not_met", "partly_met", "met")),
+    ("carer", "Chris", "Lindqvist", "carer", ("partly_met", "partly_met")),
+]
+VOICE_COMMENTS = {
+    "met": "This works well for us.",
+    "partly_met": "Sometimes, but not every time.",
+    "not_met": "I have not seen this happen.",
+    "not_applicable": "This does not apply to me.",
+}
 PROGRAMME_NAME = "North Riverside workforce integration programme"
 
 PARTNERS = [
@@ -213,6 +227,7 @@ class Command(BaseCommand):
             programme = self._programme()
             users = self._users(programme)
             self._story(programme, users)
+            self._voices()
         self._print_logins()
 
     # Days and dates -------------------------------------------------------------------
@@ -258,7 +273,7 @@ class Command(BaseCommand):
                                                 title__in=titles, placements__isnull=True)
         TrainingSession.objects.filter(offer__in=unbooked).delete()
         unbooked.delete()
-        usernames = [user[0] for user in USERS]
+        usernames = [user[0] for user in USERS] + [voice[0] for voice in VOICES]
         Notification.objects.filter(recipient__username__in=usernames).delete()
 
     def _programme(self) -> Programme:
@@ -672,6 +687,36 @@ class Command(BaseCommand):
             **SHARED_OFFER,
         )
 
+    def _voices(self) -> None:
+        """A person who draws on care and a carer asked for their views on one partner's
+        draft review, with the partner lead's own view: they split on one item."""
+        draft = (Assessment.objects.filter(cycle=self.review, status=Assessment.Status.DRAFT)
+                 .select_related("partner").order_by("partner__name").first())
+        if draft is None:
+            return
+        asker = self.leads.get(draft.partner_id) or self.users["manager"]
+        items = sorted((i for i in self.items if i.principle.number == 1),
+                       key=lambda i: i.order)[:3]
+        User = get_user_model()
+        for username, first, last, perspective, ratings in VOICES:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"first_name": first, "last_name": last,
+                                             "email": f"{username}@example.org"})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            contributions.contributor_add(actor=asker, assessment=draft, user=user,
+                                          perspective=perspective, checklist_items=items)
+            for item, rating in zip(items, ratings, strict=False):
+                contributions.contribution_save(
+                    actor=user, assessment=draft, checklist_item=item, rating=rating,
+                    comment=VOICE_COMMENTS[rating])
+        for item, rating in zip(items, ("met", "partly_met"), strict=False):
+            contributions.contribution_save(actor=asker, assessment=draft, checklist_item=item,
+                                            rating=rating, perspective="staff",
+                                            comment=VOICE_COMMENTS[rating])
+        self.voices_partner = draft.partner.name
+
     def _print_logins(self):
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
@@ -679,6 +724,12 @@ class Command(BaseCommand):
         for username, first, last, role, partner_index in USERS:
             partner = f" at {PARTNERS[partner_index][0]}" if partner_index is not None else ""
             self.stdout.write(f"  {username:<16} {first} {last}, {role.label}{partner}")
+        asked = getattr(self, "voices_partner", None)
+        if asked:
+            for username, first, last, perspective, _ in VOICES:
+                label = dict(Perspective.choices)[perspective].lower()
+                self.stdout.write(f"  {username:<16} {first} {last}, {label}, asked for "
+                                  f"their views on {asked}'s draft review")
 
 
 @functools.cache
