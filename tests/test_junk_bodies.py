@@ -381,6 +381,30 @@ class Scene:
             email="invited@example.org", role="reviewer")
 
     @functools.cached_property
+    def champion(self):
+        return services.champion_create(
+            actor=self.world.manager, programme=self.world.programme,
+            partner=self.world.partner_a, principle=self.world.principles[0],
+            name="Robin Shaw", job_title="Registered manager")
+
+    @functools.cached_property
+    def contributor(self):
+        from programmes import contributions
+
+        voice = f.UserFactory(username="voice", email="voice@example.org")
+        return contributions.contributor_add(
+            actor=self.world.manager, assessment=self.assessment, user=voice,
+            perspective="carer", tell=False)
+
+    @functools.cached_property
+    def contribution(self):
+        from programmes import contributions
+
+        return contributions.contribution_save(
+            actor=self.world.manager, assessment=self.assessment,
+            checklist_item=self.world.items[0], rating="partly_met", comment="Mostly")
+
+    @functools.cached_property
     def notification(self):
         """One for the manager (each user sees only their own)."""
         from notifications.models import Notification
@@ -412,6 +436,9 @@ TARGETS = {
     "funding-allocations": lambda s: s.allocation,
     "notifications": lambda s: s.notification,
     "invitations": lambda s: s.invitation,
+    "champions": lambda s: s.champion,
+    "contributors": lambda s: s.contributor,
+    "contributions": lambda s: s.contribution,
     # Read-only reference data: only the 405 is checked, any object will do.
     "frameworks": lambda s: s.world.framework,
     "principles": lambda s: s.world.principles[0],
@@ -426,6 +453,9 @@ FRESH = {
     "gaps": lambda s: {"checklist_item": s.world.items[3].pk},
     "memberships": lambda s: {"user": f.UserFactory(username="newcomer").pk},
     "invitations": lambda s: {"email": "someone.else@example.org"},
+    "champions": lambda s: {"name": "Someone Else"},
+    "contributors": lambda s: {"email": "another.voice@example.org", "user": None},
+    "contributions": lambda s: {"checklist_item": s.world.items[1].pk},
 }
 
 # Who writes to a collection: the programme's manager, unless only someone else may.

@@ -33,6 +33,7 @@ from programmes.api.urls import router as programmes_router
 from programmes.models import (
     Assessment,
     AssessmentCycle,
+    Champion,
     ChecklistItem,
     Contribution,
     Contributor,
@@ -384,7 +385,15 @@ def seed_contributions(world):
         for i, u in enumerate(users)])
 
 
+def seed_champions(world):
+    Champion.objects.bulk_create([
+        Champion(programme=world.programme, partner=world.partner_a,
+                 principle=world.principles[i % 2], name=f"Champion {i}", added_by=world.manager)
+        for i in range(N)])
+
+
 SEEDERS = {
+    Champion: seed_champions,
     Contributor: seed_contributors,
     Contribution: seed_contributions,
     Framework: seed_frameworks,
