@@ -14,7 +14,8 @@ def gap_answers(*, gap: Gap) -> list[Response]:
     """The partner's submitted answers to the gap's item in the programme, latest first.
 
     The first is the answer that opened the gap or kept it open (or, for a gap closed
-    by reassessment, the one that closed it). One query, with the assessment and cycle.
+    by reassessment, the one that closed it). Two queries: the answers with their
+    assessment and cycle, and their evidence.
     """
     return list(
         Response.objects.filter(
@@ -24,6 +25,7 @@ def gap_answers(*, gap: Gap) -> list[Response]:
             checklist_item_id=gap.checklist_item_id,
         )
         .select_related("assessment__cycle")
+        .prefetch_related("evidence_items")
         .order_by("-assessment__cycle__period_end", "-assessment__submitted_at", "-pk")
     )
 

@@ -27,7 +27,7 @@ from core.errors import (
 from core.versioning import lock_for_update
 from notifications.services import notify
 
-from . import access, contributions
+from . import access, contributions, evidence
 from .models import (
     Assessment,
     AssessmentCycle,
@@ -611,7 +611,7 @@ def assessment_carry_forward(*, actor, assessment: Assessment) -> CarryForwardRe
             f"{assessment.partner.name} has no earlier submitted assessment to start from."
         )
     missing = {item.pk for item in unanswered_items(assessment)}
-    earlier = source.responses.filter(checklist_item_id__in=missing)
+    earlier = list(source.responses.filter(checklist_item_id__in=missing))
     created = Response.objects.bulk_create([
         Response(assessment=assessment, checklist_item_id=r.checklist_item_id, rating=r.rating,
                  evidence=r.evidence, notes=r.notes, carried_forward=True)
@@ -620,6 +620,8 @@ def assessment_carry_forward(*, actor, assessment: Assessment) -> CarryForwardRe
     if created:
         # bulk_create skips the history signals: record the copies like any other write.
         Response.history.bulk_history_create(created, default_user=actor)
+        # The links and files behind each answer come with it (the same stored files).
+        evidence.copy_forward([(r.pk, copy) for r, copy in zip(earlier, created, strict=True)])
     return CarryForwardResult(assessment=assessment, source=source, created=created)
 
 

@@ -944,3 +944,25 @@ class ContributionForm(Form):
         self.fields["rating"].error_messages["invalid_choice"] = "Choose an answer"
         self.fields["comment"].error_messages["max_length"] = (
             "Your comment must be 5,000 characters or fewer")
+
+
+class EvidenceForm(Form):
+    """A link or a file behind an answer, with a title and the date it is from."""
+
+    title = forms.CharField(max_length=300, required=False, label="Title (optional)",
+                            help_text="For example, “Joint induction policy”. Left empty, "
+                                      "the file's name or the link is used.")
+    url = forms.CharField(max_length=1000, required=False, label="Link (optional)",
+                          help_text="An address starting with https://")
+    file = forms.FileField(required=False, label="Or a file (optional)",
+                           help_text="At most 10 MB: PDF, Word, Excel, PowerPoint, CSV, text, "
+                                     "PNG or JPEG.")
+    evidence_date = forms.DateField(required=False, label="Date of the evidence (optional)",
+                                    widget=forms.DateInput,
+                                    error_messages={"invalid": "Enter a real date"})
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and bool(data.get("url")) == bool(data.get("file")):
+            self.add_error("url", "Give a link or choose a file: one of the two")
+        return data

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from . import champions, views
+from . import champions, evidence, views
 
 router = DefaultRouter()
 router.register("frameworks", views.FrameworkViewSet, basename="framework")
@@ -15,3 +15,4 @@ router.register("responses", views.ResponseViewSet, basename="response")
 router.register("gaps", views.GapViewSet, basename="gap")
 router.register("champions", champions.ChampionViewSet, basename="champion")
 router.register("contributions", views.ContributionViewSet, basename="contribution")
+router.register("evidence", evidence.EvidenceViewSet, basename="evidence")

@@ -216,7 +216,9 @@ def assessment_section(request, pk, number):
     can_answer = access.can_answer_assessment(request.user, programme.pk, assessment.partner_id)
     items = list(principle.items.filter(is_active=True).order_by("order"))
     existing = {
-        r.checklist_item_id: r for r in assessment.responses.filter(checklist_item__in=items)
+        r.checklist_item_id: r
+        for r in assessment.responses.filter(checklist_item__in=items).prefetch_related(
+            "evidence_items")
     }
     earlier = services.previous_submitted(assessment)
     previous = dict(
