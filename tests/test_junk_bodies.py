@@ -405,6 +405,14 @@ class Scene:
             checklist_item=self.world.items[0], rating="partly_met", comment="Mostly")
 
     @functools.cached_property
+    def evidence(self):
+        from programmes import evidence as evidence_services
+
+        return evidence_services.evidence_add(
+            actor=self.world.manager, response=self.response,
+            url="https://www.example.org/induction", title="Induction handbook")
+
+    @functools.cached_property
     def notification(self):
         """One for the manager (each user sees only their own)."""
         from notifications.models import Notification
@@ -439,6 +447,7 @@ TARGETS = {
     "champions": lambda s: s.champion,
     "contributors": lambda s: s.contributor,
     "contributions": lambda s: s.contribution,
+    "evidence": lambda s: s.evidence,
     # Read-only reference data: only the 405 is checked, any object will do.
     "frameworks": lambda s: s.world.framework,
     "principles": lambda s: s.world.principles[0],

@@ -37,6 +37,7 @@ from programmes.models import (
     ChecklistItem,
     Contribution,
     Contributor,
+    Evidence,
     Framework,
     Gap,
     Membership,
@@ -392,8 +393,19 @@ def seed_champions(world):
         for i in range(N)])
 
 
+def seed_evidence(world):
+    assessment, _ = Assessment.objects.get_or_create(cycle=world.cycle, partner=world.partner_a)
+    answer, _ = Response.objects.get_or_create(assessment=assessment,
+                                               checklist_item=world.items[0],
+                                               defaults={"rating": "met"})
+    Evidence.objects.bulk_create([
+        Evidence(response=answer, title=f"Link {i}", url=f"https://example.org/{i}",
+                 uploaded_by=world.lead_a) for i in range(N)])
+
+
 SEEDERS = {
     Champion: seed_champions,
+    Evidence: seed_evidence,
     Contributor: seed_contributors,
     Contribution: seed_contributions,
     Framework: seed_frameworks,
