@@ -19,6 +19,7 @@ from programmes.api.urls import router as programmes_router
 from programmes.models import (
     Assessment,
     AssessmentCycle,
+    Contribution,
     Gap,
     Membership,
     Partner,
@@ -35,6 +36,7 @@ Role = Membership.Role
 SCOPED = [
     Programme, Membership, AssessmentCycle, Assessment, Response, Gap, ProgressSnapshot,
     Action, ActionNote, LearningNeed, Placement, FundingStream, FundingAllocation,
+    Contribution,
 ]
 ENDPOINTS = [
     prefix
@@ -60,6 +62,9 @@ def _programme_rows(programme, *, partner, provider, lead, item, offer, manager)
     cycle = f.CycleFactory(programme=programme, name=f"Cycle of {programme.name}")
     assessment = f.AssessmentFactory(cycle=cycle, partner=partner)
     response = f.ResponseFactory(assessment=assessment, checklist_item=item, rating="not_met")
+    contribution = Contribution.objects.create(
+        assessment=assessment, checklist_item=item, contributor=lead, perspective="staff",
+        rating="met")
     gap = Gap.objects.create(
         programme=programme, partner=partner, checklist_item=item, principle=item.principle,
         severity="high", opened_at=timezone.now(),
@@ -80,6 +85,7 @@ def _programme_rows(programme, *, partner, provider, lead, item, offer, manager)
         AssessmentCycle: cycle, Assessment: assessment, Response: response, Gap: gap,
         ProgressSnapshot: snapshot, Action: action, ActionNote: note, LearningNeed: need,
         Placement: placement, FundingStream: stream, FundingAllocation: allocation,
+        Contribution: contribution,
     }
 
 
@@ -237,6 +243,7 @@ def _detail_urls(shared):
         "cycles": shared.rows[AssessmentCycle],
         "assessments": shared.rows[Assessment],
         "responses": shared.rows[Response],
+        "contributions": shared.rows[Contribution],
         "gaps": shared.rows[Gap],
         "actions": shared.rows[Action],
         "action-notes": shared.rows[ActionNote],
