@@ -140,7 +140,7 @@ def evidence_add(*, actor, response: Response, title: str = "", url: str = "", f
     if file is not None:
         # Stored only now, once every rule has passed; a failure after this removes it.
         evidence.file.save(evidence.filename, file, save=False)
-        stored = evidence.file.name
+        stored = evidence.file.name or ""
         try:
             evidence.full_clean(exclude=["file"])
             evidence.save()
