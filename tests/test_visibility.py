@@ -19,7 +19,9 @@ from programmes.api.urls import router as programmes_router
 from programmes.models import (
     Assessment,
     AssessmentCycle,
+    Champion,
     Contribution,
+    Evidence,
     Gap,
     Membership,
     Partner,
@@ -36,7 +38,7 @@ Role = Membership.Role
 SCOPED = [
     Programme, Membership, AssessmentCycle, Assessment, Response, Gap, ProgressSnapshot,
     Action, ActionNote, LearningNeed, Placement, FundingStream, FundingAllocation,
-    Contribution,
+    Contribution, Champion, Evidence,
 ]
 ENDPOINTS = [
     prefix
@@ -65,6 +67,10 @@ def _programme_rows(programme, *, partner, provider, lead, item, offer, manager)
     contribution = Contribution.objects.create(
         assessment=assessment, checklist_item=item, contributor=lead, perspective="staff",
         rating="met")
+    evidence = Evidence.objects.create(response=response, title="Handbook",
+                                       url="https://example.org/handbook")
+    champion = Champion.objects.create(programme=programme, partner=partner,
+                                       principle=item.principle, name="Robin Shaw")
     gap = Gap.objects.create(
         programme=programme, partner=partner, checklist_item=item, principle=item.principle,
         severity="high", opened_at=timezone.now(),
@@ -85,7 +91,7 @@ def _programme_rows(programme, *, partner, provider, lead, item, offer, manager)
         AssessmentCycle: cycle, Assessment: assessment, Response: response, Gap: gap,
         ProgressSnapshot: snapshot, Action: action, ActionNote: note, LearningNeed: need,
         Placement: placement, FundingStream: stream, FundingAllocation: allocation,
-        Contribution: contribution,
+        Contribution: contribution, Champion: champion, Evidence: evidence,
     }
 
 
@@ -244,6 +250,8 @@ def _detail_urls(shared):
         "assessments": shared.rows[Assessment],
         "responses": shared.rows[Response],
         "contributions": shared.rows[Contribution],
+        "champions": shared.rows[Champion],
+        "evidence": shared.rows[Evidence],
         "gaps": shared.rows[Gap],
         "actions": shared.rows[Action],
         "action-notes": shared.rows[ActionNote],
