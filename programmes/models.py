@@ -589,6 +589,7 @@ class Evidence(models.Model):
                 condition=(Q(url="") & ~Q(file="")) | (~Q(url="") & Q(file="")),
                 name="programmes_evidence_link_or_file",
                 violation_error_message="Give a link or a file, not both.",
+                violation_error_code="invalid",
             ),
         ]
 

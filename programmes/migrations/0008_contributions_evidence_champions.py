@@ -152,7 +152,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name_plural': 'evidence',
                 'ordering': ['response_id', 'created_at', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('url', ''), models.Q(('file', ''), _negated=True)), models.Q(models.Q(('url', ''), _negated=True), ('file', '')), _connector='OR'), name='programmes_evidence_link_or_file', violation_error_message='Give a link or a file, not both.')],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('url', ''), models.Q(('file', ''), _negated=True)), models.Q(models.Q(('url', ''), _negated=True), ('file', '')), _connector='OR'), name='programmes_evidence_link_or_file', violation_error_code='invalid', violation_error_message='Give a link or a file, not both.')],
             },
         ),
     ]
