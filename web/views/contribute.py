@@ -165,6 +165,12 @@ def _open(assessment) -> bool:
 WORDS = {value: label for value, label, _ in CONTRIBUTION_CHOICES}
 
 
+def _rows(items, given) -> list[tuple]:
+    """(statement, the person's view or None, the view in their words) for each item."""
+    return [(item, given.get(item.pk), WORDS.get(getattr(given.get(item.pk), "rating", "")))
+            for item in items]
+
+
 def _context(contributor, **more) -> dict:
     assessment = contributor.assessment
     return {"contributor": contributor, "assessment": assessment,
@@ -178,8 +184,7 @@ def contribute(request, pk):
     """The start page: what is asked, how long it takes, and the statements so far."""
     contributor = _mine(request, pk)
     items, given = _items_and_views(request, contributor)
-    rows = [(item, given.get(item.pk), WORDS.get(getattr(given.get(item.pk), "rating", "")))
-            for item in items]
+    rows = _rows(items, given)
     first = next((item for item in items if item.pk not in given), items[0] if items else None)
     return render(request, "web/contribute.html", _context(
         contributor, rows=rows, first=first, done=sum(1 for i in items if i.pk in given),
@@ -227,8 +232,7 @@ def contribute_check(request, pk):
     """Everything the person said, with a link to change each answer."""
     contributor = _mine(request, pk)
     items, given = _items_and_views(request, contributor)
-    rows = [(item, given.get(item.pk), WORDS.get(getattr(given.get(item.pk), "rating", "")))
-            for item in items]
+    rows = _rows(items, given)
     return render(request, "web/contribute_check.html", _context(
         contributor, rows=rows, missing=[i for i in items if i.pk not in given],
         change=reverse("web:contribute", args=[contributor.pk])))
