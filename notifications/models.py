@@ -5,6 +5,7 @@ the apps above hand it a kind, a subject and a message."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class NotificationPreference(models.Model):
@@ -49,6 +50,9 @@ class Notification(models.Model):
     )
     message = models.TextField()
     link = models.CharField(max_length=500, blank=True)
+    programme_name = models.CharField(
+        max_length=200, blank=True, help_text="The programme it is about, named in the e-mail."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -158,3 +162,39 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.task}{tuple(self.args)}"
+
+
+class Event(models.Model):
+    """Something that happened, written in the transaction that made it happen.
+
+    Consumers (notifications, webhooks) read it after commit (``notifications/events.py``).
+    ``notices`` holds who is to be told and in what words, decided by the service when
+    it published; ``data`` is the payload webhooks send. Kept after delivery: the weekly
+    digest counts the week's changes from it.
+    """
+
+    kind = models.CharField(max_length=60)
+    programme_id = models.BigIntegerField(null=True, blank=True)
+    programme_name = models.CharField(max_length=200, blank=True)
+    subject_type = models.CharField(max_length=40)
+    subject_id = models.BigIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    data = models.JSONField(default=dict, blank=True)
+    notices = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(delivered_at__isnull=True), name="event_waiting"
+            ),
+            models.Index(fields=["programme_id", "created_at"], name="event_programme_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.subject_type} {self.subject_id}"

@@ -50,6 +50,7 @@ class Reminder:
     message: str
     link: str = ""
     due_date: datetime.date | None = None
+    programme_name: str = ""
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -89,6 +90,7 @@ def _insert_batch_portable(batch: list[Reminder], statuses: dict[int, str]) -> i
                 due_date=r.due_date,
                 message=r.message,
                 link=r.link,
+                programme_name=r.programme_name,
             )
             for r in batch
         ],
@@ -119,14 +121,15 @@ _INSERT_BATCH_SQL = """
 WITH batch AS (
     SELECT * FROM unnest(
         %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::date[], %s::date[],
-        %s::text[], %s::text[]
-    ) AS b(recipient_id, kind, subject_type, subject_id, occurrence, due_date, message, link)
+        %s::text[], %s::text[], %s::text[]
+    ) AS b(recipient_id, kind, subject_type, subject_id, occurrence, due_date, message, link,
+           programme_name)
 ), new AS (
     INSERT INTO notifications_notification
         (recipient_id, kind, subject_type, subject_id, occurrence, due_date, message, link,
-         created_at)
+         programme_name, created_at)
     SELECT recipient_id, kind, subject_type, subject_id, occurrence, due_date, message, link,
-           %s
+           programme_name, %s
     FROM batch
     ON CONFLICT DO NOTHING
     RETURNING id, recipient_id
@@ -163,6 +166,7 @@ def _insert_batch_postgresql(batch: list[Reminder], statuses: dict[int, str]) ->
                 [r.due_date for r in batch],
                 [r.message for r in batch],
                 [r.link for r in batch],
+                [r.programme_name for r in batch],
                 now,
                 users,
                 [statuses[u] for u in users],

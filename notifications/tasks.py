@@ -8,7 +8,7 @@ note on the outbox row when a task handed over by the outbox starts and finishes
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 
-from . import outbox, services
+from . import events, outbox, services
 
 
 @shared_task(name="notifications.tasks.send_pending_emails", acks_late=True, time_limit=600)
@@ -17,6 +17,15 @@ def send_pending_emails():
     if sent and services.emails_waiting():
         outbox.enqueue(services.SEND_EMAILS_TASK)  # more than one batch: carry on
     return sent
+
+
+@shared_task(name="notifications.tasks.deliver_events", acks_late=True, time_limit=600)
+def deliver_events():
+    """Give waiting events to their consumers; asks for another run while more wait."""
+    delivered = events.deliver()
+    if delivered and events.waiting():
+        outbox.enqueue(events.DELIVER_TASK)
+    return delivered
 
 
 @shared_task(name="notifications.tasks.outbox_flush", acks_late=True, time_limit=300)

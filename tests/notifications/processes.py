@@ -75,6 +75,16 @@ def ensure_default_schedule():
     ran before may have emptied every table)."""
     migration = importlib.import_module("notifications.migrations.0002_default_schedule")
     migration.add_schedule(apps, None)
+    # Later entries come from each app's own migrations, each with a list ENTRIES.
+    from django.db.migrations.loader import MigrationLoader
+
+    from notifications.schedule import add_entries
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    for migration in loader.disk_migrations.values():
+        module = importlib.import_module(migration.__module__)
+        if isinstance(getattr(module, "ENTRIES", None), list):
+            add_entries(apps, module.ENTRIES)
 
 
 MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # how Django's file e-mail backend ends each one
