@@ -16,15 +16,13 @@ from simple_history.utils import bulk_create_with_history
 from core import integrity
 from core.errors import DomainError, InvalidTransition
 from core.versioning import lock_for_update
-from notifications.services import Reminder, notify, notify_many
 from programmes import access as programme_access
 from programmes.models import Membership
 
-from . import access
+from . import access, publishing
 from .models import Action, ActionNote
-from .reminders import action_link
 
-ASSIGNED = "action_assigned"
+ASSIGNED = publishing.ASSIGNED
 
 EDITABLE = {
     "gap", "title", "description", "owner", "owner_partner", "due_date", "status", "priority",
@@ -112,31 +110,6 @@ def _apply_status(action: Action, status: str) -> None:
     action.status = status
 
 
-def _tell_new_owner(action: Action, actor) -> None:
-    """Let the owner know an action is theirs (not when they took it themselves)."""
-    reminder = _assignment(action, actor)
-    if reminder is not None:
-        notify(**vars(reminder))
-
-
-def _assignment(action: Action, actor) -> Reminder | None:
-    """The "new action for you" notice for the owner of a saved action, if one is due."""
-    if action.owner_id is None or (actor is not None and actor.pk == action.owner_id):
-        return None
-    by = f" by {actor.get_full_name() or actor.username}" if actor is not None else ""
-    due = f", due {action.due_date:%-d %B %Y}" if action.due_date else ""
-    return Reminder(
-        recipient_id=action.owner_id,
-        kind=ASSIGNED,
-        subject_type="action",
-        subject_id=action.pk,
-        occurrence=timezone.localdate(),
-        due_date=action.due_date,
-        message=f"New action for you{by}: \u201c{action.title}\u201d{due}.",
-        link=action_link(action.pk),
-    )
-
-
 def _full_save(action: Action) -> Action:
     action.full_clean()
     with integrity.translated():
@@ -185,7 +158,7 @@ def action_create(*, actor, programme, status=Action.Status.NOT_STARTED, **field
         action.owner_partner_id = programme_access.partner_in(actor, programme.pk)
     _require_assignable(actor, action)
     _full_save(action)
-    _tell_new_owner(action, actor)
+    publishing.created([action], actor)
     return action
 
 
@@ -226,6 +199,7 @@ def action_update(*, actor, action: Action, version=None, if_match=None,
     if unknown:
         raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     status = fields.pop("status", None)
+    previous = {name: getattr(action, name) for name in _TRACKED}
     previous_owner_id = action.owner_id
     previous_due = action.due_date
     for name, value in fields.items():
@@ -244,9 +218,16 @@ def action_update(*, actor, action: Action, version=None, if_match=None,
     action.version += 1
     owner_changed = "owner" in fields and action.owner_id != previous_owner_id
     _full_save(action)
-    if owner_changed:
-        _tell_new_owner(action, actor)
+    publishing.updated(
+        action, actor, changed={name.removesuffix("_id") for name in _TRACKED
+                                if getattr(action, name) != previous[name]},
+        previous_status=previous["status"], owner_changed=owner_changed)
     return action
+
+
+# What an ``action.updated`` event lists as changed.
+_TRACKED = ["gap_id", "title", "description", "owner_id", "owner_partner_id", "due_date",
+            "status", "priority"]
 
 
 BULK_LIMIT = 1000
@@ -382,7 +363,7 @@ class ActionBatch:
         """Write every action added, with its history, and tell each owner."""
         saved = bulk_create_with_history(self.actions, Action, batch_size=500,
                                          default_user=self.actor)
-        notify_many(r for r in (_assignment(a, self.actor) for a in saved) if r)
+        publishing.created(saved, self.actor)
         return saved
 
 def apply_gap_decision(sender, *, gap, outcomes: dict[int, str], actor=None, **kwargs) -> None:

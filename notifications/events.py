@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from . import outbox
@@ -86,20 +86,6 @@ def event(kind: str, *, programme=None, subject_type: str, subject_id: int, acto
     )
 
 
-def _delivery_marker() -> None:
-    """Stands in the transaction's on-commit list: delivery is already asked for."""
-
-
-def _ask_for_delivery() -> None:
-    """One outbox row per transaction, however many events it publishes."""
-    if connection.in_atomic_block and any(
-        callback is _delivery_marker for _, callback, *_ in connection.run_on_commit
-    ):
-        return
-    outbox.enqueue(DELIVER_TASK)
-    transaction.on_commit(_delivery_marker)
-
-
 def publish_many(events: Iterable[Event]) -> list[Event]:
     events = list(events)
     if not events:
@@ -109,7 +95,7 @@ def publish_many(events: Iterable[Event]) -> list[Event]:
         item.created_at = now
     with transaction.atomic():
         saved = Event.objects.bulk_create(events)
-        _ask_for_delivery()
+        outbox.enqueue_once(DELIVER_TASK)  # one outbox row per transaction
     return saved
 
 

@@ -18,7 +18,7 @@ import datetime
 import logging
 
 from celery import current_app
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import OutboxMessage
@@ -33,6 +33,29 @@ def enqueue(task: str, *args) -> OutboxMessage:
     message = OutboxMessage.objects.create(task=task, args=list(args))
     transaction.on_commit(lambda: dispatch(message.pk))
     return message
+
+
+class _Asked:
+    """Stands in a transaction's on-commit list: ``task`` is already asked for in it."""
+
+    def __init__(self, task: str):
+        self.task = task
+
+    def __call__(self) -> None:
+        pass
+
+
+def enqueue_once(task: str) -> None:
+    """``enqueue(task)`` at most once per transaction (a task without arguments that does
+    all that waits, however many writes of the transaction asked for it)."""
+    if connection.in_atomic_block and any(
+        isinstance(callback, _Asked) and callback.task == task
+        for _, callback, *_ in connection.run_on_commit
+    ):
+        return
+    enqueue(task)
+    if connection.in_atomic_block:
+        transaction.on_commit(_Asked(task))
 
 
 def _publish(message: OutboxMessage) -> bool:

@@ -213,7 +213,7 @@ def notify_many(reminders: Iterable[Reminder], *, batch_size: int | None = None)
         with transaction.atomic():
             new = _insert_batch(batch)
             if new:
-                outbox.enqueue(SEND_EMAILS_TASK)
+                outbox.enqueue_once(SEND_EMAILS_TASK)
         created += new
     return created
 

@@ -247,3 +247,14 @@ def answer_the_rest(assessment, rating: str = "not_applicable") -> list:
         ResponseFactory(assessment=assessment, checklist_item=item, rating=rating)
         for item in items
     ]
+
+
+def deliver_events() -> int:
+    """What a worker does after each commit: hand waiting events to their consumers
+    (notifications, webhooks). Returns how many were delivered."""
+    from notifications import events
+
+    total = 0
+    while delivered := events.deliver():
+        total += delivered
+    return total

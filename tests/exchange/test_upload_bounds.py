@@ -30,6 +30,7 @@ from actions.models import Action
 from exchange import tabular
 from learning.models import LearningNeed
 from notifications.models import Notification, OutboxMessage
+from tests.factories import deliver_events
 
 pytestmark = pytest.mark.django_db
 
@@ -277,6 +278,8 @@ def test_a_clean_csv_of_5000_rows_is_imported_in_a_bounded_number_of_queries(api
     assert actions.count() == 5000
     assert actions.filter(owner=world.lead_a, owner_partner=world.partner_a,
                           status="in_progress").count() == 5000
+    assert OutboxMessage.objects.count() < 5
+    deliver_events()
     assert Notification.objects.filter(recipient=world.lead_a, kind="action_assigned").count() \
         == 5000
     assert OutboxMessage.objects.count() < 5

@@ -62,6 +62,7 @@ def test_assigning_an_action_notifies_the_new_owner_but_not_oneself(api, world):
     api.as_user(world.lead_a).post("/api/v1/actions/", {
         "programme": world.programme.pk, "title": "Mine", "owner": world.lead_a.pk},
         format="json")
+    f.deliver_events()
 
     assigned = Notification.objects.filter(kind="action_assigned")
     assert list(assigned.values_list("recipient__username", "subject_id")) == [
@@ -111,6 +112,7 @@ def test_a_request_succeeds_when_the_broker_is_down_and_the_work_waits(
                         lambda name, args=None, **kw: published.append((name, args)))
     assert outbox.flush() == 1
     assert outbox.flush() == 0
-    assert published == [("notifications.tasks.send_pending_emails", [])]
+    # the task that delivers the request's event (an assignment) to its consumers
+    assert published == [("notifications.tasks.deliver_events", [])]
     waiting.refresh_from_db()
     assert waiting.dispatched_at is not None

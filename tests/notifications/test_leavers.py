@@ -284,6 +284,7 @@ def test_an_assignment_email_waiting_for_someone_who_left_is_not_sent(api, two_p
         "owner": world.lead_a.pk, "owner_partner": world.partner_a.pk,
     }, format="json")
     assert answer.status_code == 201, answer.content
+    f.deliver_events()
     assert EmailDelivery.objects.filter(recipient=world.lead_a, status="pending").count() == 1
 
     # when the lead leaves before it goes

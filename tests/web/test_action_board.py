@@ -161,6 +161,7 @@ def test_bulk_reassign_of_200_actions_is_one_request_and_writes_200_history_rows
     assert response.json() == {"changed": 200}
     assert Action.objects.filter(owner=world.lead_b, owner_partner=world.partner_b).count() == 200
     assert Action.history.count() == history + 200
+    f.deliver_events()
     assert Notification.objects.filter(recipient=world.lead_b).count() == 200
 
 

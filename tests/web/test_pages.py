@@ -272,6 +272,7 @@ def test_manager_adds_an_action_for_a_partner_lead(site, as_user):
     assert response.status_code == 302
     action = Action.objects.get(title="Run a joint team day")
     assert action.owner == w.lead_a and action.owner_partner == w.partner_a
+    f.deliver_events()
     assert Notification.objects.filter(recipient=w.lead_a, subject_id=action.pk).exists()
 
 
