@@ -18,14 +18,13 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core import integrity
 from core.errors import Conflict, DomainError, InvalidTransition, LimitExceeded
 from core.versioning import lock_for_update
-from notifications.services import notify
+from notifications.events import Notice
 from programmes.access import require
 from programmes.models import Membership, Partner
 
@@ -128,6 +127,11 @@ def need_update(*, actor, need: LearningNeed, version=None, if_match=None,
     need.full_clean()
     with integrity.translated():
         _by(actor, need).save()
+    if need.status == LearningNeed.Status.MET and was != LearningNeed.Status.MET:
+        why = f" {need.met_reason.strip()}" if need.met_reason.strip() else ""
+        telling.tell_need(need, telling.approvers(need), actor=actor, kind=telling.NEED_MET,
+                          message=f"The learning need “{need.topic}” of {need.partner.name} "
+                                  f"is met.{why}")
     return need
 
 
@@ -342,8 +346,9 @@ def _withdraw(actor, offer: TrainingOffer, sessions: list[TrainingSession], *,
         told[key] |= leads
     for key, need in first_need.items():
         telling.tell(
-            told[key], actor=actor, kind=telling.OFFER_WITHDRAWN,
+            told[key], actor=actor, kind=telling.OFFER_WITHDRAWN, programme=need.programme,
             subject_type="training_offer", subject_id=offer.pk,
+            data={"id": offer.pk, "title": offer.title, "learning_need": need.pk},
             message=(f"{offer.provider.name} withdrew “{offer.title}”: the places booked "
                      f"for {need.partner.name} are cancelled and any money planned for "
                      f"them is back in its funding stream. {reason}").strip(),
@@ -539,8 +544,9 @@ def placement_book(*, actor, learning_need: LearningNeed, places: int, training_
 
 def _tell_request(actor, placement: Placement) -> None:
     telling.tell_placement(
-        placement, telling.approvers(placement.learning_need), actor=actor,
-        kind=telling.REQUESTED,
+        placement, telling.approvers(placement.learning_need)
+        | telling.providers(placement.training_offer, placement.learning_need.programme_id),
+        actor=actor, kind=telling.REQUESTED,
         message=f"{telling.describe_first(placement)} is asked for: approve or decline it.")
 
 
@@ -657,7 +663,12 @@ def placement_approve(*, actor, placement: Placement) -> Placement:
     telling.tell_placement(
         placement, telling.providers(booking.offer, booking.need.programme_id), actor=actor,
         kind=telling.APPROVED, link=telling.offer_bookings_link(booking.offer.pk),
-        message=f"{telling.describe_first(placement)} is approved: confirm it.")
+        message=f"{telling.describe_first(placement)} is approved: confirm it.",
+        also=[Notice(kind=telling.APPROVED,
+                     recipients=sorted(telling.partner_leads(booking.need)),
+                     link=telling.need_link(booking.need.pk),
+                     message=(f"{telling.describe_first(placement)} is approved; "
+                              f"{booking.offer.provider.name} will confirm it."))])
     return placement
 
 
@@ -775,10 +786,8 @@ def placement_record_attendance(*, actor, placement: Placement, places_attended:
     need.version += 1
     _by(actor, need).save(update_fields=["workers_trained", "status", "version", "updated_at"])
     if need.status == LearningNeed.Status.MET and not was_met:
-        telling.tell(telling.approvers(need), actor=actor, kind=telling.NEED_MET,
-                     subject_type="learning_need", subject_id=need.pk,
-                     link=telling.need_link(need.pk),
-                     message=(f"{need.workers_trained} of {need.workers_count} workers of "
+        telling.tell_need(need, telling.approvers(need), actor=actor, kind=telling.NEED_MET,
+                          message=(f"{need.workers_trained} of {need.workers_count} workers of "
                               f"{need.partner.name} have completed training: the need "
                               f"“{need.topic}” is met."))
     return placement
@@ -1464,7 +1473,7 @@ def stream_delete(*, actor, stream: FundingStream) -> None:
 # Proposals: a provider offers its training to a need -----------------------------------
 
 PROPOSE_REFUSED = "Only the provider's own people can propose its offers."
-OFFER_PROPOSED = "offer_proposed"
+OFFER_PROPOSED = telling.OFFER_PROPOSED
 
 
 @transaction.atomic
@@ -1499,8 +1508,5 @@ def offer_propose(*, actor, offer: TrainingOffer, learning_need: LearningNeed,
     ).values_list("user_id", flat=True)
     text = (f"{offer.provider.name} proposes “{offer.title}” for your learning need "
             f"“{need.topic}”.")
-    for recipient_id in sorted(set(leads)):
-        notify(recipient_id=recipient_id, kind=OFFER_PROPOSED, subject_type="learning_need",
-               subject_id=need.pk, occurrence=timezone.localdate(), message=text,
-               link=reverse("web:learning-need", args=[need.pk]))
+    telling.tell_need(need, leads, actor=actor, kind=OFFER_PROPOSED, message=text)
     return proposal

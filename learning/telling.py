@@ -1,18 +1,20 @@
 """Who hears of a step in a booking, and what they read (DESIGN.md, "Training operations").
 
-Each step tells the other side: a request reaches those who approve it, an approval the
-provider's people, a confirmation, a refusal or a freed place the people who booked. The
-person who took the step is never told of it. Notifications are keyed by kind, subject
-and day, so a step taken once is told once however often a job or a page repeats it.
+Each step tells the other side: a request reaches those who approve it and the
+provider, an approval the provider's people and the need's partner, a confirmation, a
+refusal or a freed place the people who booked. The person who took the step is never
+told of it. Each step is an event (``EVENT_KINDS``), published in the step's transaction
+and told by its consumers after commit; notifications are keyed by kind, subject and
+day, so a step taken once is told once however often a job or a page repeats it.
 """
 
-import datetime
 from collections.abc import Iterable
 
 from django.utils import timezone
 
 from core.links import page_link
-from notifications.services import Reminder, notify_many
+from notifications import events
+from notifications.events import Notice
 from programmes.models import Membership
 
 from .models import LearningNeed, Placement, TrainingOffer, TrainingSession
@@ -25,6 +27,20 @@ CANCELLED = "placement_cancelled"
 PROMOTED = "placement_promoted"
 NEED_MET = "learning_need_met"
 OFFER_WITHDRAWN = "offer_withdrawn"
+OFFER_PROPOSED = "offer_proposed"
+
+# The event of each kind of notice.
+EVENT_KINDS = {
+    REQUESTED: "placement.requested",
+    APPROVED: "placement.approved",
+    CONFIRMED: "placement.confirmed",
+    DECLINED: "placement.declined",
+    CANCELLED: "placement.cancelled",
+    PROMOTED: "placement.promoted",
+    NEED_MET: "need.met",
+    OFFER_WITHDRAWN: "offer.withdrawn",
+    OFFER_PROPOSED: "offer.proposed",
+}
 
 
 def need_link(need_id: int) -> str:
@@ -93,23 +109,48 @@ def providers(offer: TrainingOffer, programme_id: int) -> set[int]:
     return found or _active(role=Membership.Role.LEARNING_PROVIDER, partner_id=offer.provider_id)
 
 
+def need_data(need: LearningNeed) -> dict:
+    return {"id": need.pk, "programme": need.programme_id, "partner": need.partner_id,
+            "topic": need.topic, "staff_group": need.staff_group, "status": need.status,
+            "link": need_link(need.pk)}
+
+
+def placement_data(placement: Placement) -> dict:
+    return {"id": placement.pk, "learning_need": placement.learning_need_id,
+            "training_offer": placement.training_offer_id,
+            "offer_title": placement.training_offer.title, "places": placement.places,
+            "session": placement.session_id, "status": placement.status,
+            "link": need_link(placement.learning_need_id)}
+
+
 def tell(recipients: Iterable[int], *, actor, kind: str, subject_type: str, subject_id: int,
-         message: str, link: str) -> int:
-    """One notification for each recipient but the actor; returns how many were new."""
-    actor_id = getattr(actor, "pk", None)
-    today: datetime.date = timezone.localdate()
-    return notify_many(
-        Reminder(recipient_id=r, kind=kind, subject_type=subject_type, subject_id=subject_id,
-                 occurrence=today, message=message, link=link)
-        for r in sorted(set(recipients)) if r != actor_id
-    )
+         message: str, link: str, programme, data: dict | None = None,
+         also: Iterable[Notice] = ()) -> None:
+    """Publish the step's event, telling each recipient but the actor (and ``also``, in
+    other words, others: each person once)."""
+    first = sorted(set(recipients))
+    others = [Notice(kind=n.kind, recipients=[r for r in n.recipients if r not in first],
+                     message=n.message, link=n.link) for n in also]
+    events.publish(EVENT_KINDS[kind], programme=programme, subject_type=subject_type,
+                   subject_id=subject_id, actor=actor, data=data or {},
+                   notices=[Notice(kind=kind, recipients=first, message=message, link=link),
+                            *others])
+
+
+def tell_need(need: LearningNeed, recipients: Iterable[int], *, actor, kind: str,
+              message: str) -> None:
+    tell(recipients, actor=actor, kind=kind, subject_type="learning_need", subject_id=need.pk,
+         message=message, link=need_link(need.pk), programme=need.programme,
+         data=need_data(need))
 
 
 def tell_placement(placement: Placement, recipients: Iterable[int], *, actor, kind: str,
-                   message: str, link: str | None = None) -> int:
-    return tell(recipients, actor=actor, kind=kind, subject_type="placement",
-                subject_id=placement.pk, message=message,
-                link=link or need_link(placement.learning_need_id))
+                   message: str, link: str | None = None, also: Iterable[Notice] = ()) -> None:
+    tell(recipients, actor=actor, kind=kind, subject_type="placement",
+         subject_id=placement.pk, message=message,
+         link=link or need_link(placement.learning_need_id),
+         programme=placement.learning_need.programme, data=placement_data(placement),
+         also=also)
 
 
 def describe(placement: Placement) -> str:

@@ -20,7 +20,8 @@ from django.utils import timezone
 from core import integrity
 from core.errors import Conflict, DomainError, InvalidTransition
 from core.links import page_link
-from notifications.services import notify
+from notifications import events
+from notifications.events import Notice
 
 from . import access
 from .models import (
@@ -246,13 +247,17 @@ def contributor_add(*, actor, assessment: Assessment, user, perspective: str,
         contributor.save()
     contributor.checklist_items.set(items)
     if tell and user.pk != asker.pk:
-        notify(recipient_id=user.pk, kind="contribution_requested",
-               subject_type="assessment", subject_id=assessment.pk,
-               occurrence=timezone.localdate(),
-               link=page_link("web:contribute", contributor.pk),
-               message=(f"{asker.get_full_name() or asker.username} asks for your views on "
-                        f"{assessment.partner.name}'s self-assessment in "
-                        f"{assessment.cycle.programme.name}."))
+        programme = assessment.cycle.programme
+        events.publish(
+            "contribution.requested", programme=programme, subject_type="assessment",
+            subject_id=assessment.pk, actor=asker,
+            data={"assessment": assessment.pk, "contributor": contributor.pk},
+            notices=[Notice(
+                kind="contribution_requested", recipients=[user.pk],
+                link=page_link("web:contribute", contributor.pk),
+                message=(f"{asker.get_full_name() or asker.username} asks for your views on "
+                         f"{assessment.partner.name}'s self-assessment in "
+                         f"{programme.name}."))])
     return contributor
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.db.models.deletion import ProtectedError, RestrictedError
-from django.urls import reverse
 from django.utils import timezone
 
 from core import integrity
@@ -25,9 +24,8 @@ from core.errors import (
     InvalidTransition,
 )
 from core.versioning import lock_for_update
-from notifications.services import notify
 
-from . import access, contributions, evidence
+from . import access, contributions, evidence, publishing
 from .models import (
     Assessment,
     AssessmentCycle,
@@ -726,34 +724,16 @@ def gap_open_work(gap: Gap) -> OpenWork:
     return OpenWork(actions=actions, places=places, funding=funding)
 
 
-CLOSURE_PROPOSED = "gap_closure_proposed"
+CLOSURE_PROPOSED = publishing.CLOSURE_PROPOSED
 
 
-def _propose_closure(gap: Gap, *, assessment: Assessment, work: OpenWork) -> None:
-    """The item was rated met but work is under way: ask a manager, tell the owners."""
+def _propose_closure(gap: Gap, *, assessment: Assessment) -> None:
+    """The item was rated met but work is under way: a manager decides (the owners of
+    the work, the partner's leads and the managers are told, ``publishing.submitted``)."""
     gap.status = Gap.Status.CLOSURE_PROPOSED
     gap.last_assessment = assessment
     gap.version += 1
     gap.save(update_fields=["status", "last_assessment", "version"])
-    item = gap.checklist_item
-    message = (
-        f"{assessment.partner.name} rated {item.code} met in {assessment.cycle.name}, but its "
-        f"gap still has {work.describe()}. A programme manager decides whether to close it."
-    )
-    managers = Membership.objects.active().filter(
-        programme_id=gap.programme_id, role=Membership.Role.MANAGER
-    ).values_list("user_id", flat=True)
-    owners = {a.owner_id for a in work.actions if a.owner_id}
-    for recipient_id in sorted(owners | set(managers)):
-        notify(
-            recipient_id=recipient_id,
-            kind=CLOSURE_PROPOSED,
-            subject_type="gap",
-            subject_id=gap.pk,
-            occurrence=timezone.localdate(),
-            message=message,
-            link=reverse("web:gap", args=[gap.pk]),
-        )
 
 
 @transaction.atomic
@@ -801,11 +781,12 @@ def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
         )
     responses = list(
         assessment.responses.filter(checklist_item__is_active=True)
-        .select_related("checklist_item").order_by("checklist_item__code")
+        .select_related("checklist_item__principle").order_by("checklist_item__code")
     )
     now = timezone.now()
     programme = assessment.cycle.programme
     result = SubmitResult(assessment=assessment)
+    open_work = {}
     for response in responses:
         if response.rating in GAP_RATINGS:
             gap, opened = _open_or_keep_gap(
@@ -822,12 +803,13 @@ def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
             partner_id=assessment.partner_id,
             checklist_item_id=response.checklist_item_id,
             status__in=Gap.OPEN_STATUSES,
-        ).select_related("checklist_item")
+        ).select_related("checklist_item__principle")
         for gap in open_gaps:
             work = gap_open_work(gap) if response.rating == Rating.MET else None
             if work:
-                _propose_closure(gap, assessment=assessment, work=work)
+                _propose_closure(gap, assessment=assessment)
                 result.proposed.append(gap)
+                open_work[gap.pk] = work
             else:
                 _close(gap, reason=CLOSING[response.rating], now=now, assessment=assessment)
                 result.closed.append(gap)
@@ -836,6 +818,7 @@ def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
     assessment.submitted_by = actor if actor.is_authenticated else None
     assessment.late = today > cycle.period_end
     assessment.save(update_fields=["status", "submitted_at", "submitted_by", "late"])
+    publishing.submitted(result, actor if actor.is_authenticated else None, open_work=open_work)
     return result
 
 
@@ -879,6 +862,7 @@ def gap_create(*, actor, programme: Programme, partner: Partner, checklist_item:
     gap.full_clean(validate_constraints=False)
     with integrity.translated(), transaction.atomic():
         gap.save()  # the constraint's message: one open gap per partner and item
+    publishing.by_hand("gap.opened", gap, actor, note=description)
     return gap
 
 
@@ -971,6 +955,7 @@ def gap_close(*, actor, gap: Gap, note: str = "", version: int | None = None, if
             status__in=CLOSED_ACTION_STATUSES).exists()
         if still_open:  # nobody applied the decision: do not close half of it
             raise RuntimeError("The gap's actions were not updated; is the actions app installed?")
+    publishing.by_hand("gap.closed", gap, actor, note=note)
     return gap
 
 
@@ -1006,6 +991,7 @@ def gap_reopen(*, actor, gap: Gap, note: str, version: int | None = None,
     gap.version += 1
     with integrity.translated(), transaction.atomic():
         gap.save()  # the constraint's message: one open gap per partner and item
+    publishing.by_hand("gap.reopened", gap, actor, note=gap.status_note)
     return gap
 
 

@@ -44,9 +44,11 @@ class Told:
     """The notifications written since the last look, as (username, kind) pairs."""
 
     def __init__(self):
+        f.deliver_events()  # what was done before is told before the first look
         self.seen = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
     def __call__(self) -> list[tuple[str, str]]:
+        f.deliver_events()  # as a worker does after each commit
         rows = list(Notification.objects.filter(pk__gt=self.seen).order_by("pk")
                     .values_list("pk", "recipient__username", "kind"))
         if rows:
@@ -125,8 +127,8 @@ def test_a_booking_through_the_api_from_request_to_confirmation(api, world, need
     assert first.status_code == 201, first.content
     assert (first.json()["status"], first.json()["session"]) == ("requested", session.pk)
     assert first.json()["requested_by"] == world.lead_a.pk
-    # the approvers hear of the request, but not the lead who asked
-    assert told() == [("manager", telling.REQUESTED)]
+    # the approvers and the provider hear of the request, but not the lead who asked
+    assert told() == [("manager", telling.REQUESTED), ("provider", telling.REQUESTED)]
     assert fresh(need).status == LearningNeed.Status.PLANNED
 
     waiting = lead.post("/api/v1/placements/", {"learning_need": need.pk,
@@ -145,7 +147,8 @@ def test_a_booking_through_the_api_from_request_to_confirmation(api, world, need
     approved = manager.post(f"/api/v1/placements/{pk}/approve/")
     assert approved.status_code == 200, approved.content
     assert approved.json()["status"] == "approved" and approved.json()["approved_at"]
-    assert told() == [("provider", telling.APPROVED)]
+    # the provider confirms it; the need's lead hears it is approved
+    assert told() == [("lead_a", telling.APPROVED), ("provider", telling.APPROVED)]
     assert manager.post(f"/api/v1/placements/{pk}/approve/").status_code == 409
 
     confirmed = provider.post(f"/api/v1/placements/{pk}/confirm/")
@@ -221,14 +224,16 @@ def test_freed_places_promote_the_first_waiting_requests_that_fit_in_order(world
     assert [fresh(p).status for p in (first, second, third)] == [
         "waitlisted", "waitlisted", "requested"]
     assert counts(session) == (10, 10, 8)
-    # the lead hears their request moved up and waits for approval; the manager who
-    # cancelled is told nothing
-    assert told() == [("lead_a", telling.PROMOTED), ("lead_a", telling.REQUESTED)]
+    # the lead hears their request moved up and waits for approval, the provider that it
+    # is asked for; the manager who cancelled is told nothing
+    assert told() == [("lead_a", telling.PROMOTED), ("lead_a", telling.REQUESTED),
+                      ("provider", telling.REQUESTED)]
 
     # eight free up: the first and the second, in order, and no one twice
     services.placement_cancel(actor=world.manager, placement=big)
     assert [fresh(p).status for p in (first, second, third)] == ["requested"] * 3
     assert counts(session) == (10, 10, 0)
+    f.deliver_events()
     promoted = Notification.objects.filter(kind=telling.PROMOTED)
     assert sorted(promoted.values_list("subject_id", flat=True)) == sorted(
         [first.pk, second.pk, third.pk])

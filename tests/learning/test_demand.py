@@ -80,6 +80,7 @@ def test_a_provider_proposes_an_offer_and_the_partner_leads_are_told(api, world,
     assert answer.json()["offer"] == offer.pk and answer.json()["provider_name"] == "Gamma College"
     proposal = OfferProposal.objects.get()
     assert (proposal.learning_need, proposal.proposed_by) == (need, world.provider_user)
+    f.deliver_events()
     note = Notification.objects.get(kind="offer_proposed")
     assert note.recipient == world.lead_a
     assert (note.subject_type, note.subject_id) == ("learning_need", need.pk)

@@ -82,6 +82,7 @@ def test_only_invited_people_rate_only_the_items_they_are_asked_about(world):
     again = contributions.contribution_save(actor=person, assessment=assessment,
                                             checklist_item=world.items[0], rating="not_met")
     assert saved.pk == again.pk and again.perspective == "carer"
+    f.deliver_events()
     assert person.notifications.filter(kind="contribution_requested").count() == 1
 
 

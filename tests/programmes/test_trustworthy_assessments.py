@@ -314,10 +314,13 @@ def resubmit(world, rating, name="Review"):
 
 
 def test_met_with_an_open_action_proposes_closure_and_tells_owner_and_managers(world, open_gap):
-    # given an open action owned by partner A's lead, and a second manager
+    # given an open action owned by partner A's other lead, and a second manager
     second_manager = f.UserFactory(username="manager2")
     f.MembershipFactory(programme=world.programme, user=second_manager, role="manager")
-    action = f.ActionFactory(programme=world.programme, gap=open_gap, owner=world.lead_a,
+    second_lead = f.UserFactory(username="lead_a2")
+    f.MembershipFactory(programme=world.programme, user=second_lead, role="partner_lead",
+                        partner=world.partner_a)
+    action = f.ActionFactory(programme=world.programme, gap=open_gap, owner=second_lead,
                              status="in_progress")
     done = f.ActionFactory(programme=world.programme, gap=open_gap, owner=world.lead_b,
                            status="done", completed_at=timezone.now())
@@ -332,9 +335,11 @@ def test_met_with_an_open_action_proposes_closure_and_tells_owner_and_managers(w
     assert [g.pk for g in result.proposed] == [open_gap.pk] and result.closed == []
     figures = progress.programme_progress(programme=world.programme)
     assert figures["principles"][0]["gaps_open"] == 1
-    # and the owner and each manager get one notification each (not the done action's owner)
+    # and the owner and each manager get one notification each (not the done action's
+    # owner, nor the lead who submitted)
+    f.deliver_events()
     sent = Notification.objects.filter(kind="gap_closure_proposed", subject_id=open_gap.pk)
-    assert sorted(n.recipient.username for n in sent) == ["lead_a", "manager", "manager2"]
+    assert sorted(n.recipient.username for n in sent) == ["lead_a2", "manager", "manager2"]
     assert "1 open action" in sent[0].message
     action.refresh_from_db()
     done.refresh_from_db()
@@ -347,7 +352,9 @@ def test_placements_or_funding_alone_are_open_work(world, open_gap):
     f.PlacementFactory(learning_need=need, places=12, status="requested")
     result = resubmit(world, "met")
     assert [g.pk for g in result.proposed] == [open_gap.pk]
-    assert "12 places booked" in Notification.objects.get(recipient=world.manager).message
+    f.deliver_events()
+    assert "12 places booked" in Notification.objects.get(
+        recipient=world.manager, kind="gap_closure_proposed").message
 
 
 def test_manager_closes_a_proposed_gap_cancelling_its_action(world, open_gap, api):

@@ -27,6 +27,7 @@ from learning.models import (
     TrainingOffer,
 )
 
+from .. import factories as f
 from .conftest import outline
 
 pytestmark = pytest.mark.django_db
@@ -264,6 +265,7 @@ def test_the_provider_declines_approved_places_and_the_booker_is_told(site, appr
     assert answer.status_code == 302
     approved.refresh_from_db()
     assert approved.status == "declined"
+    f.deliver_events()
     told = Notification.objects.get(recipient=site.world.lead_a, kind="placement_declined")
     assert "The trainer is ill" in told.message
 

@@ -102,6 +102,7 @@ def test_a_lead_books_from_the_offer_page_and_is_told_the_request_waits_for_appr
         "requested", 3, ["Sam Jones", "Ali Khan"])
     assert placement.session_id == first.pk
     # and the manager, who approves, is told (the lead who asked is not)
+    f.deliver_events()
     assert Notification.objects.filter(recipient=site.world.manager,
                                        kind="placement_requested").exists()
     assert not Notification.objects.filter(recipient=site.world.lead_a,
@@ -227,6 +228,7 @@ def test_the_provider_confirms_then_records_attendance_and_the_need_is_met(site,
     answer = client.post(reverse("web:placement-status", args=[approved.pk, "confirm"]),
                          {"next": bookings})
     assert answer.status_code == 302 and answer["Location"] == bookings
+    f.deliver_events()
     assert Notification.objects.filter(recipient=w.lead_a, kind="placement_confirmed").exists()
     need = LearningNeed.objects.get(pk=site.need.pk)
     need.workers_count = 2
@@ -252,6 +254,7 @@ def test_the_provider_confirms_then_records_attendance_and_the_need_is_met(site,
     assert placement.learners == ["Sam Jones", "Ali Khan"]
     need.refresh_from_db()
     assert (need.workers_trained, need.status) == (2, "met")
+    f.deliver_events()
     assert Notification.objects.filter(recipient=w.lead_a, kind="learning_need_met").exists()
     need_page = as_user(w.lead_a).get(reverse("web:learning-need", args=[need.pk]))
     assert "2 of 2 workers have completed training" in need_page.content.decode()
@@ -397,6 +400,7 @@ def test_withdrawing_says_what_it_cancels_then_does_it(site, booked, cohorts, as
     assert not Placement.objects.filter(training_offer=cohorts,
                                         status__in=Placement.OPEN).exists()
     assert FundingAllocation.objects.get(placement=booked["approved"]).status == "cancelled"
+    f.deliver_events()
     told = Notification.objects.get(recipient=w.lead_b, kind="offer_withdrawn")
     assert "The trainer has left." in told.message
 
