@@ -16,6 +16,7 @@ from django.utils import timezone
 from notifications import outbox
 from notifications.services import notify_many
 
+from .escalation import due_escalations
 from .reminders import due_action_batches, due_action_reminders
 
 BATCH_TASK = "actions.tasks.send_action_reminders_batch"
@@ -42,3 +43,10 @@ def send_action_reminders_batch(date_iso: str, first_pk: int, last_pk: int) -> i
     return notify_many(
         due_action_reminders(_day(date_iso), first_pk=first_pk, last_pk=last_pk)
     )
+
+
+@shared_task(name="actions.tasks.escalate_overdue_actions", acks_late=True, time_limit=300)
+def escalate_overdue_actions(date_iso: str | None = None) -> int:
+    """Tell partner leads, then managers, of overdue actions (safe to run twice); returns
+    how many were told."""
+    return notify_many(due_escalations(_day(date_iso)))

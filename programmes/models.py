@@ -104,6 +104,43 @@ class Partner(models.Model):
         return self.name
 
 
+ESCALATION_MAX_DAYS = 365
+
+
+def default_escalation_days() -> list[int]:
+    """DESIGN.md: the partner's leads at 7 days overdue, the programme's managers at 21."""
+    return [7, 21]
+
+
+def validate_escalation_days(value) -> None:
+    """At most two whole numbers of days, each 1..365, the second after the first.
+
+    The first is when the partner's leads are told that an action is overdue, the
+    second when the programme's managers are; ``[]`` means no escalation.
+    """
+    if not isinstance(value, list):
+        raise ValidationError(
+            "Give the escalation days as a list of up to two whole numbers of days, for "
+            "example [7, 21], or [] for no escalation.", code="invalid")
+    if len(value) > 2:
+        raise ValidationError(
+            "Give at most two escalation days: when the partner's leads are told, then when "
+            "the programme's managers are told.", code="invalid")
+    for days in value:
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise ValidationError(
+                "Each escalation day must be a whole number of days, for example 7.",
+                code="invalid")
+        if not 1 <= days <= ESCALATION_MAX_DAYS:
+            raise ValidationError(
+                f"Each escalation day must be between 1 and {ESCALATION_MAX_DAYS} days "
+                "overdue.", code="invalid")
+    if len(value) == 2 and value[1] <= value[0]:
+        raise ValidationError(
+            "The programme's managers are told after the partner's leads: the second number "
+            "of days must be more than the first.", code="invalid")
+
+
 class Programme(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -117,6 +154,13 @@ class Programme(models.Model):
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    # Days overdue at which an open action is escalated: to its partner's leads, then
+    # to the programme's managers (actions/escalation.py); [] means never.
+    escalation_days = models.JSONField(
+        default=default_escalation_days, blank=True, validators=[validate_escalation_days],
+        help_text="Days overdue at which an action is escalated: first to its partner's "
+                  "leads, then to the programme's managers; [] for no escalation.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     programme_path = ""
@@ -137,6 +181,13 @@ class Programme(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # A blank JSON value skips the field's validators: ``null`` is refused here.
+        if self.escalation_days is None:
+            raise ValidationError({"escalation_days": (
+                "Give the escalation days as a list, for example [7, 21], or [] for no "
+                "escalation.")})
 
 
 class Membership(models.Model):

@@ -13,6 +13,7 @@ from actions.services import OWNER_ROLES, owner_refusal
 from learning.models import FundingStream, LearningNeed, TrainingOffer
 from notifications.models import NotificationPreference
 from programmes.models import (
+    ESCALATION_MAX_DAYS,
     AssessmentCycle,
     ChecklistItem,
     Framework,
@@ -22,6 +23,7 @@ from programmes.models import (
     Principle,
     Programme,
     Rating,
+    default_escalation_days,
 )
 
 WIDGET_CLASSES = {
@@ -80,8 +82,33 @@ class ModelForm(NHSFormMixin, forms.ModelForm):
 # Page forms -------------------------------------------------------------------
 
 
+def _days_overdue_field(label: str, hint: str) -> forms.IntegerField:
+    words = f"a whole number of days from 1 to {ESCALATION_MAX_DAYS}, for example 7"
+    return forms.IntegerField(
+        label=label, help_text=hint, required=False, min_value=1,
+        max_value=ESCALATION_MAX_DAYS,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false",
+                                      "class": "nhsuk-input--width-3"}),
+        error_messages={"invalid": f"Enter {words}", "min_value": f"Enter {words}",
+                        "max_value": f"Enter {words}"},
+    )
+
+
 class ProgrammeForm(ModelForm):
-    """A programme's details, for its creator and its managers."""
+    """A programme's details, for its creator and its managers.
+
+    The two escalation fields are the programme's ``escalation_days``: both empty means
+    overdue actions are not escalated; the managers' number alone is refused (they are
+    told after the partner's leads).
+    """
+
+    escalate_to_leads = _days_overdue_field(
+        "Tell the partner's leads when an action is this many days overdue (optional)",
+        "For example, 7. The action's owner is reminded anyway. Leave both numbers empty "
+        "for no escalation.")
+    escalate_to_managers = _days_overdue_field(
+        "Tell the programme's managers when an action is this many days overdue (optional)",
+        "For example, 21: more days than for the partner's leads.")
 
     class Meta:
         model = Programme
@@ -106,6 +133,26 @@ class ProgrammeForm(ModelForm):
         for name in ("start_date", "end_date"):
             self.fields[name].error_messages["invalid"] = (
                 "Enter a real date, for example 31/03/2027")
+        days = self.instance.escalation_days if self.instance.pk else default_escalation_days()
+        for name, value in zip(("escalate_to_leads", "escalate_to_managers"), days or [],
+                               strict=False):
+            self.fields[name].initial = value
+
+    def clean(self):
+        cleaned = super().clean()
+        leads = cleaned.pop("escalate_to_leads", None)
+        managers = cleaned.pop("escalate_to_managers", None)
+        if "escalate_to_leads" in self.errors or "escalate_to_managers" in self.errors:
+            return cleaned
+        if managers is not None and leads is None:
+            self.add_error("escalate_to_leads", "Enter when the partner's leads are told: "
+                                                "the programme's managers are told after them")
+        elif leads is not None and managers is not None and managers <= leads:
+            self.add_error("escalate_to_managers", "Enter more days than for the partner's "
+                                                   "leads: the managers are told after them")
+        else:
+            cleaned["escalation_days"] = [d for d in (leads, managers) if d is not None]
+        return cleaned
 
 
 class PartnerForm(ModelForm):

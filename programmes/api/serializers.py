@@ -61,9 +61,22 @@ class ProgrammeSerializer(BaseModelSerializer):
         model = Programme
         fields = [
             "id", "name", "description", "framework", "partners",
-            "start_date", "end_date", "status", "created_at",
+            "start_date", "end_date", "status", "escalation_days", "created_at",
         ]
         read_only_fields = ["created_at"]
+        extra_kwargs = {
+            "escalation_days": {
+                "help_text": "Days overdue at which an open action is escalated: first to "
+                             "its partner's leads, then to the programme's managers, for "
+                             "example [7, 21]; [] for no escalation.",
+                "error_messages": {
+                    "null": "Give the escalation days as a list, for example [7, 21], or [] "
+                            "for no escalation.",
+                    "invalid": "Give the escalation days as a list of up to two whole "
+                               "numbers of days, for example [7, 21].",
+                },
+            },
+        }
 
     def validate(self, attrs):
         start = attrs.get("start_date", getattr(self.instance, "start_date", None))

@@ -22,6 +22,14 @@ def test_reminders_run_daily_at_seven_london_time():
         assert str(cron.timezone) == "Europe/London"
 
 
+def test_overdue_actions_are_escalated_daily_after_the_reminders():
+    entry = schedule("Escalate overdue actions")
+    assert entry.enabled and entry.task == "actions.tasks.escalate_overdue_actions"
+    cron = entry.crontab
+    assert (cron.minute, cron.hour, cron.day_of_week) == ("15", "7", "*")
+    assert str(cron.timezone) == "Europe/London"
+
+
 def test_snapshots_run_nightly_and_digests_weekly():
     snapshots = schedule("Nightly progress snapshots")
     assert snapshots.task == "programmes.tasks.take_progress_snapshots"

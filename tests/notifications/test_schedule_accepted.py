@@ -96,6 +96,7 @@ def test_every_scheduled_task_is_accepted_under_production_settings(tmp_path):
     scheduled = report["scheduled"]
     for task in (
         "actions.tasks.send_action_reminders",
+        "actions.tasks.escalate_overdue_actions",
         "programmes.tasks.send_assessment_reminders",
         "programmes.tasks.take_progress_snapshots",
         "notifications.tasks.queue_weekly_digests",
