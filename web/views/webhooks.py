@@ -37,10 +37,15 @@ class WebhookForm(Form):
         assume_scheme="https")
     events = forms.MultipleChoiceField(
         choices=list(EVENTS.items()), widget=forms.CheckboxSelectMultiple,
-        label="Events to send",
-        error_messages={"required": "Choose at least one event to send."})
+        label="Events to send")
     active = forms.BooleanField(required=False, initial=True, label="Send events now",
                                 help_text="Untick to add it turned off.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["events"].error_messages.update({
+            "required": "Choose at least one event to send.",
+            "invalid_choice": "Choose events from the list."})
 
 
 def _rows(user, webhooks):
