@@ -54,8 +54,13 @@ def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def check(url: str) -> Target:
-    """The address to connect to for ``url``, or ``AddressRefused`` saying why not."""
+def check(url: str, *, connecting: bool = True) -> Target:
+    """The address to connect to for ``url``, or ``AddressRefused`` saying why not.
+
+    When a webhook is saved (``connecting=False``) and private addresses are allowed,
+    the host is not looked up: a name unknown today is a failed delivery later, not a
+    refusal (in production it is looked up, to refuse private addresses).
+    """
     allow_http = settings.WEBHOOKS_ALLOW_HTTP
     allow_private = settings.WEBHOOKS_ALLOW_PRIVATE
     try:
@@ -80,6 +85,8 @@ def check(url: str) -> Target:
     if not allow_private and (host == "localhost" or host.endswith(".localhost")):
         raise AddressRefused("The address must be on the internet, not on this service's "
                              "own machine or network.")
+    if allow_private and not connecting:
+        return Target(scheme=scheme, host=host, port=port, path=path, ip="")
     ips = _resolve(host, port)
     if not ips:
         raise AddressRefused(f"We could not find the server {host}. Check the address is "
