@@ -1,6 +1,8 @@
 """The webhook pages: each role sees what it may do, and only that; the same services."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from webhooks.models import Webhook, WebhookDelivery
@@ -108,3 +110,22 @@ def test_the_deliveries_page_and_the_test_button(client, world):
     assert other.status_code == 200 and "Send a test event" not in other.text
     assert client.post(reverse("web:webhook-test", args=[hook.pk])).status_code == 403
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_the_list_and_the_log_run_the_same_queries_for_one_row_as_for_many(client, world):
+    def count(url):
+        client.get(url)  # warm up what is read once per session
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    client.force_login(world.manager)
+    hook = make_webhook(world, "https://203.0.113.10/0")
+    WebhookDelivery.objects.create(webhook=hook, kind="gap.opened")
+    listing = reverse("web:webhooks", args=[world.programme.pk])
+    log = reverse("web:webhook-deliveries", args=[hook.pk])
+    few = count(listing), count(log)
+    for n in range(1, 12):
+        make_webhook(world, f"https://203.0.113.10/{n}", owner=world.lead_b)
+        WebhookDelivery.objects.create(webhook=hook, kind="gap.opened")
+    assert (count(listing), count(log)) == few
