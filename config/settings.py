@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "programmes",
     "actions",
     "learning",
+    "webhooks",
     "people",
     "reports",
     "web",
@@ -432,3 +433,13 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
     "rest_framework.renderers.JSONRenderer",
     *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 ]
+
+# Webhooks (webhooks/): partners' own systems are told of events by signed POSTs.
+# Development allows plain http and addresses on this machine or a private network;
+# production (DEBUG off) allows only https to public addresses, so a webhook cannot
+# reach inside the deployment (webhooks/addresses.py).
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("webhooks.schema.document_webhooks")

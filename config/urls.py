@@ -13,6 +13,7 @@ from people.api.urls import router as people_router
 from people.api.urls import urlpatterns as people_urls
 from programmes.api.urls import router as programmes_router
 from reports.api.urls import urlpatterns as reports_urls
+from webhooks.api.urls import router as webhooks_router
 
 from . import views
 from .docs import REDOC_POLICY, SchemaView
@@ -27,6 +28,7 @@ api_urls = [
     *learning_router.urls,
     *notifications_router.urls,
     *people_router.urls,
+    *webhooks_router.urls,
     *people_urls,
     *reports_urls,
 ]

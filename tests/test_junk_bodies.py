@@ -388,6 +388,14 @@ class Scene:
             name="Robin Shaw", job_title="Registered manager")
 
     @functools.cached_property
+    def webhook(self):
+        from webhooks import services as webhook_services
+
+        return webhook_services.webhook_create(
+            actor=self.world.manager, programme=self.world.programme,
+            url="https://example.org/tracker", events=["gap.opened"])
+
+    @functools.cached_property
     def contributor(self):
         from programmes import contributions
 
@@ -445,6 +453,7 @@ TARGETS = {
     "notifications": lambda s: s.notification,
     "invitations": lambda s: s.invitation,
     "champions": lambda s: s.champion,
+    "webhooks": lambda s: s.webhook,
     "contributors": lambda s: s.contributor,
     "contributions": lambda s: s.contribution,
     "evidence": lambda s: s.evidence,

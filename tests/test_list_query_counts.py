@@ -46,6 +46,7 @@ from programmes.models import (
     Programme,
     Response,
 )
+from webhooks.models import Webhook
 
 from . import factories as f
 
@@ -403,7 +404,14 @@ def seed_evidence(world):
                  uploaded_by=world.lead_a) for i in range(N)])
 
 
+def seed_webhooks(world):
+    Webhook.objects.bulk_create([
+        Webhook(programme=world.programme, owner=world.lead_a, url=f"https://example.org/{i}",
+                events=["gap.opened"], secret="s" * 40) for i in range(N)])
+
+
 SEEDERS = {
+    Webhook: seed_webhooks,
     Champion: seed_champions,
     Evidence: seed_evidence,
     Contributor: seed_contributors,

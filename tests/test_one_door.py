@@ -26,6 +26,8 @@ from learning import services as learning
 from notifications import services as notifications
 from people import services as people
 from programmes import services as programmes
+from webhooks import services as webhooks
+from webhooks.models import Webhook
 
 from . import factories as f
 
@@ -151,6 +153,9 @@ def rows(world):
         "membership": world.programme.memberships.get(user=world.lead_a),
         "new_partner": f.PartnerFactory(name="Delta Care"),
         "invitation": invitation, "invitation_token": invitation_token,
+        "webhook": Webhook.objects.create(
+            programme=world.programme, owner=world.lead_a, url="https://example.org/in",
+            events=["gap.opened"], secret="s" * 40),
         "champion": programmes.champion_create(
             actor=world.manager, programme=world.programme, partner=world.partner_a,
             principle=world.principles[0], name="Ada Lovelace"),
@@ -348,10 +353,19 @@ REFUSED = {
     "people.contributor_invite": ("lead_b", lambda w, r, a: people.contributor_invite(
         actor=a, assessment=r["assessment"], email="voice@example.org",
         perspective="carer")),
+    # webhooks: members add them; managers and their owner change them
+    "webhooks.webhook_create": ("outsider", lambda w, r, a: webhooks.webhook_create(
+        actor=a, programme=w.programme, url="https://example.org/x", events=["gap.opened"])),
+    "webhooks.webhook_update": ("lead_b", lambda w, r, a: webhooks.webhook_update(
+        actor=a, webhook=r["webhook"], active=False)),
+    "webhooks.webhook_delete": ("reviewer", lambda w, r, a: webhooks.webhook_delete(
+        actor=a, webhook=r["webhook"])),
+    "webhooks.webhook_send_test": ("lead_b", lambda w, r, a: webhooks.webhook_send_test(
+        actor=a, webhook=r["webhook"])),
 }
 
 DOMAIN_APPS = ["accounts", "programmes", "actions", "learning", "notifications", "people",
-               "auth"]
+               "webhooks", "auth"]
 
 
 def everything():

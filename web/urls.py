@@ -23,6 +23,7 @@ from .views import (
     programmes,
     reports,
     setup,
+    webhooks,
 )
 
 app_name = "web"
@@ -53,6 +54,12 @@ urlpatterns = [
     path("memberships/<int:pk>/edit/", people.membership_edit, name="membership-edit"),
     path("programmes/<int:pk>/", programmes.dashboard, name="dashboard"),
     path("programmes/<int:pk>/edit/", setup.programme_edit, name="programme-edit"),
+    path("programmes/<int:pk>/webhooks/", webhooks.webhooks, name="webhooks"),
+    path("webhooks/<int:pk>/edit/", webhooks.webhook_edit, name="webhook-edit"),
+    path("webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook-delete"),
+    path("webhooks/<int:pk>/deliveries/", webhooks.webhook_deliveries,
+         name="webhook-deliveries"),
+    path("webhooks/<int:pk>/test/", webhooks.webhook_test, name="webhook-test"),
     path("programmes/<int:pk>/people/", setup.people, name="people"),
     path("programmes/<int:pk>/partners/new/", setup.partner_new, name="partner-new"),
     path("programmes/<int:pk>/partners/add/", setup.partner_add, name="partner-add"),
