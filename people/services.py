@@ -71,7 +71,7 @@ def _send(invitation: Invitation, token: str) -> None:
         context["assessment"] = assessment
         context["perspective"] = asked.get_perspective_display()
         kind = "contributor_invitation"
-        what = f"Your views are asked on {assessment.partner.name}\u2019s self-assessment"
+        what = f"Your views are asked on {assessment.partner.name}'s self-assessment"
         body = render_to_string("people/email/contributor_invitation.txt", context)
     else:
         kind = "invitation"

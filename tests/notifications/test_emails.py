@@ -357,3 +357,18 @@ def test_the_digest_sections_take_the_same_queries_for_one_programme_or_five(
 def test_digest_subjects_name_their_programmes(names, subject):
     assert services.digest_subject(names, 0) == subject
     assert services.digest_subject(names, 4) == f"{subject}: 4 updates"
+
+
+@pytest.mark.parametrize("subject, headers, problem", [
+    ("North Riverside: O&#x27;Neill asked", {"X-Tracker-Programme": "North Riverside"},
+     "has an HTML escape"),
+    ("North Riverside: Agree the sha…", {"X-Tracker-Programme": "North Riverside"},
+     "was cut in the middle of a word"),
+    ("Agree the shared rota", {"X-Tracker-Programme": "North Riverside"},
+     "does not name its programme ('North Riverside')"),
+])
+def test_the_suite_wide_check_finds_bad_subjects(subject, headers, problem):
+    email = service_mail.message(subject=subject, body="Agree the shared rota.", to=["a@b.org"],
+                                 kind="action_assigned")
+    email.extra_headers.update(headers)
+    assert problem in email_problems(email)
