@@ -50,6 +50,23 @@ def subject_line(programme_name: str, message: str) -> str:
     return prefix + shorten(message, room)
 
 
+def digest_subject(programme_names: list[str], updates: int) -> str:
+    """"Weekly digest: North Riverside" / "...: A and B" / "...: A and 2 more", then the
+    number of updates when there are any. Names are never cut."""
+    names = [collapse(name) for name in programme_names if name]
+    if not names:
+        named = "Weekly digest"
+    elif len(names) == 1:
+        named = f"Weekly digest: {names[0]}"
+    elif len(names) == 2:
+        named = f"Weekly digest: {names[0]} and {names[1]}"
+    else:
+        named = f"Weekly digest: {names[0]} and {len(names) - 1} more"
+    if updates:
+        return f"{named}: {updates} update{'' if updates == 1 else 's'}"
+    return named
+
+
 def headers(kind: str, programme_names: str | list[str] = "") -> dict[str, str]:
     if isinstance(programme_names, list):
         programme_names = ", ".join(collapse(name) for name in programme_names if name)

@@ -44,7 +44,7 @@ class NotificationPreference(models.Model):
         for kind, choice in self.kinds.items():
             if kind not in KINDS:
                 problems.append(f"\u201c{kind}\u201d is not a kind of notification we send.")
-            elif choice not in CHOICE_VALUES:
+            elif not isinstance(choice, str) or choice not in CHOICE_VALUES:
                 problems.append(f"Choose straight away, in the weekly digest or do not e-mail "
                                 f"for \u201c{KINDS[kind]}\u201d (\u201c{choice}\u201d is "
                                 "not one of them).")
@@ -54,7 +54,7 @@ class NotificationPreference(models.Model):
     def choice_for(self, kind: str) -> str:
         """How ``kind`` is e-mailed: its own choice, else the general settings."""
         choice = (self.kinds or {}).get(kind)
-        if choice in CHOICE_VALUES:
+        if isinstance(choice, str) and choice in CHOICE_VALUES:
             return choice
         if not self.email_enabled:
             return OFF

@@ -282,8 +282,10 @@ def preference_for(user) -> NotificationPreference:
     return preference
 
 
+@transaction.atomic
 def preference_update(*, actor, **fields) -> NotificationPreference:
-    """``actor`` changes their own e-mail settings (nobody changes another's)."""
+    """``actor`` changes their own e-mail settings (nobody changes another's); refused
+    settings change nothing, not even the first, empty row."""
     _require_signed_in(actor)
     preference = preference_for(actor)
     for name, value in fields.items():
@@ -314,23 +316,6 @@ def _render(template: str, context: dict, recipient, *, subject: str, kind: str,
     )
 
 
-def digest_subject(programme_names: list[str], updates: int) -> str:
-    """"Weekly digest: North Riverside" / "...: A and B" / "...: A and 2 more", then the
-    number of updates when there are any. Names are never cut."""
-    names = [mail.collapse(name) for name in programme_names if name]
-    if not names:
-        named = "Weekly digest"
-    elif len(names) == 1:
-        named = f"Weekly digest: {names[0]}"
-    elif len(names) == 2:
-        named = f"Weekly digest: {names[0]} and {names[1]}"
-    else:
-        named = f"Weekly digest: {names[0]} and {len(names) - 1} more"
-    if updates:
-        return f"{named}: {updates} update{'' if updates == 1 else 's'}"
-    return named
-
-
 def _email_for(delivery: EmailDelivery) -> EmailMultiAlternatives:
     recipient = delivery.recipient
     if delivery.digest_week:
@@ -350,7 +335,8 @@ def _email_for(delivery: EmailDelivery) -> EmailMultiAlternatives:
             "items": [(n, absolute(n.link)) for n in items],
             "sections": digest.sections_for(recipient=recipient, week=delivery.digest_week),
         }
-        message = _render("digest", context, recipient, subject=digest_subject(names, len(items)),
+        message = _render("digest", context, recipient,
+                          subject=mail.digest_subject(names, len(items)),
                           kind="digest", programme_names=names)
         for filename, content, mimetype in digest.attachments_for(
             recipient=recipient, week=delivery.digest_week

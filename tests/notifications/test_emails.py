@@ -198,7 +198,10 @@ def test_a_kind_not_chosen_follows_email_off_and_digest(world):
     ({"action_asigned": "off"}, "“action_asigned” is not a kind of notification we send."),
     ({"action_assigned": "hourly"}, "Choose straight away, in the weekly digest or do not "
                                     "e-mail for “An action is given to you”"),
+    ({"action_assigned": ["off"]}, "Choose straight away, in the weekly digest or do not "
+                                   "e-mail for “An action is given to you”"),
     (["action_assigned"], "Give a choice for each kind of notification"),
+    ("off", "Give a choice for each kind of notification"),
 ])
 def test_bad_kinds_are_refused_in_words_and_change_nothing(api, world, kinds, words):
     client = api.as_user(world.lead_a)
@@ -355,8 +358,8 @@ def test_the_digest_sections_take_the_same_queries_for_one_programme_or_five(
     (["A", "B", "C"], "Weekly digest: A and 2 more"),
 ])
 def test_digest_subjects_name_their_programmes(names, subject):
-    assert services.digest_subject(names, 0) == subject
-    assert services.digest_subject(names, 4) == f"{subject}: 4 updates"
+    assert service_mail.digest_subject(names, 0) == subject
+    assert service_mail.digest_subject(names, 4) == f"{subject}: 4 updates"
 
 
 @pytest.mark.parametrize("subject, headers, problem", [
