@@ -320,6 +320,8 @@ def test_the_digest_goes_once_a_week_however_often_it_is_queued(a_busy_week):
     digests = [m for m in mail.outbox if m.extra_headers["X-Tracker-Kind"] == "digest"]
     assert len(digests) == 1
     assert digests[0].subject == f"Weekly digest: {world.programme.name}: 1 update"
+    assert (f"Your updates:\n\n{world.programme.name}\n- A new action for you.\n"
+            f"  {services.absolute('/actions/1/')}\n") in digests[0].body
     assert EmailDelivery.objects.filter(digest_week=MONDAY).count() == 1
 
 
