@@ -102,8 +102,9 @@ def due_action_reminders(
         rows = rows.filter(pk__gte=first_pk)
     if last_pk is not None:
         rows = rows.filter(pk__lte=last_pk)
-    rows = rows.values_list("pk", "owner_id", "due_date", "title").order_by("pk")
-    for pk, owner_id, due, title in rows.iterator(chunk_size=chunk_size):
+    rows = rows.values_list("pk", "owner_id", "due_date", "title", "programme__name").order_by(
+        "pk")
+    for pk, owner_id, due, title, programme_name in rows.iterator(chunk_size=chunk_size):
         kind, occurrence = latest_reminder(due, today)
         yield Reminder(
             recipient_id=owner_id,
@@ -114,6 +115,7 @@ def due_action_reminders(
             due_date=due,
             message=_message(kind, title, due, today),
             link=action_link(pk),
+            programme_name=programme_name,
         )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
 
+from . import digest
 from .models import EmailDelivery
 
 Pair = tuple[int, int]
@@ -71,7 +72,8 @@ def withdraw(deliveries: list[EmailDelivery]) -> set[int]:
     notifications and recipients loaded) that may no longer go; returns their ids.
 
     For a weekly digest, its waiting items that may no longer go are skipped first, and
-    the digest itself when none is left.
+    the digest itself when none is left, unless its recipient has a standing digest
+    (a manager of an active programme: ``digest.standing_recipients``).
     """
     if not deliveries:
         return set()
@@ -99,6 +101,11 @@ def withdraw(deliveries: list[EmailDelivery]) -> set[int]:
     _skip(refused(waiting, ended=True), ENDED)
     _skip(refused(waiting, ended=False), LEFT)
     still_waiting = {item[0] for item in waiting.values() if item in ok}
+    for week in {d.digest_week for d in deliveries if d.digest_week is not None}:
+        still_waiting |= digest.standing_recipients(
+            week=week,
+            among={d.recipient_id for d in deliveries if d.digest_week == week} - still_waiting,
+        )
     withdrawn |= _skip({pk for pk, r in digests.items() if r not in active}, ENDED)
     withdrawn |= _skip(
         {pk for pk, r in digests.items() if r in active and r not in still_waiting},

@@ -3,9 +3,14 @@ preferences, and the outbox of background work. It knows nothing of actions or g
 the apps above hand it a kind, a subject and a message."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from .kinds import CHOICES, DIGEST, IMMEDIATE, KINDS, OFF
+
+CHOICE_VALUES = {value for value, _ in CHOICES}
 
 
 class NotificationPreference(models.Model):
@@ -20,9 +25,43 @@ class NotificationPreference(models.Model):
     email_frequency = models.CharField(
         max_length=20, choices=Frequency.choices, default=Frequency.IMMEDIATE
     )
+    kinds = models.JSONField(
+        default=dict, blank=True,
+        help_text="Per kind of notification (notifications/kinds.py): 'immediate', 'digest' "
+                  "or 'off'. A kind not set follows email_enabled and email_frequency.",
+    )
 
     def __str__(self):
         return f"{self.user}: {self.email_frequency if self.email_enabled else 'no e-mail'}"
+
+    def clean(self):
+        super().clean()
+        self.kinds = self.kinds or {}
+        if not isinstance(self.kinds, dict):
+            raise ValidationError({"kinds": "Give a choice for each kind of notification, "
+                                            "like {\"action_assigned\": \"digest\"}."})
+        problems = []
+        for kind, choice in self.kinds.items():
+            if kind not in KINDS:
+                problems.append(f"\u201c{kind}\u201d is not a kind of notification we send.")
+            elif not isinstance(choice, str) or choice not in CHOICE_VALUES:
+                problems.append(f"Choose straight away, in the weekly digest or do not e-mail "
+                                f"for \u201c{KINDS[kind]}\u201d (\u201c{choice}\u201d is "
+                                "not one of them).")
+        if problems:
+            raise ValidationError({"kinds": problems})
+
+    def choice_for(self, kind: str) -> str:
+        """How ``kind`` is e-mailed: its own choice, else the general settings."""
+        choice = (self.kinds or {}).get(kind)
+        if isinstance(choice, str) and choice in CHOICE_VALUES:
+            return choice
+        if not self.email_enabled:
+            return OFF
+        if self.email_frequency == self.Frequency.WEEKLY_DIGEST:
+            return DIGEST
+        return IMMEDIATE
+
 
 
 class Notification(models.Model):

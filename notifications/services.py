@@ -7,12 +7,12 @@ for the e-mails to be sent after commit. Running it twice, or on two workers at
 once, creates nothing twice.
 
 Which reminders fall due is decided in Python (``actions/reminders.py``,
-``programmes/reminders.py``), and the e-mail status by ``_email_status_by_user``; only
-the writing differs by database. On PostgreSQL a batch is one statement: the columns
-go over as arrays (``unnest``), ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` gives
-exactly the notifications this batch created, and the same statement inserts their
-e-mails. Elsewhere (SQLite) ``bulk_create`` does the same in three queries. Both write
-the same rows (tests/notifications/test_fast_path.py).
+``programmes/reminders.py``), and the e-mail status by ``_email_status_by_user`` (per
+person and kind); only the writing differs by database. On PostgreSQL a batch is one
+statement: the columns go over as arrays (``unnest``), ``INSERT ... ON CONFLICT DO
+NOTHING RETURNING`` gives exactly the notifications this batch created, and the same
+statement inserts their e-mails. Elsewhere (SQLite) ``bulk_create`` does the same in
+three queries. Both write the same rows (tests/notifications/test_fast_path.py).
 """
 
 import datetime
@@ -27,9 +27,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from . import audience, digest, outbox
+from . import audience, digest, kinds, mail, outbox
 from .models import EmailDelivery, Notification, NotificationPreference
 
 log = logging.getLogger("tracker.notifications")
@@ -59,21 +60,30 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _email_status_by_user(user_ids: set[int]) -> dict[int, str]:
-    """The delivery status a new e-mail gets for each user, from their preferences."""
-    statuses = dict.fromkeys(user_ids, EmailDelivery.Status.PENDING)
-    preferences = NotificationPreference.objects.filter(user_id__in=user_ids).values_list(
-        "user_id", "email_enabled", "email_frequency"
-    )
-    for user_id, enabled, frequency in preferences:
-        if not enabled:
-            statuses[user_id] = EmailDelivery.Status.SKIPPED
-        elif frequency == NotificationPreference.Frequency.WEEKLY_DIGEST:
-            statuses[user_id] = EmailDelivery.Status.DIGEST
+_STATUS_OF_CHOICE = {
+    kinds.IMMEDIATE: EmailDelivery.Status.PENDING,
+    kinds.DIGEST: EmailDelivery.Status.DIGEST,
+    kinds.OFF: EmailDelivery.Status.SKIPPED,
+}
+
+
+def _email_status_by_user(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """The delivery status a new e-mail gets for each (user, kind), from the user's
+    preferences: the kind's own choice, else their general settings (one query)."""
+    statuses: dict[tuple[int, str], str] = dict.fromkeys(pairs, EmailDelivery.Status.PENDING)
+    preferences = {
+        p.user_id: p for p in NotificationPreference.objects.filter(
+            user_id__in={user_id for user_id, _ in pairs})
+    }
+    for user_id, kind in pairs:
+        preference = preferences.get(user_id)
+        if preference is not None:
+            statuses[user_id, kind] = _STATUS_OF_CHOICE[preference.choice_for(kind)]
     return statuses
 
 
-def _insert_batch_portable(batch: list[Reminder], statuses: dict[int, str]) -> int:
+def _insert_batch_portable(batch: list[Reminder], statuses: dict[tuple[int, str], str]
+                           ) -> int:
     """Any database: ``bulk_create`` skipping conflicts, then find the new rows.
 
     A notification without an e-mail can only be one this transaction created (each
@@ -100,14 +110,16 @@ def _insert_batch_portable(batch: list[Reminder], statuses: dict[int, str]) -> i
     for (kind, subject_type, occurrence), ids in _group_keys(batch).items():
         keys |= Q(kind=kind, subject_type=subject_type, occurrence=occurrence, subject_id__in=ids)
     without_email = list(
-        Notification.objects.filter(keys, email__isnull=True).values_list("pk", "recipient_id")
+        Notification.objects.filter(keys, email__isnull=True).values_list(
+            "pk", "recipient_id", "kind")
     )
     if not without_email:
         return 0
     EmailDelivery.objects.bulk_create(
         [
-            EmailDelivery(notification_id=pk, recipient_id=user_id, status=statuses[user_id])
-            for pk, user_id in without_email
+            EmailDelivery(notification_id=pk, recipient_id=user_id,
+                          status=statuses[user_id, kind])
+            for pk, user_id, kind in without_email
         ],
         ignore_conflicts=True,
     )
@@ -132,14 +144,14 @@ WITH batch AS (
            programme_name, %s
     FROM batch
     ON CONFLICT DO NOTHING
-    RETURNING id, recipient_id
+    RETURNING id, recipient_id, kind
 ), status AS (
-    SELECT * FROM unnest(%s::bigint[], %s::text[]) AS s(user_id, status)
+    SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS s(user_id, kind, status)
 ), emails AS (
     INSERT INTO notifications_emaildelivery
         (notification_id, recipient_id, status, attempts, last_error, created_at)
     SELECT new.id, new.recipient_id, status.status, 0, '', %s
-    FROM new JOIN status ON status.user_id = new.recipient_id
+    FROM new JOIN status ON status.user_id = new.recipient_id AND status.kind = new.kind
     ON CONFLICT DO NOTHING
     RETURNING 1
 )
@@ -147,12 +159,13 @@ SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM emails)
 """
 
 
-def _insert_batch_postgresql(batch: list[Reminder], statuses: dict[int, str]) -> int:
+def _insert_batch_postgresql(batch: list[Reminder], statuses: dict[tuple[int, str], str]
+                             ) -> int:
     """PostgreSQL: one statement, server-side binding, no model instances."""
     import psycopg
 
     now = timezone.now()
-    users = list(statuses)
+    pairs = list(statuses)
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
@@ -168,8 +181,9 @@ def _insert_batch_postgresql(batch: list[Reminder], statuses: dict[int, str]) ->
                 [r.link for r in batch],
                 [r.programme_name for r in batch],
                 now,
-                users,
-                [statuses[u] for u in users],
+                [user_id for user_id, _ in pairs],
+                [kind for _, kind in pairs],
+                [statuses[pair] for pair in pairs],
                 now,
             ),
         )
@@ -189,7 +203,7 @@ FAST_PATH = True  # off only to compare the two paths (tests/notifications/test_
 
 def _insert_batch(batch: list[Reminder]) -> int:
     """Insert one batch of notifications and the e-mails of those that are new."""
-    statuses = _email_status_by_user({r.recipient_id for r in batch})
+    statuses = _email_status_by_user({(r.recipient_id, r.kind) for r in batch})
     if use_fast_path():
         return _insert_batch_postgresql(batch, statuses)
     return _insert_batch_portable(batch, statuses)
@@ -268,8 +282,10 @@ def preference_for(user) -> NotificationPreference:
     return preference
 
 
+@transaction.atomic
 def preference_update(*, actor, **fields) -> NotificationPreference:
-    """``actor`` changes their own e-mail settings (nobody changes another's)."""
+    """``actor`` changes their own e-mail settings (nobody changes another's); refused
+    settings change nothing, not even the first, empty row."""
     _require_signed_in(actor)
     preference = preference_for(actor)
     for name, value in fields.items():
@@ -286,18 +302,18 @@ def absolute(link: str) -> str:
     return f"{settings.SITE_URL}{link}" if link.startswith("/") else link
 
 
-def _render(template: str, context: dict, recipient) -> EmailMultiAlternatives:
-    context = {**context, "recipient": recipient, "site_url": settings.SITE_URL}
-    subject = render_to_string(f"notifications/email/{template}_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
+def _render(template: str, context: dict, recipient, *, subject: str, kind: str,
+            programme_names: str | list[str]) -> EmailMultiAlternatives:
+    """The e-mail of ``template``: its text part rendered without HTML escapes (the
+    templates say ``autoescape off``), its HTML part escaped, the subject in plain text."""
+    context = {**context, "recipient": recipient, "site_url": settings.SITE_URL,
+               "settings_url": absolute(reverse("web:notification-settings"))}
+    return mail.message(
+        subject=subject,
         body=render_to_string(f"notifications/email/{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[recipient.email],
+        html=render_to_string(f"notifications/email/{template}.html", context),
+        to=[recipient.email], kind=kind, programme_names=programme_names,
     )
-    html = render_to_string(f"notifications/email/{template}.html", context)
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 def _email_for(delivery: EmailDelivery) -> EmailMultiAlternatives:
@@ -306,24 +322,37 @@ def _email_for(delivery: EmailDelivery) -> EmailMultiAlternatives:
         items = list(
             Notification.objects.filter(
                 recipient=recipient, email__status=EmailDelivery.Status.DIGEST
-            ).order_by("created_at")
+            ).order_by("programme_name", "created_at", "pk")
+        )
+        names = sorted(
+            {n.programme_name for n in items if n.programme_name}
+            | set(digest.programmes_for(recipient=recipient, week=delivery.digest_week)),
+            key=str.casefold,
         )
         context = {
             "week": delivery.digest_week,
+            "programme_names": names,
             "items": [(n, absolute(n.link)) for n in items],
             "sections": digest.sections_for(recipient=recipient, week=delivery.digest_week),
         }
-        message = _render("digest", context, recipient)
+        message = _render("digest", context, recipient,
+                          subject=mail.digest_subject(names, len(items)),
+                          kind="digest", programme_names=names)
         for filename, content, mimetype in digest.attachments_for(
             recipient=recipient, week=delivery.digest_week
         ):
             message.attach(filename, content, mimetype)
         return message
     notification = delivery.notification
+    if notification is None:  # cannot happen: an e-mail is a digest or of one notification
+        raise ValueError(f"e-mail {delivery.pk} has neither a digest week nor a notification")
     return _render(
         "notification",
         {"notification": notification, "url": absolute(notification.link)},
         recipient,
+        subject=mail.subject_line(notification.programme_name, notification.message),
+        kind=notification.kind,
+        programme_names=notification.programme_name,
     )
 
 
@@ -388,16 +417,25 @@ def emails_waiting() -> bool:
 
 
 def queue_weekly_digests(*, today: datetime.date | None = None) -> int:
-    """One digest e-mail per user with notifications waiting for it, once a week."""
+    """One digest e-mail per person for the week, once: to everyone with notifications
+    waiting for it, and to everyone with a standing digest (the managers of active
+    programmes, through ``digest.register_recipients``) even with none waiting.
+    Returns how many digests this run queued (a second run in the week queues none)."""
     today = today or timezone.localdate()
     monday = today - datetime.timedelta(days=today.weekday())
-    users = (
+    waiting = set(
         EmailDelivery.objects.filter(status=EmailDelivery.Status.DIGEST, digest_week__isnull=True)
         .values_list("recipient_id", flat=True)
         .distinct()
     )
+    users = waiting | digest.standing_recipients(week=monday)
     with transaction.atomic():
-        digests = [EmailDelivery(recipient_id=user_id, digest_week=monday) for user_id in users]
+        users -= set(
+            EmailDelivery.objects.filter(digest_week=monday, recipient_id__in=users)
+            .values_list("recipient_id", flat=True)
+        )
+        digests = [EmailDelivery(recipient_id=user_id, digest_week=monday)
+                   for user_id in sorted(users)]
         EmailDelivery.objects.bulk_create(digests, ignore_conflicts=True)
         if digests:
             outbox.enqueue(SEND_EMAILS_TASK)

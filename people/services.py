@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -28,6 +27,7 @@ from django.utils import timezone
 from actions.models import Action
 from core import integrity
 from core.errors import Conflict, DomainError, InvalidTransition
+from notifications import mail
 from programmes import access as programme_access
 from programmes import contributions
 from programmes.models import Assessment, Contributor, Membership, Partner, Programme
@@ -70,14 +70,24 @@ def _send(invitation: Invitation, token: str) -> None:
         assessment = asked.assessment
         context["assessment"] = assessment
         context["perspective"] = asked.get_perspective_display()
-        subject = (f"Your views are asked on {assessment.partner.name}'s self-assessment "
-                   f"in {invitation.programme.name}")
+        kind = "contributor_invitation"
+        what = f"Your views are asked on {assessment.partner.name}'s self-assessment"
         body = render_to_string("people/email/contributor_invitation.txt", context)
     else:
-        subject = f"You are invited to join {invitation.programme.name}"
+        kind = "invitation"
+        what = f"You are invited to join as {_a(invitation.get_role_display())}"
         body = render_to_string("people/email/invitation.txt", context)
-    email = invitation.email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    programme_name = invitation.programme.name
+    message = mail.message(
+        subject=mail.subject_line(programme_name, what), body=body, to=[invitation.email],
+        kind=kind, programme_names=programme_name)
+    transaction.on_commit(message.send)
+
+
+def _a(role: str) -> str:
+    """"a partner lead", "an ..." in plain words."""
+    role = role[0].lower() + role[1:] if role else "member"
+    return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
 
 
 def _clean_email(email: str) -> str:

@@ -81,6 +81,7 @@ def due_assessment_reminders(
                     f"day{'s' if days_left != 1 else ''} ({cycle.period_end:%-d %B %Y})."
                 ),
                 link=reverse("web:cycle", args=[cycle.programme_id, cycle.pk]),
+                programme_name=cycle.programme.name,
             )
 
 

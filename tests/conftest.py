@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -149,3 +150,53 @@ def demand(world):
     f.LearningNeedFactory(programme=world.programme, partner=world.partner_b,
                           topic="Dementia awareness", status="met")
     return {"offer": offer, "need": need}
+
+
+_ESCAPE = re.compile(r"&(?:[a-zA-Z]+|#[0-9]+|#x[0-9a-fA-F]+);")
+
+
+def email_problems(message) -> list[str]:
+    """What is wrong with one sent e-mail's subject, in words (empty when nothing)."""
+    from notifications import mail as service_mail
+
+    subject = message.subject
+    problems = []
+    if _ESCAPE.search(subject):
+        problems.append("has an HTML escape")
+    if subject != " ".join(subject.split()):
+        problems.append("has whitespace that is not collapsed")
+    headers = message.extra_headers
+    programmes = headers.get(service_mail.PROGRAMME_HEADER, "")
+    kind = headers.get(service_mail.KIND_HEADER, "")
+    if kind == "digest":
+        shown = re.sub(r"( and (\d+ more|.+))?(: \d+ updates?)?$", "",
+                       subject.removeprefix("Weekly digest: "))
+        if programmes and not (subject.startswith("Weekly digest: ")
+                               and programmes.startswith(shown)):
+            problems.append(f"does not name the digest's programmes ({programmes!r})")
+    elif programmes and programmes not in subject:
+        problems.append(f"does not name its programme ({programmes!r})")
+    if subject.endswith(service_mail.ELLIPSIS):
+        kept = subject.removesuffix(service_mail.ELLIPSIS)
+        if programmes and kept.startswith(f"{programmes}: "):
+            kept = kept.removeprefix(f"{programmes}: ")
+        body = " ".join(message.body.split())
+        at = body.find(kept)
+        if not kept or at < 0:
+            problems.append("was cut but its words are not in the body")
+        elif at + len(kept) < len(body) and body[at + len(kept)].isalnum():
+            problems.append("was cut in the middle of a word")
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def _every_email_subject_is_whole_and_named():
+    """After every test: each e-mail sent has a plain-text subject, cut (with "…") only
+    after a whole word of its message, naming the programme in its X-Tracker-Programme
+    header (every service e-mail about a programme carries one)."""
+    from django.core import mail as django_mail
+
+    yield
+    bad = {message.subject: problems for message in getattr(django_mail, "outbox", [])
+           if (problems := email_problems(message))}
+    assert not bad, f"e-mail subjects with problems: {bad}"

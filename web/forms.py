@@ -11,6 +11,7 @@ from django.utils import timezone
 from actions.models import Action
 from actions.services import OWNER_ROLES, owner_refusal
 from learning.models import FundingStream, LearningNeed, TrainingOffer
+from notifications import kinds as notification_kinds
 from notifications.models import NotificationPreference
 from programmes.models import (
     ESCALATION_MAX_DAYS,
@@ -698,11 +699,48 @@ class AnswerForm(Form):
 
 
 class PreferenceForm(ModelForm):
+    """The general e-mail settings, then one inline choice per kind of notification, in
+    the catalogue's groups (notifications/kinds.py). "Usual setting" leaves the kind to
+    the general settings."""
+
+    USUAL = ""
+
     class Meta:
         model = NotificationPreference
         fields = ["email_enabled", "email_frequency"]
         labels = {"email_enabled": "Send me e-mails", "email_frequency": "How often"}
+        help_texts = {"email_enabled": "Your usual setting, for anything you do not choose "
+                                       "below."}
         widgets = {"email_frequency": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = (self.instance.kinds or {}) if self.instance else {}
+        choices = [(self.USUAL, "Usual setting"), *notification_kinds.CHOICES]
+        for kind, label in notification_kinds.KINDS.items():
+            field = forms.ChoiceField(
+                label=label, choices=choices, required=False, widget=forms.RadioSelect,
+                initial=chosen.get(kind, self.USUAL),
+                error_messages={"invalid_choice": f"Choose how we e-mail you when "
+                                                  f"{label[0].lower()}{label[1:]}"})
+            field.inline = True
+            self.fields[f"kind_{kind}"] = field
+
+    def general_fields(self):
+        return [self[name] for name in self.Meta.fields]
+
+    def groups(self):
+        """``[(heading, [bound field, ...])]`` in the catalogue's order."""
+        return [(heading, [self[f"kind_{kind}"] for kind, _ in items])
+                for heading, items in notification_kinds.GROUPS.items()]
+
+    def settings(self) -> dict:
+        """What ``preference_update`` is given: the general settings and ``kinds``."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        data["kinds"] = {kind: self.cleaned_data[f"kind_{kind}"]
+                         for kind in notification_kinds.KINDS
+                         if self.cleaned_data.get(f"kind_{kind}")}
+        return data
 
 
 class ImportForm(Form):

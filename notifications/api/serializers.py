@@ -16,9 +16,15 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class PreferenceSerializer(serializers.ModelSerializer):
+    kinds = serializers.JSONField(
+        required=False,
+        help_text="How each kind of notification is e-mailed: {kind: 'immediate' | 'digest' | "
+                  "'off'}. Replaces the whole mapping; a kind left out follows email_enabled "
+                  "and email_frequency.")
+
     class Meta:
         model = NotificationPreference
-        fields = ["email_enabled", "email_frequency"]
+        fields = ["email_enabled", "email_frequency", "kinds"]
 
 
 class UnreadCountSerializer(serializers.Serializer):

@@ -54,7 +54,8 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=False, methods=["get", "patch", "put"], filter_backends=[],
             pagination_class=None)
     def preferences(self, request):
-        """Whether you get e-mails, and straight away or in a weekly digest."""
+        """Whether you get e-mails, and straight away or in a weekly digest; ``kinds``
+        chooses that per kind of notification."""
         if request.method == "GET":
             return Response(s.PreferenceSerializer(services.preference_for(request.user)).data)
         body = s.PreferenceSerializer(data=request.data, partial=request.method == "PATCH")

@@ -574,6 +574,7 @@ def test_ten_concurrent_cancellations_promote_the_first_ten_waiting_each_told_on
 
     assert [fresh(p).status for p in waiting] == ["requested"] * 10
     assert counts(session) == (20, 20, 0)
+    f.deliver_events()
     promoted = Notification.objects.filter(kind=telling.PROMOTED, pk__gt=told.seen)
     # each promoted placement's booker is told once (and the need's other leads with them)
     for placement in waiting:

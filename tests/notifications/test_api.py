@@ -43,7 +43,7 @@ def test_people_see_their_own_notifications_and_mark_them_read(api, world):
 def test_preferences_can_be_read_and_changed(api, world):
     client = api.as_user(world.lead_a)
     assert client.get("/api/v1/notifications/preferences/").json() == {
-        "email_enabled": True, "email_frequency": "immediate"}
+        "email_enabled": True, "email_frequency": "immediate", "kinds": {}}
     changed = client.patch("/api/v1/notifications/preferences/",
                            {"email_frequency": "weekly_digest"}, format="json")
     assert changed.status_code == 200 and changed.json()["email_frequency"] == "weekly_digest"

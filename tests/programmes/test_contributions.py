@@ -97,7 +97,7 @@ def test_asking_by_email_invites_a_person_without_an_account(
     invitation = Invitation.objects.get(contributor=contributor)
     assert invitation.role == "" and invitation.email == "carer@example.org"
     assert mail.outbox[-1].subject == (
-        f"Your views are asked on Alpha Council's self-assessment in {world.programme.name}")
+        f"{world.programme.name}: Your views are asked on Alpha Council's self-assessment")
     token = mail.outbox[-1].body.split("/invitations/")[1].split("/")[0]
     user = people_services.invitation_accept_new_account(
         token=token, first_name="Chris", last_name="Carer", password="a long pass phrase 2026")

@@ -12,12 +12,14 @@ from django.contrib.auth.forms import (
     SetPasswordForm,
 )
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.models import ApiToken, SignedInSession
+from notifications import mail
 from people.services import password_problems
 
 PASSWORD_HINT = (
@@ -82,6 +84,14 @@ class ResetRequestForm(PasswordResetForm):
             "required": "Enter your e-mail address",
             "invalid": "Enter an e-mail address in the right form, like name@example.org",
         })
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email,
+                  to_email, html_email_template_name=None):
+        """The reset e-mail, labelled like every e-mail of the service. It is about an
+        account, not a programme, so its subject names the service instead."""
+        subject = render_to_string(subject_template_name, context)
+        body = render_to_string(email_template_name, context)
+        mail.message(subject=subject, body=body, to=[to_email], kind="password_reset").send()
 
 
 class NewPasswordForm(PlainPasswordRules, SetPasswordForm):

@@ -43,7 +43,7 @@ def notification_settings(request):
     form = PreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST":
         if form.is_valid():
-            services.preference_update(actor=request.user, **form.cleaned_data)
+            services.preference_update(actor=request.user, **form.settings())
             messages.success(request, "Your e-mail settings are saved.")
             return redirect("web:notification-settings")
         return render(request, "web/notification_settings.html", {"form": form}, status=400)
