@@ -29,6 +29,7 @@ History tables (django-simple-history) are not filled: the data set has no past.
 from __future__ import annotations
 
 import datetime
+import json
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -59,6 +60,7 @@ from programmes.models import (
     Partner,
     Programme,
     Response,
+    default_escalation_days,
 )
 
 FRAMEWORK_SLUG = "skills-for-care-2021"
@@ -258,11 +260,13 @@ def generate(*, scale: Scale, progress=None, seed: int = SEED, today=None) -> di
         programme_partners[prog] = range(start, start + count)
         start += count
     programme_of = {pid: prog for prog, r in programme_partners.items() for pid in r}
+    escalation = json.dumps(default_escalation_days())
     w.write(Programme, ["id", "name", "description", "framework_id", "start_date", "end_date",
-                        "status", "created_at"], (
+                        "status", "created_at", "escalation_days"], (
         (prog, f"{PLACES[i % len(PLACES)]} workforce integration programme {prog}",
          "Integrated care system workforce programme.", framework.pk,
-         today - datetime.timedelta(days=540), today + datetime.timedelta(days=365), "active", now)
+         today - datetime.timedelta(days=540), today + datetime.timedelta(days=365), "active", now,
+         escalation)
         for i, prog in enumerate(programme_ids)
     ))
     through = Programme.partners.through

@@ -7,7 +7,7 @@ are only the starting point: an operator changes them in the admin
 
 from django.db import migrations
 
-TIME_ZONE = "Europe/London"
+from notifications.schedule import add_entries, remove_entries
 
 # name, task, crontab (minute, hour, day_of_week) or None, every N minutes or None
 SCHEDULE = [
@@ -22,27 +22,11 @@ SCHEDULE = [
 
 
 def add_schedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    for name, task, crontab, minutes in SCHEDULE:
-        if PeriodicTask.objects.filter(name=name).exists():
-            continue
-        if crontab:
-            minute, hour, day_of_week = crontab
-            schedule, _ = CrontabSchedule.objects.get_or_create(
-                minute=minute, hour=hour, day_of_week=day_of_week, day_of_month="*",
-                month_of_year="*", timezone=TIME_ZONE,
-            )
-            PeriodicTask.objects.create(name=name, task=task, crontab=schedule)
-        else:
-            schedule, _ = IntervalSchedule.objects.get_or_create(every=minutes, period="minutes")
-            PeriodicTask.objects.create(name=name, task=task, interval=schedule)
+    add_entries(apps, SCHEDULE)
 
 
 def remove_schedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name__in=[name for name, *_ in SCHEDULE]).delete()
+    remove_entries(apps, SCHEDULE)
 
 
 class Migration(migrations.Migration):
