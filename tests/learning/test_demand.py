@@ -143,4 +143,5 @@ def test_concurrent_proposals_of_one_offer_make_one(world):
 
     assert statuses == [201] + [409] * 9
     assert OfferProposal.objects.count() == 1
+    f.deliver_events()
     assert Notification.objects.filter(kind="offer_proposed").count() == 1

@@ -30,7 +30,7 @@ from django.db.models import Q
 from kombu import pools as kombu_pools
 
 from config.celery import app
-from notifications.models import EmailDelivery, OutboxMessage
+from notifications.models import EmailDelivery, Event, OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 SENT = EmailDelivery.Status.SENT
@@ -117,7 +117,7 @@ def action_ids_mailed(mails) -> Counter:
 
 
 def all_work_done():
-    """No e-mail waiting, nothing left in the outbox to hand over, and nothing running.
+    """No event or e-mail waiting, nothing left in the outbox to hand over, nothing running.
 
     (A task handed over just before Redis lost its memory never starts; its row stays
     dispatched and unstarted, and the work it stood for is done by a later one.)
@@ -127,6 +127,7 @@ def all_work_done():
     return (
         not EmailDelivery.objects.exclude(status=SENT).exists()
         and not OutboxMessage.objects.filter(unfinished).exists()
+        and not Event.objects.filter(delivered_at__isnull=True).exists()
     )
 
 
