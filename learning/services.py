@@ -26,7 +26,7 @@ from core.errors import Conflict, DomainError, InvalidTransition, LimitExceeded
 from core.versioning import lock_for_update
 from notifications.events import Notice
 from programmes.access import require
-from programmes.models import Membership, Partner
+from programmes.models import Partner
 
 from . import access, telling
 from .models import (
@@ -1502,10 +1502,7 @@ def offer_propose(*, actor, offer: TrainingOffer, learning_need: LearningNeed,
         proposal = OfferProposal.objects.create(
             offer=offer, learning_need=need, message=message.strip(),
             proposed_by=actor if getattr(actor, "is_authenticated", False) else None)
-    leads = Membership.objects.active().filter(
-        programme_id=need.programme_id, partner_id=need.partner_id,
-        role=Membership.Role.PARTNER_LEAD,
-    ).values_list("user_id", flat=True)
+    leads = telling.partner_leads(need)
     text = (f"{offer.provider.name} proposes “{offer.title}” for your learning need "
             f"“{need.topic}”.")
     telling.tell_need(need, leads, actor=actor, kind=OFFER_PROPOSED, message=text)

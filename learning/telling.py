@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.links import page_link
 from notifications import events
 from notifications.events import Notice
+from programmes import audience
 from programmes.models import Membership
 
 from .models import LearningNeed, Placement, TrainingOffer, TrainingSession
@@ -68,8 +69,7 @@ def _active(**filters) -> set[int]:
 
 
 def partner_leads(need: LearningNeed) -> set[int]:
-    return _active(programme_id=need.programme_id, role=Membership.Role.PARTNER_LEAD,
-                   partner_id=need.partner_id)
+    return set(audience.partner_leads(need.programme_id, need.partner_id))
 
 
 def leads_of(keys) -> dict[tuple[int, int], set[int]]:
@@ -89,8 +89,7 @@ def leads_of(keys) -> dict[tuple[int, int], set[int]]:
 
 def approvers(need: LearningNeed) -> set[int]:
     """The need's partner leads and the programme's managers."""
-    return partner_leads(need) | _active(programme_id=need.programme_id,
-                                         role=Membership.Role.MANAGER)
+    return partner_leads(need) | set(audience.managers(need.programme_id))
 
 
 def bookers(placement: Placement) -> set[int]:
