@@ -95,7 +95,9 @@ def test_manager_sees_errors_and_keeps_what_they_typed(visitor):
     summary = page.locator(".nhsuk-error-summary")
     assert "There is a problem" in summary.inner_text()
     assert page.get_by_label("Description").input_value() == "Work with the community team"
-    assert page.title() == "Add an action – Error – Workforce integration tracker"
+    assert page.title() == (f"Error: Add an action – Gap {gap.checklist_item.code}, "
+                            f"{gap.partner.name} – {gap.programme.name} – "
+                            "Workforce integration tracker")
 
 
 def test_partner_lead_answers_and_submits_then_marks_an_action_done(visitor):

@@ -109,7 +109,7 @@ def test_log_in_with_a_wrong_password_shows_the_error_summary_and_keeps_the_user
     assert response.status_code == 200
     assert "nhsuk-error-summary" in html and "There is a problem" in html
     assert 'value="manager"' in html
-    assert "– Error –" in html
+    assert "<title>Error: Log in –" in html
 
     response = client.post(
         reverse("web:login"), {"username": "manager", "password": "right-password-1"}
