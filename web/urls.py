@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .views import (
+    about,
     account,
     actions,
     assessments,
@@ -30,6 +31,8 @@ app_name = "web"
 
 urlpatterns = [
     path("", programmes.home, name="home"),
+    path("accessibility/", about.accessibility, name="accessibility"),
+    path("glossary/", about.glossary, name="glossary"),
     path("login/", account.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", account.account, name="account"),

@@ -142,3 +142,21 @@ def session_where(session) -> str:
     if session.online:
         return "Online"
     return session.location or "Place to be confirmed"
+
+
+# The glossary ---------------------------------------------------------------------------
+
+from django.urls import reverse  # noqa: E402
+
+from ..glossary import BY_ANCHOR  # noqa: E402
+
+
+@register.simple_tag
+def glossary(anchor: str, text: str = "") -> str:
+    """A link to the word's entry in the glossary: ``{% glossary "gap" %}`` gives
+    ``<a href="/glossary/#gap">gap</a>``; ``{% glossary "gap" "Gaps" %}`` shows other
+    words. An anchor the glossary lacks is a mistake in the template, so it fails."""
+    if anchor not in BY_ANCHOR:
+        raise template.TemplateSyntaxError(f"The glossary has no entry “{anchor}”.")
+    return format_html('<a href="{}#{}">{}</a>', reverse("web:glossary"), anchor,
+                       text or anchor.replace("-", " "))
