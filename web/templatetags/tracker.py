@@ -160,3 +160,25 @@ def glossary(anchor: str, text: str = "") -> str:
         raise template.TemplateSyntaxError(f"The glossary has no entry “{anchor}”.")
     return format_html('<a href="{}#{}">{}</a>', reverse("web:glossary"), anchor,
                        text or anchor.replace("-", " "))
+
+
+# "Error: " before a page's title ----------------------------------------------------------
+
+from django.forms import BaseForm  # noqa: E402
+
+# What a view puts in the context when the page shows a mistake to put right: a refusal
+# from the service, or a list of mistakes outside a form.
+ERROR_KEYS = ("errors", "error", "refusal", "decision_errors")
+
+
+@register.simple_tag(takes_context=True)
+def error_prefix(context) -> str:
+    """“Error: ” when the page shows a mistake (a sent form with errors, a refusal), as
+    the NHS pattern asks, so that someone who hears only the title knows; else ""."""
+    values = context.flatten()
+    if any(values.get(key) for key in ERROR_KEYS):
+        return "Error: "
+    for value in values.values():
+        if isinstance(value, BaseForm) and value.is_bound and value.errors:
+            return "Error: "
+    return ""
