@@ -162,6 +162,7 @@ def champion_delete(request, pk):
         done_message=f"{champion.name} is no longer a champion of principle "
                      f"{principle.number} for {champion.partner.name}.",
         page={
+            "subject": f"{champion.name}, principle {principle.number}",
             "programme": champion.programme,
             "caption": f"Champion · {champion.partner.name}",
             "question": f"Are you sure you want to remove {champion.name} as a champion of "

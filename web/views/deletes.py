@@ -31,7 +31,8 @@ from .offers import provider_session
 
 
 def _confirm(request, *, delete, done, done_message, page):
-    """The confirmation page; on POST, the service's delete (its refusal on the page)."""
+    """The confirmation page; on POST, the service's delete (its refusal on the page).
+    ``page["subject"]`` names what would be deleted, for the page's title."""
     error = ""
     if request.method == "POST":
         try:
@@ -41,6 +42,7 @@ def _confirm(request, *, delete, done, done_message, page):
         else:
             messages.success(request, done_message)
             return redirect(done)
+    page.setdefault("subject", page["caption"])
     page.setdefault("keep", f"No, {page['back_label'][0].lower()}{page['back_label'][1:]}")
     return render(request, "web/confirm_delete.html", {**page, "error": error},
                   status=400 if error else 200)
@@ -58,6 +60,7 @@ def need_delete(request, pk):
         done=reverse("web:learning-needs", args=[need.programme_id]),
         done_message=f"Learning need “{need.topic}” deleted.",
         page={
+            "subject": f"{need.topic}, {need.partner.name}",
             "programme": need.programme, "caption": f"Learning need · {need.partner.name}",
             "question": f"Are you sure you want to delete the learning need “{need.topic}”?",
             "kept": "Its requested places go back to their offers and its planned money "
@@ -81,6 +84,7 @@ def offer_delete(request, pk):
         done=reverse("web:my-offers"),
         done_message=f"Offer “{offer.title}” deleted.",
         page={
+            "subject": offer.title,
             "caption": f"Training offer · {offer.provider.name}",
             "question": f"Are you sure you want to delete the offer “{offer.title}”?",
             "kept": "An offer nobody has booked is removed from the catalogue. An offer "
@@ -103,6 +107,7 @@ def session_delete(request, pk):
         done=back,
         done_message=f"Session removed from “{offer.title}”: {when}.",
         page={
+            "subject": f"{offer.title}, {when}",
             "caption": f"Training offer · {offer.title}",
             "question": f"Are you sure you want to remove the session on {when}?",
             "kept": "A session nobody has booked is removed, and the offer's places go down "
@@ -126,6 +131,7 @@ def stream_delete(request, pk):
         done=back,
         done_message=f"Funding stream “{stream.name}” deleted.",
         page={
+            "subject": stream.name,
             "programme": stream.programme, "caption": "Funding stream",
             "question": f"Are you sure you want to delete the funding stream “{stream.name}”?",
             "kept": "A stream nothing has been allocated from is removed. A stream with "
@@ -151,6 +157,7 @@ def allocation_delete(request, pk):
         done=back,
         done_message=f"Allocation of {amount} from {stream.name} removed.",
         page={
+            "subject": f"{amount} from {stream.name}",
             "programme": stream.programme, "caption": f"Funding allocation · {stream.name}",
             "question": f"Are you sure you want to remove the allocation of {amount}?",
             "kept": "Its money goes back to the stream; the history keeps a record of it. "
@@ -177,6 +184,7 @@ def placement_delete(request, pk):
         done=back,
         done_message=f"{places} on “{title}” removed.",
         page={
+            "subject": f"{title} for {need.topic}, {need.partner.name}",
             "programme": need.programme, "caption": f"Placement · {need.topic}",
             "question": f"Are you sure you want to remove the {places} on “{title}”?",
             "kept": "Its places go back to the offer; the history keeps a record of them. "
@@ -200,6 +208,7 @@ def cycle_delete(request, pk, cycle_pk):
         done=back,
         done_message=f"Cycle “{cycle.name}” deleted.",
         page={
+            "subject": cycle.name,
             "programme": cycle.programme, "caption": "Assessment cycle",
             "question": f"Are you sure you want to delete the cycle “{cycle.name}”?",
             "kept": "Its draft assessments and their answers go with it; their history "
@@ -229,6 +238,7 @@ def assessment_delete(request, pk):
         done=reverse("web:cycle", args=[cycle.programme_id, cycle.pk]),
         done_message=f"Draft assessment of {assessment.partner.name} for {cycle.name} deleted.",
         page={
+            "subject": f"{assessment.partner.name}, {cycle.name}",
             "programme": cycle.programme, "caption": f"Assessment · {cycle.name}",
             "question": f"Are you sure you want to delete the draft assessment of "
                         f"{assessment.partner.name}?",
@@ -255,6 +265,7 @@ def response_delete(request, pk):
         done=back,
         done_message=f"The answer to {item.code} is cleared.",
         page={
+            "subject": f"{item.code}, {assessment.partner.name}, {assessment.cycle.name}",
             "programme": assessment.cycle.programme,
             "caption": f"Assessment · {assessment.partner.name}",
             "question": f"Are you sure you want to clear the answer to {item.code}?",

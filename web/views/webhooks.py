@@ -111,6 +111,7 @@ def webhook_delete(request, pk):
         done=back,
         done_message=f"The webhook to {hook.url} is deleted.",
         page={
+            "subject": hook.url,
             "programme": hook.programme, "caption": f"Webhooks · {hook.programme.name}",
             "question": f"Are you sure you want to delete the webhook to {hook.url}?",
             "kept": "No more events are sent to it, and its delivery log is deleted with it.",
