@@ -219,7 +219,7 @@ def test_a_form_sent_back_with_mistakes_has_a_title_starting_with_error(site, as
     response = client.post(reverse("web:action-note", args=[site.action.pk]), {"text": ""})
     assert response.status_code == 400
     assert title_of(response.content.decode()).startswith(
-        f"Error: {site.action.title} – Action for")
+        f"Error: {site.action.title} – Action on gap")
 
     response = Client().post(reverse("web:login"), {"username": "manager", "password": "wrong"})
     assert title_of(response.content.decode()) == "Error: Log in" + SUFFIX
