@@ -91,7 +91,9 @@ def action_allocation_new(request, pk):
         request,
         programme=action.programme,
         action=action,
-        target=action.title,
+        # the need's words name its partner; an action's title alone may repeat
+        target=(f"{action.title} (gap {action.gap.checklist_item.code}, "
+                f"{action.gap.partner.name})" if action.gap else action.title),
         back=reverse("web:action", args=[action.pk]),
     )
 
