@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import OWNER_ROLES, owner_refusal
+from core.money import format_money
 from learning.models import FundingStream, LearningNeed, TrainingOffer
 from notifications import kinds as notification_kinds
 from notifications.models import NotificationPreference
@@ -589,7 +590,8 @@ class AllocationForm(Form):
         self.fields["stream"].queryset = programme.funding_streams.order_by("name")
         self.fields["stream"].empty_label = "Choose a funding stream"
         self.fields["stream"].label_from_instance = (
-            lambda s: f"{s.name} (£{s.available:,.2f} of £{s.amount:,.2f} available)")
+            lambda s: f"{s.name} ({format_money(s.available)} of {format_money(s.amount)} "
+                      "available)")
 
 
 class AllocationChangeForm(Form):
