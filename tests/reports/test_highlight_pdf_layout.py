@@ -44,8 +44,8 @@ def test_the_demo_report_pdf_has_separate_headings_a_title_and_page_numbers(
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
     text = subprocess.run(  # noqa: S603 - our own file, the machine's pdftotext
-        [pdftotext, "-layout", str(path), "-"], capture_output=True,
-                          check=True, text=True, timeout=60).stdout
+        [pdftotext, "-layout", str(path), "-"],
+        capture_output=True, check=True, text=True, timeout=60).stdout
     pages = [page for page in text.split("\f") if page.strip()]
 
     # then the first page opens with the title and the programme
