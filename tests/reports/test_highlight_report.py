@@ -198,16 +198,3 @@ def test_the_page_sits_in_the_service_with_a_way_back(client, busy):
     assert "Download PDF" in html
     assert "£12,000.00" in html and "£2,500.50" in html and "£9,499.50" in html
 
-
-def test_the_page_prints_the_report_alone():
-    # The page's own sheet: on paper, no header, footer, breadcrumbs or buttons; black
-    # text; ruled tables; and no web addresses after the links.
-    from django.contrib.staticfiles import finders
-
-    sheet = open(finders.find("css/highlight-report.css"), encoding="utf-8").read()
-    printed = sheet.split("@media print", 1)[1]
-    for hidden in (".nhsuk-header", ".nhsuk-footer", ".nhsuk-breadcrumb", ".nhsuk-button",
-                   ".report-downloads"):
-        assert hidden in printed.split("display: none")[0]
-    assert "color: #000" in printed and "border: 1px solid #000" in printed
-    assert "a[href]::after { content: none" in printed
