@@ -2,6 +2,7 @@
 
 import base64
 import io
+from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -58,8 +59,9 @@ def _context(report: dict, *, for_pdf: bool) -> dict:
         chart = mark_safe(f'<img src="{uri}" width="640" alt="Score by principle">')  # noqa: S308
     else:
         chart = mark_safe(svg)  # noqa: S308 - built from escaped text in charts.py
-    rows = [{"name": f"{p['number']}. {p['title']}", "cells": _principle_cells(p)}
-            for p in report["principles"]]
+    rows: list[dict[str, Any]] = [
+        {"name": f"{p['number']}. {p['title']}", "cells": _principle_cells(p)}
+        for p in report["principles"]]
     rows.append({"name": "All principles", "cells": _principle_cells(report["overall"]),
                  "total": True})
     programme = report["programme"]["id"]
