@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import OWNER_ROLES, owner_refusal
-from core.money import format_money
+from core.money import PENNY, format_money
 from learning.models import FundingStream, LearningNeed, TrainingOffer
 from notifications import kinds as notification_kinds
 from notifications.models import NotificationPreference
@@ -569,9 +569,9 @@ class SessionForm(Form):
 
 MONEY_ERRORS = {
     "invalid": "Enter the amount in pounds, like 1020.00.",
-    "min_value": "The amount must be at least £0.01.",
-    "max_digits": "The amount must be less than £10,000,000,000.",
-    "max_whole_digits": "The amount must be less than £10,000,000,000.",
+    "min_value": f"The amount must be at least {format_money(PENNY)}.",
+    "max_digits": f"The amount must be less than {format_money(10 ** 10)}.",
+    "max_whole_digits": f"The amount must be less than {format_money(10 ** 10)}.",
     "max_decimal_places": "Give the amount in pounds and pence, like 1020.50.",
 }
 
@@ -621,7 +621,8 @@ class FundingStreamForm(ModelForm):
         label="Cap per partner in pounds (optional)", required=False,
         min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
         help_text="The most one partner may draw from this stream. Leave empty for no cap.",
-        error_messages={**MONEY_ERRORS, "min_value": "The cap must be at least £0.01."})
+        error_messages={**MONEY_ERRORS,
+                        "min_value": f"The cap must be at least {format_money(PENNY)}."})
 
     class Meta:
         model = FundingStream
