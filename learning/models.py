@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from actions.models import Action
+from core.money import format_money
 from programmes.models import Gap, Partner, Principle, Programme
 from programmes.querysets import ProgrammeScopedQuerySet, partner_ids_of_programmes_of
 
@@ -490,7 +491,7 @@ class FundingAllocation(models.Model):
         ]
 
     def __str__(self):
-        return f"£{self.amount} from {self.stream}"
+        return f"{format_money(self.amount)} from {self.stream}"
 
 
 

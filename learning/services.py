@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history
 
 from core import integrity
 from core.errors import Conflict, DomainError, InvalidTransition, LimitExceeded
+from core.money import format_money as _money
 from core.versioning import lock_for_update
 from notifications.events import Notice
 from programmes.access import require
@@ -899,10 +900,6 @@ class FundingRuleBroken(DomainError):
         return {"rule": self.rule}
 
 
-def _money(amount) -> str:
-    return f"£{Decimal(amount):,.2f}"
-
-
 def _day(day) -> str:
     return f"{day:%-d %B %Y}"
 
@@ -986,7 +983,8 @@ def stream_update(*, actor, stream: FundingStream, eligible_principles=None,
         raise DomainError("A funding stream cannot move to another programme.", field="programme")
     if fields.get("amount", stream.amount) < stream.allocated:
         raise LimitExceeded(
-            f"£{stream.allocated} is already allocated; the amount cannot be lower.", field="amount"
+            f"{_money(stream.allocated)} is already allocated; the amount cannot be lower.",
+            field="amount",
         )
     if "eligible_staff_groups" in fields:
         fields["eligible_staff_groups"] = _clean_staff_groups(fields["eligible_staff_groups"])
@@ -1013,8 +1011,8 @@ def stream_update(*, actor, stream: FundingStream, eligible_principles=None,
 def _hold_money(stream: FundingStream, amount: Decimal) -> None:
     if amount > 0 and stream.allocated + amount > stream.amount:
         raise LimitExceeded(
-            f"Only £{stream.amount - stream.allocated:,.2f} of this stream's "
-            f"£{stream.amount:,.2f} is unallocated; £{amount:,.2f} was asked for.",
+            f"Only {_money(stream.amount - stream.allocated)} of this stream's "
+            f"{_money(stream.amount)} is unallocated; {_money(amount)} was asked for.",
             field="amount",
         )
     stream.allocated += amount

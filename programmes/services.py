@@ -23,6 +23,7 @@ from core.errors import (
     Incomplete,
     InvalidTransition,
 )
+from core.money import format_money
 from core.versioning import lock_for_update
 
 from . import access, contributions, evidence, publishing
@@ -688,7 +689,7 @@ class OpenWork:
         if self.places:
             parts.append(f"{self.places} place{'s' if self.places != 1 else ''} booked")
         if self.funding:
-            parts.append(f"\u00a3{self.funding:,.2f} of funding planned or committed")
+            parts.append(f"{format_money(self.funding)} of funding planned or committed")
         return ", ".join(parts)
 
 

@@ -1,12 +1,14 @@
 """The highlight report as an HTML page or a PDF file (xhtml2pdf: pure Python)."""
 
 import base64
-import functools
 import io
-from pathlib import Path
+from typing import Any
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from xhtml2pdf import pisa
 
@@ -17,11 +19,33 @@ class PdfFailed(RuntimeError):
     """xhtml2pdf could not lay out the report."""
 
 
-@functools.cache
-def _stylesheet() -> str:
-    """The report's style sheet, which the HTML page links to, for the PDF's own copy
-    (the page carries no inline style, which the Content-Security-Policy refuses)."""
-    return Path(finders.find("css/highlight-report.css")).read_text(encoding="utf-8")
+PRINCIPLE_HEADINGS = ("Score (%)", "Change", "Assessed", "Met", "Partly met", "Not met",
+                      "Open gaps", "Actions done", "Overdue", "Needs met", "Co-produced (%)")
+
+
+def _change(value) -> str:
+    if value is None:
+        return "\u2013"
+    if value > 0:
+        return format_html('<span class="up">+{}</span>', f"{value:.1f}")
+    if value < 0:
+        return format_html('<span class="down">{}</span>', f"{value:.1f}")
+    return "no change"
+
+
+def _principle_cells(p: dict) -> list[tuple[str, str]]:
+    """One principle's (or all principles') figures, in the order of the headings."""
+    figures = [
+        "not assessed" if p["score"] is None else f"{p['score']:.1f}",
+        _change((p.get("change") or {}).get("score")),
+        f"{p['assessed']} of {p['items']}",
+        p["met"], p["partly_met"], p["not_met"], p["gaps_open"],
+        f"{p['actions_done']} of {p['actions']}",
+        p["actions_overdue"],
+        f"{p['learning_needs_met']} of {p['learning_needs']}",
+        "none submitted" if p["coproduced_share"] is None else f"{p['coproduced_share']:.1f}",
+    ]
+    return list(zip(PRINCIPLE_HEADINGS, figures, strict=True))
 
 
 def _context(report: dict, *, for_pdf: bool) -> dict:
@@ -35,18 +59,38 @@ def _context(report: dict, *, for_pdf: bool) -> dict:
         chart = mark_safe(f'<img src="{uri}" width="640" alt="Score by principle">')  # noqa: S308
     else:
         chart = mark_safe(svg)  # noqa: S308 - built from escaped text in charts.py
-    stylesheet = mark_safe(_stylesheet()) if for_pdf else ""  # noqa: S308 - our own file
-    return {"report": report, "chart": chart, "for_pdf": for_pdf, "stylesheet": stylesheet}
+    rows: list[dict[str, Any]] = [
+        {"name": f"{p['number']}. {p['title']}", "cells": _principle_cells(p)}
+        for p in report["principles"]]
+    rows.append({"name": "All principles", "cells": _principle_cells(report["overall"]),
+                 "total": True})
+    programme = report["programme"]["id"]
+    return {"report": report, "chart": chart, "for_pdf": for_pdf,
+            "principle_headings": PRINCIPLE_HEADINGS, "principle_rows": rows,
+            "dashboard_url": reverse("web:dashboard", args=[programme]),
+            "pdf_url": reverse("highlight-report", args=[programme]) + "?format=pdf"}
 
 
-def highlight_html(report: dict) -> str:
-    return render_to_string("reports/highlight_report.html", _context(report, for_pdf=False))
+def highlight_html(report: dict, *, request=None) -> str:
+    """The report as a page of the service (its header, breadcrumbs and footer)."""
+    return render_to_string("reports/highlight_report.html", _context(report, for_pdf=False),
+                            request=request)
+
+
+def _static_file(uri: str, rel: str) -> str:
+    """xhtml2pdf asks for the files the PDF template links to: its style sheet is one of
+    the service's static files, read from disk (nothing is fetched)."""
+    if uri.startswith(settings.STATIC_URL):
+        found = finders.find(uri.removeprefix(settings.STATIC_URL))
+        if found:
+            return str(found)
+    return uri
 
 
 def highlight_pdf(report: dict) -> bytes:
-    html = render_to_string("reports/highlight_report.html", _context(report, for_pdf=True))
+    html = render_to_string("reports/highlight_report_pdf.html", _context(report, for_pdf=True))
     out = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
+    result = pisa.CreatePDF(html, dest=out, encoding="utf-8", link_callback=_static_file)
     if result.err:
         raise PdfFailed(f"The PDF could not be made ({result.err} errors).")
     return out.getvalue()

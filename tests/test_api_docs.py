@@ -17,7 +17,8 @@ from .test_settings import PRODUCTION, run_manage
 
 pytestmark = pytest.mark.django_db
 
-ASSET = re.compile(r'(?:src|href)="([^"]*)"')
+# What a page loads (scripts, styles, icons, images), not the links a person follows.
+ASSET = re.compile(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]*)"')
 
 
 def _local_asset(url: str) -> bool:
@@ -144,3 +145,17 @@ def test_a_fault_on_a_page_keeps_the_html_error_page(world, monkeypatch):
     assert answer.status_code == 500
     assert answer["Content-Type"].startswith("text/html")
     assert "Sorry, there is a problem with the service" in answer.content.decode()
+
+
+@pytest.mark.parametrize(("path", "title"), [
+    ("/api/docs/", "API documentation – Workforce integration tracker"),
+    ("/api/redoc/", "API reference – Workforce integration tracker"),
+])
+def test_docs_pages_have_a_plain_title_and_a_way_back_to_the_service(client, world, path,
+                                                                     title):
+    client.force_login(world.reviewer)
+    html = client.get(path).content.decode()
+    assert f"<title>{title}</title>" in html
+    assert '<html lang="en-GB">' in html
+    assert '<a class="docs-service__back" href="/">Back to the service</a>' in html
+    assert html.count("<main") == 1

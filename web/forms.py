@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import OWNER_ROLES, owner_refusal
+from core.money import PENNY, format_money
 from learning.models import FundingStream, LearningNeed, TrainingOffer
 from notifications import kinds as notification_kinds
 from notifications.models import NotificationPreference
@@ -568,9 +569,9 @@ class SessionForm(Form):
 
 MONEY_ERRORS = {
     "invalid": "Enter the amount in pounds, like 1020.00.",
-    "min_value": "The amount must be at least £0.01.",
-    "max_digits": "The amount must be less than £10,000,000,000.",
-    "max_whole_digits": "The amount must be less than £10,000,000,000.",
+    "min_value": f"The amount must be at least {format_money(PENNY)}.",
+    "max_digits": f"The amount must be less than {format_money(10 ** 10)}.",
+    "max_whole_digits": f"The amount must be less than {format_money(10 ** 10)}.",
     "max_decimal_places": "Give the amount in pounds and pence, like 1020.50.",
 }
 
@@ -589,7 +590,8 @@ class AllocationForm(Form):
         self.fields["stream"].queryset = programme.funding_streams.order_by("name")
         self.fields["stream"].empty_label = "Choose a funding stream"
         self.fields["stream"].label_from_instance = (
-            lambda s: f"{s.name} (£{s.available:,.2f} of £{s.amount:,.2f} available)")
+            lambda s: f"{s.name} ({format_money(s.available)} of {format_money(s.amount)} "
+                      "available)")
 
 
 class AllocationChangeForm(Form):
@@ -619,7 +621,8 @@ class FundingStreamForm(ModelForm):
         label="Cap per partner in pounds (optional)", required=False,
         min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
         help_text="The most one partner may draw from this stream. Leave empty for no cap.",
-        error_messages={**MONEY_ERRORS, "min_value": "The cap must be at least £0.01."})
+        error_messages={**MONEY_ERRORS,
+                        "min_value": f"The cap must be at least {format_money(PENNY)}."})
 
     class Meta:
         model = FundingStream

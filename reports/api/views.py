@@ -63,7 +63,7 @@ class HighlightReportView(FileFormatMixin, APIView):
         report = selectors.highlight_report(programme=programme)
         fmt = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
         if fmt == "html":
-            response = HttpResponse(documents.highlight_html(report),
+            response = HttpResponse(documents.highlight_html(report, request=request),
                                     content_type="text/html; charset=utf-8")
         elif fmt == "pdf":
             response = HttpResponse(documents.highlight_pdf(report), content_type="application/pdf")

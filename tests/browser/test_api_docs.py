@@ -56,6 +56,11 @@ def test_swagger_ui_draws_every_operation_with_no_internet_and_nothing_refused(o
     assert page.get_by_text("Workforce integration programme tracker API").first.is_visible()
     assert offline.outside == []
     assert _refused(page) == []
+    # and the way back to the service, above the documentation
+    assert page.title() == "API documentation – Workforce integration tracker"
+    page.get_by_role("link", name="Back to the service").click()
+    page.wait_for_load_state()
+    assert urlsplit(page.url).path == "/"
 
 
 def test_redoc_draws_the_reference_with_no_internet_and_nothing_else_refused(offline):

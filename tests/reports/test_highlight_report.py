@@ -168,3 +168,33 @@ def test_report_queries_do_not_grow_with_the_programme(api, busy):
                            training_offer=f.TrainingOfferFactory(provider=busy.provider))
         f.FundingStreamFactory(programme=busy.programme, funder=busy.partner_b)
     assert stream and count() == before
+
+
+def test_the_page_sits_in_the_service_with_a_way_back(client, busy):
+    # given a partner lead signed in to the web pages
+    client.force_login(busy.lead_a)
+    name = busy.programme.name
+
+    # when they open the programme's highlight report
+    response = client.get(f"/api/v1/programmes/{busy.programme.pk}/highlight-report/",
+                          {"format": "html"})
+
+    # then it has the service's header and footer, its own title and one heading
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="nhsuk-header"' in html and 'class="nhsuk-footer"' in html
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1).strip()
+    assert title == f"Highlight report – {name} – Workforce integration tracker"
+    assert html.count("<h1") == 1
+    # breadcrumbs to the programmes and the programme, and a link back to it
+    crumbs = re.search(r'<nav class="nhsuk-breadcrumb".*?</nav>', html, re.S).group(0)
+    dashboard = f'href="/programmes/{busy.programme.pk}/"'
+    assert 'href="/">Programmes</a>' in crumbs and f"{dashboard}>{name}</a>" in crumbs
+    assert '<span aria-current="page">Highlight report</span>' in crumbs
+    assert re.search(rf'class="nhsuk-back-link" {dashboard}>Back to {re.escape(name)}</a>',
+                     html.split("</nav>", 2)[-1])
+    # the PDF one click away, and money in the service's one format
+    assert f'href="/api/v1/programmes/{busy.programme.pk}/highlight-report/?format=pdf"' in html
+    assert "Download PDF" in html
+    assert "£12,000.00" in html and "£2,500.50" in html and "£9,499.50" in html
+

@@ -1,12 +1,13 @@
 """Small template helpers for the pages: tag colours and figures."""
 
 import html
-from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from core.money import format_money
 
 register = template.Library()
 
@@ -59,13 +60,17 @@ def percent(part, whole):
 
 
 @register.filter
-def money(value):
-    """Pounds with thousands separators and two decimals: £12,500.00."""
+def money(value, empty="£0.00"):
+    """Pounds in the service's one format (``core.money``): £12,500.00.
+
+    An amount not set reads as ``empty``: £0.00 unless the page says otherwise,
+    e.g. ``{{ stream.cap|money:"No cap" }}``.
+    """
     if value in (None, ""):
-        return "£0.00"
+        return empty
     try:
-        return f"£{Decimal(value):,.2f}"
-    except (InvalidOperation, TypeError, ValueError):
+        return format_money(value)
+    except ValueError:
         return value
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from core.errors import DomainError
+from core.money import format_money
 from learning import access as learning_access
 from learning import services as learning_services
 from learning.models import (
@@ -149,7 +150,7 @@ def allocation_delete(request, pk):
     require(learning_access.can_manage_funding(request.user, stream.programme_id),
             "Only the programme's managers can remove funding allocations.")
     back = reverse("web:funding", args=[stream.programme_id])
-    amount = f"£{allocation.amount:,.2f}"
+    amount = format_money(allocation.amount)
     return _confirm(
         request,
         delete=lambda: learning_services.allocation_delete(actor=request.user,

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from actions.models import Action
 from core.errors import DomainError
+from core.money import format_money
 from learning import access as learning_access
 from learning import selectors as learning_selectors
 from learning import services as learning_services
@@ -62,7 +63,8 @@ def _allocate(request, *, programme, target, back, **target_field):
         )
         if allocation:
             messages.success(
-                request, f"£{allocation.amount} allocated from {allocation.stream.name}."
+                request,
+                f"{format_money(allocation.amount)} allocated from {allocation.stream.name}.",
             )
             return redirect(back)
     context = {"form": form, "target": target, "back": back, "programme": programme}
@@ -164,8 +166,9 @@ def allocation_status(request, pk, change):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"£{allocation.amount:,.2f} from {allocation.stream.name} "
-                                  f"is now {allocation.get_status_display().lower()}.")
+        status = allocation.get_status_display().lower()
+        messages.success(request, f"{format_money(allocation.amount)} from "
+                                  f"{allocation.stream.name} is now {status}.")
     return redirect("web:stream", allocation.stream_id)
 
 
@@ -181,7 +184,7 @@ def _allocation_step(request, pk, *, form_class, template, write, done):
         saved = attempt(form, lambda: write(actor=request.user, allocation=allocation,
                                             **form.cleaned_data))
         if saved:
-            messages.success(request, f"£{saved.amount:,.2f} from {stream.name} {done}.")
+            messages.success(request, f"{format_money(saved.amount)} from {stream.name} {done}.")
             return redirect("web:stream", stream.pk)
     context = {"form": form, "allocation": allocation, "stream": stream,
                "programme": stream.programme}
@@ -217,7 +220,7 @@ def allocation_edit(request, pk):
             actor=request.user, allocation=allocation, **form.cleaned_data))
         if saved:
             messages.success(request, f"Allocation from {stream.name} is now "
-                                      f"£{saved.amount:,.2f}.")
+                                      f"{format_money(saved.amount)}.")
             return redirect("web:stream", stream.pk)
     context = {"form": form, "allocation": allocation, "stream": stream,
                "programme": stream.programme}

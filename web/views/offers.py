@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.money import format_money
 from learning import access as learning_access
 from learning import services as learning_services
 from learning import sheets as learning_sheets
@@ -400,7 +401,7 @@ def withdrawn_message(offer, summary) -> str:
                     + (f" ({summary['waiting']} from the waiting list)"
                        if summary["waiting"] else "") + ".")
         if summary["money_total"]:
-            said.append(f"£{summary['money_total']:,.2f} went back to its funding "
+            said.append(f"{format_money(summary['money_total'])} went back to its funding "
                         f"stream{'s' if len(summary['money']) != 1 else ''}.")
         said.append("The partners who booked have been told.")
     return " ".join(said)
