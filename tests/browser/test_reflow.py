@@ -9,8 +9,9 @@ from .conftest import CSP_WATCH, PASSWORD
 
 PHONE = {"width": 320, "height": 640}
 
-# The page's width, and the element reaching furthest right that nothing clips (not one
-# inside a region that scrolls by itself, such as a heat map), to name in a failure.
+# The page's width, and what sticks out furthest to name in a failure: the element whose
+# right edge is largest outside any region that scrolls by itself (such as a heat map),
+# or else (something positioned out of such a region) the largest of all.
 WIDEST = """() => {
   const clipped = (el) => {
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
@@ -18,13 +19,14 @@ WIDEST = """() => {
     }
     return false;
   };
-  let widest = null, right = 0;
+  let free = null, freeRight = 0, any = null, anyRight = 0;
   for (const el of document.body.querySelectorAll("*")) {
     const box = el.getBoundingClientRect();
-    if (box.width === 0 || box.right <= right || clipped(el)) continue;
-    widest = el;
-    right = box.right;
+    if (box.width === 0) continue;
+    if (box.right > anyRight) { any = el; anyRight = box.right; }
+    if (box.right > freeRight && !clipped(el)) { free = el; freeRight = box.right; }
   }
+  const [widest, right] = freeRight > window.innerWidth ? [free, freeRight] : [any, anyRight];
   const name = !widest ? "nothing" : widest.tagName.toLowerCase() +
     (widest.id ? "#" + widest.id : "") +
     (typeof widest.className === "string" && widest.className.trim()
