@@ -24,6 +24,8 @@ OUT = ROOT / "docs" / "screenshots"
 PASSWORD = "demo-tracker-2026"
 WIDTH, HEIGHT = 1280, 900
 MAX_HEIGHT = 1600  # a long page is cut here, to keep the files small
+PHONE_WIDTH, PHONE_HEIGHT = 320, 640  # the narrowest screen every page must fit (reflow)
+PHONE_MAX_HEIGHT = 1300
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -121,9 +123,9 @@ def main() -> int:
 def shoot_all(browser, base, ids):
     programme = ids["programme"]
 
-    def session(username=None):
-        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-GB",
-                                      timezone_id="Europe/London")
+    def session(username=None, width=WIDTH, height=HEIGHT):
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      locale="en-GB", timezone_id="Europe/London")
         page = context.new_page()
         if username:
             page.goto(base + "/login/")
@@ -133,14 +135,21 @@ def shoot_all(browser, base, ids):
             page.wait_for_load_state()
         return context, page
 
-    def shoot(page, name, path=None, max_height=MAX_HEIGHT):
+    def shoot(page, name, path=None, max_height=MAX_HEIGHT, start_at=None):
+        """start_at: a selector whose element starts the image, for a part of a long page."""
         if path is not None:
             page.goto(base + path)
         page.wait_for_load_state("networkidle")
-        height = min(page.evaluate("document.documentElement.scrollHeight"), max_height)
+        top = 0
+        if start_at:
+            top = max(0, int(page.evaluate(
+                "(s) => document.querySelector(s).getBoundingClientRect().top + window.scrollY",
+                start_at)) - 16)
+        height = min(page.evaluate("document.documentElement.scrollHeight") - top, max_height)
         target = OUT / f"{name}.png"
         page.screenshot(path=str(target), full_page=True,
-                        clip={"x": 0, "y": 0, "width": WIDTH, "height": height})
+                        clip={"x": 0, "y": top, "width": page.viewport_size["width"],
+                              "height": height})
         print(f"  {target.relative_to(ROOT)} ({target.stat().st_size // 1024} KB)")
 
     context, page = session()
@@ -188,6 +197,19 @@ def shoot_all(browser, base, ids):
     context, page = session("provider")
     shoot(page, "our-offers", "/offers/mine/")
     shoot(page, "catalogue", "/offers/")
+    context.close()
+
+    # The same service on a phone: tables become one card per row, and the header's
+    # links that do not fit wait behind its "More" button.
+    context, page = session("manager", PHONE_WIDTH, PHONE_HEIGHT)
+    shoot(page, "phone-dashboard", f"/programmes/{programme}/", max_height=PHONE_MAX_HEIGHT)
+    shoot(page, "phone-gap-register", f"/programmes/{programme}/gaps/?severity=high",
+          max_height=PHONE_MAX_HEIGHT)
+    shoot(page, "phone-action-board", f"/programmes/{programme}/actions/",
+          max_height=900, start_at="[data-testid=action-table]")
+    page.goto(base + f"/gaps/{ids['gap']}/")
+    page.get_by_role("button", name="More").click()
+    shoot(page, "phone-menu", max_height=PHONE_HEIGHT)
     context.close()
 
 

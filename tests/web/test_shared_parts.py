@@ -20,8 +20,10 @@ def headers(table):
 
 
 def first_cells(table):
-    return re.findall(r'<tr class="nhsuk-table__row">\s*<td class="nhsuk-table__cell">(.*?)</td>',
-                      table)
+    """Each row's first cell, without the heading a phone shows above it."""
+    return re.findall(r'<tr class="nhsuk-table__row">\s*<td class="nhsuk-table__cell">'
+                      r'(?:<span class="nhsuk-table-responsive__heading"[^>]*>[^<]*</span>)?'
+                      r'(.*?)</td>', table)
 
 
 # The score-by-principle table -------------------------------------------------------
