@@ -14,15 +14,18 @@ LEAD = "lead.homecare"  # Meadowbank Home Care's lead: their review is still a d
 PARTNER = "Meadowbank Home Care"
 MAX_TABS = 250
 
-# What the focused element is, and whether its focus can be seen: its own outline or
-# box-shadow, or, for the design system's radios and checkboxes (the input itself is
-# hidden), the ring drawn on its label.
+# What the focused element is, and whether its focus can be seen: the design system
+# marks focus in its focus colour (yellow, #ffeb3b) as an outline, a box-shadow or the
+# background; on radios and checkboxes (the input itself is hidden) as a ring drawn on
+# the label. A box-shadow alone is not enough: buttons have one at rest.
 FOCUSED = """
 () => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
-  const seen = (style) => (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
-    || (style.boxShadow && style.boxShadow !== "none");
+  const yellow = "rgb(255, 235, 59)";
+  const seen = (style) => (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0
+                           && style.outlineColor === yellow)
+    || (style.boxShadow || "").includes(yellow) || style.backgroundColor === yellow;
   let visible = seen(getComputedStyle(el));
   if (!visible && (el.type === "radio" || el.type === "checkbox") && el.labels.length) {
     visible = seen(getComputedStyle(el.labels[0], "::before"));
@@ -53,13 +56,13 @@ class Keyboard:
         self.page.keyboard.press(key)
         return self.focused()
 
-    def tab_to(self, matches, *, backwards=False):
+    def tab_to(self, what, matches, *, backwards=False):
         """Tab (or Shift+Tab) until the focused element matches; fail after MAX_TABS."""
         for _ in range(MAX_TABS):
             info = self.press("Shift+Tab" if backwards else "Tab")
             if info and matches(info):
                 return info
-        raise AssertionError(f"never reached the element by Tab on {self.page.url}")
+        raise AssertionError(f"never reached {what} by Tab on {self.page.url}")
 
     def type(self, text):
         self.page.keyboard.type(text)
@@ -81,16 +84,16 @@ def test_a_lead_answers_a_section_and_adds_an_action_by_keyboard_alone(
 
     # given the partner lead signing in with the keyboard
     page.goto(live_server.url + "/login/")
-    keys.tab_to(lambda f: f["name"] == "username")
+    keys.tab_to("the username", lambda f: f["name"] == "username")
     keys.type(LEAD)
-    keys.tab_to(lambda f: f["name"] == "password")
+    keys.tab_to("the password", lambda f: f["name"] == "password")
     keys.type(PASSWORD)
     keys.enter_and_wait()
     assert "/login/" not in page.url
 
     # when they open their draft review and principle 1's section
     page.goto(f"{live_server.url}/assessments/{assessment.pk}/")
-    keys.tab_to(lambda f: f["tag"] == "a" and f["text"].startswith("1."))
+    keys.tab_to("principle 1's link", lambda f: f["tag"] == "a" and f["text"].startswith("1."))
     keys.enter_and_wait()
     assert f"/assessments/{assessment.pk}/principles/1/" in page.url
 
@@ -98,7 +101,7 @@ def test_a_lead_answers_a_section_and_adds_an_action_by_keyboard_alone(
     # choose the one with focus, then the arrow keys to move the choice along
     for item in items:
         group = f"item-{item.pk}-rating"
-        focus = keys.tab_to(lambda f, group=group: f["name"] == group)
+        focus = keys.tab_to(group, lambda f, group=group: f["name"] == group)
         if not focus["checked"]:
             focus = keys.press("Space")
         for _ in range(6):
@@ -106,7 +109,8 @@ def test_a_lead_answers_a_section_and_adds_an_action_by_keyboard_alone(
                 break
             focus = keys.press("ArrowRight")
         assert focus["value"] == "partly_met" and focus["checked"], item.code
-    keys.tab_to(lambda f: f["tag"] == "button" and f["text"] == "Save and continue")
+    keys.tab_to("the save button",
+                lambda f: f["tag"] == "button" and f["text"] == "Save and continue")
     keys.enter_and_wait()
 
     # then the answers are saved
@@ -114,15 +118,17 @@ def test_a_lead_answers_a_section_and_adds_an_action_by_keyboard_alone(
     ratings = set(Response.objects.filter(assessment=assessment, checklist_item__in=items)
                   .values_list("rating", flat=True))
     assert ratings == {"partly_met"}
+    assert not keys.unseen, "focus not visible:\n" + "\n".join(keys.unseen)
 
     # when they add an action to one of their open gaps, the due date in the NHS date input
     gap = Gap.objects.filter(partner__name=PARTNER, status="open").order_by("pk").first()
     page.goto(f"{live_server.url}/gaps/{gap.pk}/")
-    keys.tab_to(lambda f: f["tag"] == "a" and f["text"] == "Add an action")
+    keys.tab_to("Add an action", lambda f: f["tag"] == "a" and f["text"] == "Add an action")
     keys.enter_and_wait()
-    keys.tab_to(lambda f: f["name"] == "title")
+    keys.tab_to("the title", lambda f: f["name"] == "title")
     keys.type("Pair new home care staff with a hospital buddy")
-    keys.tab_to(lambda f: f["id"] == "id_due_date-day")
+    keys.tab_to("the due date's day (the NHS date input)",
+                lambda f: f["id"] == "id_due_date-day")
     keys.type("31")
     assert keys.press("Tab")["id"] == "id_due_date-month"
     keys.type("3")
@@ -131,7 +137,8 @@ def test_a_lead_answers_a_section_and_adds_an_action_by_keyboard_alone(
     # a step back and forth keeps what was typed
     assert keys.press("Shift+Tab")["value"] == "3"
     assert keys.press("Tab")["value"] == "2027"
-    keys.tab_to(lambda f: f["tag"] == "button" and f["text"] == "Add the action")
+    keys.tab_to("the add button",
+                lambda f: f["tag"] == "button" and f["text"] == "Add the action")
     keys.enter_and_wait()
 
     # then the action is on the gap, due on 31 March 2027
