@@ -106,6 +106,12 @@ def constraint_names() -> list[str]:
     return sorted(names)
 
 
+def pk_of(obj, what: str) -> int:
+    if obj is None:
+        raise Unfillable(f"the demo has no {what}")
+    return obj.pk
+
+
 def add_missing_objects() -> dict:
     """The demo has no webhook, invitation, evidence or notification; the pages about
     them are pages too, so give each one (as the people themselves would have made)."""
@@ -127,6 +133,7 @@ def add_missing_objects() -> dict:
     response = (Response.objects.filter(assessment__status="draft",
                                         assessment__partner__name="Meadowbank Home Care")
                 .order_by("pk").first())
+    assert response is not None, "the demo has no draft answer to give evidence for"
     Evidence.objects.create(response=response, title="Joint induction plan",
                             url="https://intranet.example.org/induction-plan",
                             uploaded_by=User.objects.get(username="lead.homecare"))
@@ -212,19 +219,20 @@ class Targets:
                 raise Unfillable(f"the demo has no {first} for /{route}")
             return obj.pk
         simple = {
-            "partner_pk": lambda: self.partner.pk,
-            "cycle_pk": lambda: self.cycle.pk,
+            "partner_pk": lambda: pk_of(self.partner, "partner"),
+            "cycle_pk": lambda: pk_of(self.cycle, "cycle"),
             "number": lambda: 1,
-            "gap_pk": lambda: self.gap.pk,
-            "need_pk": lambda: self.need.pk,
-            "offer_pk": lambda: self.offer.pk,
+            "gap_pk": lambda: pk_of(self.gap, "open gap"),
+            "need_pk": lambda: pk_of(self.need, "learning need"),
+            "offer_pk": lambda: pk_of(self.offer, "training offer"),
             "invitation_pk": lambda: self.extras["invitation"].pk,
             "token": lambda: (self.extras["invitation_token"] if name == "invitation-accept"
                               else default_token_generator.make_token(self._reset_user())),
             "uidb64": lambda: urlsafe_base64_encode(force_bytes(self._reset_user().pk)),
-            "contributor_pk": lambda: self.contributor.pk,
-            "item_pk": lambda: (self.contributor.checklist_items.order_by("pk").first()
-                                or ChecklistItem.objects.order_by("pk").first()).pk,
+            "contributor_pk": lambda: pk_of(self.contributor, "contributor"),
+            "item_pk": lambda: pk_of(
+                (self.contributor.checklist_items.order_by("pk").first() if self.contributor
+                 else None) or ChecklistItem.objects.order_by("pk").first(), "statement"),
             "kind": lambda: "actions",
             "fmt": lambda: "csv",
         }
@@ -306,7 +314,7 @@ def normalised(html: str, person: list[str]) -> str:
 
 @dataclass
 class Stats:
-    seconds: Counter = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     roles: int = 0
     pages: int = 0
     checks: int = 0
@@ -453,7 +461,7 @@ class Crawler:
     def _visit(self, role, page, url, found, titles, checked_paths) -> list[str]:
         self.stats.pages += 1
         t = time.monotonic()
-        name = resolve(urlsplit(url).path).url_name
+        name = resolve(urlsplit(url).path).url_name or ""
         request = page.context.request
         if name in self.post_only or role == "anonymous":
             # a route that answers GET with 405 does so for everyone; someone not signed
