@@ -450,13 +450,15 @@ class Crawler:
             self.fail("server error", role, url, f"answered {response.status}")
 
     def _open(self, page, url):
-        """Open the page; once more if Chromium dropped the first navigation."""
-        try:
-            return page.goto(self.base_url + url, wait_until="load")
-        except PlaywrightError as exc:
-            if "interrupted by another navigation" not in str(exc):
-                raise
-            return page.goto(self.base_url + url, wait_until="load")
+        """Open the page; again (up to three times) if Chromium dropped the navigation."""
+        for attempt in range(3):
+            try:
+                return page.goto(self.base_url + url, wait_until="load")
+            except PlaywrightError as exc:
+                if "interrupted by another navigation" not in str(exc) or attempt == 2:
+                    raise
+                page.wait_for_timeout(300)
+        return None
 
     def _visit(self, role, page, url, found, titles, checked_paths) -> list[str]:
         self.stats.pages += 1
