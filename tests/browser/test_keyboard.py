@@ -14,17 +14,18 @@ LEAD = "lead.homecare"  # Meadowbank Home Care's lead: their review is still a d
 PARTNER = "Meadowbank Home Care"
 MAX_TABS = 250
 
-# What the focused element is, and whether its focus can be seen: the design system
-# marks focus in its focus colour (yellow, #ffeb3b) as an outline, a box-shadow or the
-# background; on radios and checkboxes (the input itself is hidden) as a ring drawn on
-# the label. A box-shadow alone is not enough: buttons have one at rest.
+# What the focused element is, and whether its focus can be seen: an outline that is
+# not transparent (the design system's yellow one, or the browser's own ring), or the
+# design system's focus colour (yellow, #ffeb3b) in a box-shadow or the background; on
+# radios and checkboxes (the input itself is hidden) the ring drawn on the label. A
+# box-shadow of another colour is not enough: buttons have one at rest.
 FOCUSED = """
 () => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
   const yellow = "rgb(255, 235, 59)";
   const seen = (style) => (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0
-                           && style.outlineColor === yellow)
+                           && style.outlineColor !== "rgba(0, 0, 0, 0)")
     || (style.boxShadow || "").includes(yellow) || style.backgroundColor === yellow;
   let visible = seen(getComputedStyle(el));
   if (!visible && (el.type === "radio" || el.type === "checkbox") && el.labels.length) {
