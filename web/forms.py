@@ -34,9 +34,144 @@ WIDGET_CLASSES = {
 }
 
 
+# The NHS date input -----------------------------------------------------------------
+
+DATE_PARTS = (("day", "Day", 2), ("month", "Month", 2), ("year", "Year", 4))
+DATE_HINT = "For example, 31 3 2027"
+
+
+class DateParts(dict):
+    """What a person typed in a date input's day, month and year boxes."""
+
+    def is_empty(self) -> bool:
+        return not any(self.values())
+
+
+class NHSDateInput(forms.Widget):
+    """The design system's date input: day, month and year boxes named ``<name>-day``,
+    ``<name>-month`` and ``<name>-year``. A single ISO value under ``<name>`` (a link
+    or an older form) is accepted too."""
+
+    template_name = "components/date_input.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.error_parts: tuple[str, ...] = ()
+
+    def value_from_datadict(self, data, files, name):
+        if any(f"{name}-{part}" in data for part, _, _ in DATE_PARTS):
+            return DateParts({part: (data.get(f"{name}-{part}") or "").strip()
+                              for part, _, _ in DATE_PARTS})
+        return data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and not any(f"{name}-{part}" in data
+                                            for part, _, _ in DATE_PARTS)
+
+    def format_value(self, value):
+        if isinstance(value, DateParts):
+            return dict(value)
+        if isinstance(value, str) and value:
+            try:
+                value = datetime.date.fromisoformat(value)
+            except ValueError:
+                return {"day": "", "month": "", "year": ""}
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        if isinstance(value, datetime.date):
+            return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+        return {"day": "", "month": "", "year": ""}
+
+    def id_for_label(self, id_):
+        if not id_:
+            return id_
+        return f"{id_}-{self.error_parts[0] if self.error_parts else 'day'}"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        values = context["widget"]["value"] or {}
+        base_id = context["widget"]["attrs"].get("id") or f"id_{name}"
+        context["widget"]["parts"] = [
+            {"name": f"{name}-{part}", "id": f"{base_id}-{part}", "label": label,
+             "width": width, "value": values.get(part, ""),
+             "error": part in self.error_parts}
+            for part, label, width in DATE_PARTS
+        ]
+        context["widget"]["base_id"] = base_id
+        return context
+
+
+def _date_name(label: str) -> str:
+    """The field's label as a sentence's subject: "Due date (optional)" -> "Due date"."""
+    label = label or "Date"
+    return label.removesuffix(" (optional)").strip()
+
+
+class NHSDateField(forms.DateField):
+    """A date typed as day, month and year, with the design system's error messages."""
+
+    widget = NHSDateInput
+    # The date's name in its error messages when the label does not read well there.
+    date_name = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.error_parts: tuple[str, ...] = ()
+
+    def _refuse(self, message: str, parts, code: str):
+        self.error_parts = tuple(parts)
+        raise forms.ValidationError(message, code=code)
+
+    def to_python(self, value):
+        self.error_parts = ()
+        name = self.date_name or _date_name(str(self.label or ""))
+        if isinstance(value, DateParts):
+            if value.is_empty():
+                self.error_parts = tuple(p for p, _, _ in DATE_PARTS) if self.required else ()
+                return None
+            missing = [part for part, _, _ in DATE_PARTS if not value[part]]
+            if missing:
+                words = " and ".join(missing)
+                self._refuse(f"{name} must include a {words}", missing, "incomplete")
+            not_numbers = [part for part, _, _ in DATE_PARTS if not value[part].isdigit()]
+            if not_numbers:
+                self._refuse(f"{name} must be a real date", not_numbers, "invalid")
+            if len(value["year"]) != 4:
+                self._refuse("Year must include 4 numbers", ["year"], "invalid_year")
+            try:
+                return datetime.date(int(value["year"]), int(value["month"]), int(value["day"]))
+            except ValueError:
+                wrong = [p for p, limit in (("day", 31), ("month", 12))
+                         if not 1 <= int(value[p]) <= limit] or ["day", "month", "year"]
+                self._refuse(f"{name} must be a real date", wrong, "invalid")
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            self._refuse(f"{name} must be a real date", [p for p, _, _ in DATE_PARTS],
+                         "invalid")
+
+    def validate(self, value):
+        try:
+            super().validate(value)
+        except forms.ValidationError:
+            self.error_parts = tuple(p for p, _, _ in DATE_PARTS)
+            raise
+
+
 class NHSFormRenderer(TemplatesSetting):
     form_template_name = "components/form.html"
     field_template_name = "components/field.html"
+
+
+def _use_date_input(field: forms.DateField) -> None:
+    """Every date of the service is typed in the design system's date input."""
+    if not isinstance(field, NHSDateField):
+        field.__class__ = NHSDateField
+        field.error_parts = ()
+    if not isinstance(field.widget, NHSDateInput):
+        field.widget = NHSDateInput()
+    if "For example" not in str(field.help_text or ""):
+        field.help_text = f"{field.help_text} {DATE_HINT}" if field.help_text else DATE_HINT
 
 
 class NHSFormMixin:
@@ -51,22 +186,25 @@ class NHSFormMixin:
                 verb = "Select" if isinstance(field, forms.ChoiceField) else "Enter"
                 label = field.label[0].lower() + field.label[1:]
                 field.error_messages["required"] = f"{verb} the {label}"
+            if isinstance(field, forms.DateField):
+                _use_date_input(field)
+                continue
             if isinstance(widget, (forms.RadioSelect, forms.CheckboxInput,
                                    forms.CheckboxSelectMultiple)):
                 continue
             css = next((c for w, c in WIDGET_CLASSES.items() if isinstance(widget, w)),
                        "nhsuk-input")
             widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
-            if isinstance(widget, forms.DateInput):
-                widget.input_type = "date"
-                widget.format = "%Y-%m-%d"  # what a date input shows and sends back
-                widget.attrs["class"] += " nhsuk-input--width-10"
 
     def full_clean(self):
         super().full_clean()
         for name in self.errors:
             if name in self.fields:
                 widget = self.fields[name].widget
+                if isinstance(widget, NHSDateInput):
+                    widget.error_parts = (getattr(self.fields[name], "error_parts", ())
+                                          or tuple(p for p, _, _ in DATE_PARTS))
+                    continue
                 widget.attrs["aria-invalid"] = "true"
                 if "nhsuk-input" in widget.attrs.get("class", ""):
                     widget.attrs["class"] += " nhsuk-input--error"
@@ -122,7 +260,7 @@ class ProgrammeForm(ModelForm):
             "framework": "The checklist partners assess themselves against. It cannot "
                          "change once the programme has assessment cycles.",
         }
-        widgets = {"start_date": forms.DateInput, "end_date": forms.DateInput,
+        widgets = {"start_date": NHSDateInput, "end_date": NHSDateInput,
                    "description": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):
@@ -131,9 +269,6 @@ class ProgrammeForm(ModelForm):
         self.fields["framework"].empty_label = "Choose a framework"
         self.fields["framework"].error_messages["invalid_choice"] = (
             "Choose a framework from the list")
-        for name in ("start_date", "end_date"):
-            self.fields[name].error_messages["invalid"] = (
-                "Enter a real date, for example 31/03/2027")
         days = self.instance.escalation_days if self.instance.pk else default_escalation_days()
         for name, value in zip(("escalate_to_leads", "escalate_to_managers"), days or [],
                                strict=False):
@@ -208,13 +343,12 @@ class CycleForm(ModelForm):
         labels = {"name": "Cycle name", "period_start": "Opens on", "period_end": "Closes on"}
         help_texts = {"name": "For example, Baseline self-assessment or Six-month review.",
                       "period_end": "Assessments submitted after this day are marked late."}
-        widgets = {"period_start": forms.DateInput, "period_end": forms.DateInput}
+        widgets = {"period_start": NHSDateInput, "period_end": NHSDateInput}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("period_start", "period_end"):
-            self.fields[name].error_messages["invalid"] = (
-                "Enter a real date, for example 31/03/2027")
+        self.fields["period_start"].date_name = "The day the cycle opens"
+        self.fields["period_end"].date_name = "The day the cycle closes"
         self.fields["period_start"].error_messages["required"] = "Enter the day the cycle opens"
         self.fields["period_end"].error_messages["required"] = "Enter the day the cycle closes"
 
@@ -282,7 +416,7 @@ class ActionForm(ModelForm):
             "owner": "Only the programme's managers and partner leads can own actions.",
             "owner_partner": "Leave empty to use the owner's organisation.",
         }
-        widgets = {"due_date": forms.DateInput, "description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"due_date": NHSDateInput, "description": forms.Textarea(attrs={"rows": 3})}
         field_classes = {"owner": OwnerChoiceField}
 
     def __init__(self, *args, programme, manager=True, **kwargs):
@@ -378,7 +512,7 @@ class LearningNeedForm(ModelForm):
         help_texts = {"staff_group": "For example, home care workers or social workers."}
         error_messages = {"workers_count": {
             "min_value": "A learning need is for at least one worker."}}
-        widgets = {"needed_by": forms.DateInput, "notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"needed_by": NHSDateInput, "notes": forms.Textarea(attrs={"rows": 3})}
 
 
 class LearningNeedChangeForm(LearningNeedForm):
@@ -508,14 +642,12 @@ class SessionForm(Form):
     """A session's day and times, place and places; the times become ``starts_at`` and
     ``ends_at`` in the service's time zone."""
 
-    start_date = forms.DateField(label="Start date (optional)", required=False,
-                                 widget=forms.DateInput,
-                                 help_text="Leave empty for e-learning done at any time.")
+    start_date = NHSDateField(label="Start date (optional)", required=False,
+                              help_text="Leave empty for e-learning done at any time.")
     start_time = forms.TimeField(label="Start time", required=False, error_messages=TIME_ERRORS,
                                  widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    end_date = forms.DateField(label="End date (optional)", required=False,
-                               widget=forms.DateInput,
-                               help_text="Leave empty for a session on one day.")
+    end_date = NHSDateField(label="End date (optional)", required=False,
+                            help_text="Leave empty for a session on one day.")
     end_time = forms.TimeField(label="End time", required=False, error_messages=TIME_ERRORS,
                                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     location = forms.CharField(label="Place (optional)", required=False, max_length=300)
@@ -524,9 +656,6 @@ class SessionForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("start_date", "end_date"):
-            self.fields[name].error_messages["invalid"] = (
-                "Enter a real date, for example 31/03/2027")
         for name in ("start_time", "end_time"):
             self.fields[name].widget.attrs["class"] += " nhsuk-input--width-5"
 
@@ -633,7 +762,7 @@ class FundingStreamForm(ModelForm):
                       "claims_close": "The last day money may be claimed. After it the stream "
                                       "takes no new allocations."}
         widgets = {"description": forms.Textarea(attrs={"rows": 3}),
-                   "claims_open": forms.DateInput, "claims_close": forms.DateInput}
+                   "claims_open": NHSDateInput, "claims_close": NHSDateInput}
 
     def __init__(self, *args, programme, **kwargs):
         initial = kwargs.get("initial")
@@ -644,9 +773,6 @@ class FundingStreamForm(ModelForm):
         self.fields["funder"].empty_label = "Choose a partner"
         self.fields["eligible_principles"].queryset = Principle.objects.filter(
             framework_id=programme.framework_id).order_by("number")
-        for name in ("claims_open", "claims_close"):
-            self.fields[name].error_messages["invalid"] = (
-                "Enter a real date, like 31 3 2027.")
 
     def clean_eligible_staff_groups(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["eligible_staff_groups"].splitlines()
@@ -659,17 +785,15 @@ class AllocationClaimForm(Form):
         help_text="What shows the money was spent as agreed: invoices, attendance records, "
                   "where the documents are kept.",
         error_messages={"max_length": "Keep the evidence to 20,000 characters."})
-    claimed_on = forms.DateField(
-        label="Claimed on (optional)", required=False, widget=forms.DateInput,
-        help_text="Leave empty for today.",
-        error_messages={"invalid": "Enter a real date, like 31 3 2027."})
+    claimed_on = NHSDateField(
+        label="Claimed on (optional)", required=False, help_text="Leave empty for today.")
+    claimed_on.date_name = "The day of the claim"
 
 
 class AllocationPayForm(Form):
-    paid_on = forms.DateField(
-        label="Paid on (optional)", required=False, widget=forms.DateInput,
-        help_text="Leave empty for today.",
-        error_messages={"invalid": "Enter a real date, like 31 3 2027."})
+    paid_on = NHSDateField(
+        label="Paid on (optional)", required=False, help_text="Leave empty for today.")
+    paid_on.date_name = "The day of the payment"
 
 
 class TrainingOfferForm(ModelForm):
@@ -679,7 +803,7 @@ class TrainingOfferForm(ModelForm):
                   "start_date", "end_date", "capacity", "cost_per_place", "location", "online"]
         labels = {"cost_per_place": "Cost per place in pounds", "online": "Online"}
         widgets = {
-            "start_date": forms.DateInput, "end_date": forms.DateInput,
+            "start_date": NHSDateInput, "end_date": NHSDateInput,
             "description": forms.Textarea(attrs={"rows": 4}),
             "principles": forms.CheckboxSelectMultiple,
         }
@@ -949,12 +1073,10 @@ class SuccessesPeriodForm(Form):
 
     period = forms.ChoiceField(choices=SUCCESS_PERIODS, required=False,
                                widget=forms.RadioSelect, label="Period")
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput,
-                            error_messages={"invalid": "Enter a real date, for example "
-                                                       "01/11/2026"})
-    end = forms.DateField(required=False, label="To", widget=forms.DateInput,
-                          error_messages={"invalid": "Enter a real date, for example "
-                                                     "30/11/2026"})
+    start = NHSDateField(required=False, label="First day",
+                         help_text="For “Between two dates”. For example, 1 11 2026")
+    end = NHSDateField(required=False, label="Last day",
+                       help_text="For “Between two dates”. For example, 30 11 2026")
 
     def clean(self):
         data = super().clean()
@@ -1042,9 +1164,7 @@ class EvidenceForm(Form):
     file = forms.FileField(required=False, label="Or a file (optional)",
                            help_text="At most 10 MB: PDF, Word, Excel, PowerPoint, CSV, text, "
                                      "PNG or JPEG.")
-    evidence_date = forms.DateField(required=False, label="Date of the evidence (optional)",
-                                    widget=forms.DateInput,
-                                    error_messages={"invalid": "Enter a real date"})
+    evidence_date = NHSDateField(required=False, label="Date of the evidence (optional)")
 
     def clean(self):
         data = super().clean()
