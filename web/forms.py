@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 
@@ -163,6 +164,107 @@ class NHSFormRenderer(TemplatesSetting):
     field_template_name = "components/field.html"
 
 
+def _class_defaults(field: forms.Field) -> dict:
+    """The error messages Django gives a field of this class when the form says none."""
+    messages: dict = {}
+    for cls in reversed(type(field).__mro__):
+        messages.update(getattr(cls, "default_error_messages", {}))
+    return messages
+
+
+def _subject(label: str) -> str:
+    """A label as the start of a sentence: "Number of places (optional)" -> "Number of
+    places"."""
+    label = (label or "This").removesuffix(" (optional)").strip()
+    return label[0].upper() + label[1:]
+
+
+def _plain_messages(field: forms.Field) -> dict[str, str]:
+    """The service's words for each mistake a person can make in ``field``."""
+    subject = _subject(str(field.label or ""))
+    lower = subject[0].lower() + subject[1:]
+    messages: dict[str, str] = {}
+    if isinstance(field, (forms.ChoiceField, forms.ModelMultipleChoiceField)):
+        choose = f"Choose the {lower} from the list"
+        messages.update(invalid_choice=choose, invalid_list=choose, invalid_pk_value=choose)
+    if isinstance(field, (forms.IntegerField, forms.DecimalField, forms.FloatField)):
+        low = getattr(field, "min_value", None)
+        high = getattr(field, "max_value", None)
+        if low is not None and high is not None:
+            between = f"{subject} must be between {low:,} and {high:,}"
+            messages.update(min_value=between, max_value=between)
+        elif low is not None:
+            messages["min_value"] = f"{subject} must be {low:,} or more"
+        elif high is not None:
+            messages["max_value"] = f"{subject} must be {high:,} or less"
+        messages["step_size"] = f"Enter the {lower} as a whole number"
+    if isinstance(field, forms.DecimalField):
+        messages["invalid"] = f"Enter the {lower} as a number, like 250 or 250.50"
+        places = field.decimal_places
+        if places is not None:
+            messages["max_decimal_places"] = (
+                f"{subject} can have at most {places} numbers after the decimal point")
+        if field.max_digits is not None:
+            whole = field.max_digits - (places or 0)
+            too_big = f"{subject} must have at most {whole} numbers before the decimal point"
+            messages.update(max_digits=too_big, max_whole_digits=too_big)
+    elif isinstance(field, forms.IntegerField):
+        messages["invalid"] = f"Enter the {lower} as a whole number, like 12"
+    elif isinstance(field, forms.FloatField):
+        messages["invalid"] = f"Enter the {lower} as a number, like 12 or 12.5"
+    if isinstance(field, forms.EmailField):
+        messages["invalid"] = "Enter an e-mail address in the right form, like name@example.org"
+    elif isinstance(field, forms.URLField):
+        messages["invalid"] = ("Enter a web address in the right form, like "
+                               "https://www.example.org")
+    if isinstance(field, forms.TimeField):
+        messages["invalid"] = f"Enter the {lower} as a time, like 09:30"
+    if isinstance(field, forms.FileField):
+        messages.update(
+            invalid="The file could not be read: choose it again",
+            missing="The file did not arrive: choose it again",
+            empty="The file is empty: choose a file with something in it",
+            contradiction="Either choose a new file or tick to remove the old one, not both",
+        )
+        if getattr(field, "max_length", None):
+            messages["max_length"] = (
+                f"The file's name must be {field.max_length:,} characters or fewer")
+        if isinstance(field, forms.ImageField):
+            messages["invalid_image"] = "The file must be a picture, like a PNG or JPEG"
+    elif getattr(field, "max_length", None):
+        messages["max_length"] = f"{subject} must be {field.max_length:,} characters or fewer"
+    if getattr(field, "min_length", None):
+        messages["min_length"] = f"{subject} must be {field.min_length:,} characters or more"
+    messages["null_characters_not_allowed"] = f"{subject} cannot contain null characters"
+    return messages
+
+
+def _plain_unique_errors(form, errors: ValidationError) -> ValidationError:
+    """A model's own duplicate messages ("Programme with this Name already exists.") in
+    the service's words."""
+    if not hasattr(errors, "error_dict"):
+        return errors
+    name = str(form._meta.model._meta.verbose_name)
+    plain = {}
+    for field, field_errors in errors.error_dict.items():
+        plain[field] = []
+        for error in field_errors:
+            params = error.params or {}
+            if error.code == "unique":
+                label = str(params.get("field_label", "details")).lower()
+                error = ValidationError(f"There is already a {name} with this {label}",
+                                        code="unique")
+            elif error.code == "unique_together":
+                labels = str(params.get("field_labels", "details")).lower()
+                error = ValidationError(f"There is already a {name} with the same {labels}",
+                                        code="unique_together")
+            elif error.code == "unique_for_date":
+                error = ValidationError(f"There is already a {name} like this on that day",
+                                        code="unique_for_date")
+            plain[field].append(error)
+    return ValidationError(plain)
+
+
 def _use_date_input(field: forms.DateField) -> None:
     """Every date of the service is typed in the design system's date input."""
     if not isinstance(field, NHSDateField):
@@ -186,6 +288,10 @@ class NHSFormMixin:
                 verb = "Select" if isinstance(field, forms.ChoiceField) else "Enter"
                 label = field.label[0].lower() + field.label[1:]
                 field.error_messages["required"] = f"{verb} the {label}"
+            defaults = _class_defaults(field)
+            for code, message in _plain_messages(field).items():
+                if field.error_messages.get(code, defaults.get(code)) == defaults.get(code):
+                    field.error_messages[code] = message
             if isinstance(field, forms.DateField):
                 _use_date_input(field)
                 continue
@@ -215,7 +321,8 @@ class Form(NHSFormMixin, forms.Form):
 
 
 class ModelForm(NHSFormMixin, forms.ModelForm):
-    pass
+    def _update_errors(self, errors):
+        super()._update_errors(_plain_unique_errors(self, errors))
 
 
 # Page forms -------------------------------------------------------------------
