@@ -283,7 +283,10 @@ class NHSFormMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if field.required and field.label:
+            if field.required and not field.label:
+                field.error_messages["required"] = (
+                    "Something is missing from the form: reload the page and try again")
+            elif field.required and field.label:
                 # Say what to do, in the field's own words ("Enter the title").
                 verb = "Select" if isinstance(field, forms.ChoiceField) else "Enter"
                 label = field.label[0].lower() + field.label[1:]
@@ -803,7 +806,7 @@ class SessionForm(Form):
 
 
 MONEY_ERRORS = {
-    "invalid": "Enter the amount in pounds, like 1020.00.",
+    "invalid": "Enter the amount as a number, like 250 or 250.50",
     "min_value": "The amount must be at least £0.01.",
     "max_digits": "The amount must be less than £10,000,000,000.",
     "max_whole_digits": "The amount must be less than £10,000,000,000.",
