@@ -124,3 +124,56 @@ def test_a_duplicate_cycle_name_is_refused_in_plain_english(world, as_user):
     assert response.status_code == 400
     assert "There is a problem" in html
     assert_plain(html, "cycle")
+
+
+# Signing in and passwords ----------------------------------------------------------------
+
+
+def test_the_sign_in_page_uses_the_design_systems_inputs_and_plain_words(world, client):
+    page = client.get(reverse("web:login")).content.decode()
+    assert 'class="nhsuk-input"' in page and 'class="nhsuk-label" for="id_username"' in page
+    assert "Usually your e-mail address." in page
+
+    empty = client.post(reverse("web:login"), {"username": "", "password": ""})
+    html = empty.content.decode()
+    assert "There is a problem" in html
+    assert '<a href="#id_username">Enter your username</a>' in html
+    assert '<a href="#id_password">Enter your password</a>' in html
+    assert "nhsuk-input--error" in html
+
+    wrong = client.post(reverse("web:login"),
+                        {"username": world.manager.username, "password": "not it at all"})
+    html = wrong.content.decode()
+    assert "The username or password is not right. Check them and try again." in html
+    assert_plain(html, "sign-in")
+
+
+@pytest.mark.parametrize("password, message", [
+    ("short", "Your password must be at least 8 characters long."),
+    ("password123", "This password is too common and easy to guess: choose another."),
+    ("83749265019283", "Your password cannot be only numbers."),
+])
+def test_the_password_rules_speak_plainly(world, password, message):
+    from django.contrib.auth.password_validation import (
+        password_validators_help_texts,
+        validate_password,
+    )
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        validate_password(password, world.manager)
+    assert message in refused.value.messages
+    for sentence in refused.value.messages + password_validators_help_texts():
+        assert "This password is too" not in sentence or sentence == message
+        assert "must contain at least" not in sentence
+
+
+def test_a_password_like_the_username_is_refused_plainly(world):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    world.manager.username = "margaretwhitfield"
+    with pytest.raises(ValidationError) as refused:
+        validate_password("margaretwhitfield", world.manager)
+    assert refused.value.messages == [
+        "Your password is too like your name or e-mail address: choose another."]
