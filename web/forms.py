@@ -114,10 +114,8 @@ class NHSDateField(forms.DateField):
     widget = NHSDateInput
     # The date's name in its error messages when the label does not read well there.
     date_name = ""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.error_parts: tuple[str, ...] = ()
+    # The boxes in error after cleaning: ("month",) for "must include a month".
+    error_parts: tuple[str, ...] = ()
 
     def _refuse(self, message: str, parts, code: str):
         self.error_parts = tuple(parts)
@@ -184,6 +182,8 @@ def _plain_messages(field: forms.Field) -> dict[str, str]:
     subject = _subject(str(field.label or ""))
     lower = subject[0].lower() + subject[1:]
     messages: dict[str, str] = {}
+    longest = getattr(field, "max_length", None)
+    shortest = getattr(field, "min_length", None)
     if isinstance(field, (forms.ChoiceField, forms.ModelMultipleChoiceField)):
         choose = f"Choose the {lower} from the list"
         messages.update(invalid_choice=choose, invalid_list=choose, invalid_pk_value=choose)
@@ -226,15 +226,14 @@ def _plain_messages(field: forms.Field) -> dict[str, str]:
             empty="The file is empty: choose a file with something in it",
             contradiction="Either choose a new file or tick to remove the old one, not both",
         )
-        if getattr(field, "max_length", None):
-            messages["max_length"] = (
-                f"The file's name must be {field.max_length:,} characters or fewer")
+        if longest:
+            messages["max_length"] = f"The file's name must be {longest:,} characters or fewer"
         if isinstance(field, forms.ImageField):
             messages["invalid_image"] = "The file must be a picture, like a PNG or JPEG"
-    elif getattr(field, "max_length", None):
-        messages["max_length"] = f"{subject} must be {field.max_length:,} characters or fewer"
-    if getattr(field, "min_length", None):
-        messages["min_length"] = f"{subject} must be {field.min_length:,} characters or more"
+    elif longest:
+        messages["max_length"] = f"{subject} must be {longest:,} characters or fewer"
+    if shortest:
+        messages["min_length"] = f"{subject} must be {shortest:,} characters or more"
     messages["null_characters_not_allowed"] = f"{subject} cannot contain null characters"
     return messages
 
@@ -245,7 +244,7 @@ def _plain_unique_errors(form, errors: ValidationError) -> ValidationError:
     if not hasattr(errors, "error_dict"):
         return errors
     name = str(form._meta.model._meta.verbose_name)
-    plain = {}
+    plain: dict[str, list[ValidationError]] = {}
     for field, field_errors in errors.error_dict.items():
         plain[field] = []
         for error in field_errors:
@@ -269,7 +268,6 @@ def _use_date_input(field: forms.DateField) -> None:
     """Every date of the service is typed in the design system's date input."""
     if not isinstance(field, NHSDateField):
         field.__class__ = NHSDateField
-        field.error_parts = ()
     if not isinstance(field.widget, NHSDateInput):
         field.widget = NHSDateInput()
     if "For example" not in str(field.help_text or ""):
