@@ -48,8 +48,7 @@ def test_an_offer_in_two_sessions_is_booked_approved_confirmed_and_meets_the_nee
     visitor.click("button", name="Save the session")
     assert "Session saved" in message(page)
     visitor.click("link", name="Add a session")
-    page.get_by_label("Start date (optional)").fill(
-        (today + datetime.timedelta(days=30)).isoformat())
+    visitor.fill_date("Start date (optional)", today + datetime.timedelta(days=30))
     page.get_by_label("Start time").fill("09:30")
     page.get_by_label("Online").check()
     page.get_by_label("Number of places").fill("8")
