@@ -177,3 +177,16 @@ def test_a_password_like_the_username_is_refused_plainly(world):
         validate_password("margaretwhitfield", world.manager)
     assert refused.value.messages == [
         "Your password is too like your name or e-mail address: choose another."]
+
+
+def test_a_model_forms_duplicate_is_refused_in_the_services_words(world):
+    from programmes.models import Partner as PartnerModel
+
+    class PartnerNameForm(web_forms.ModelForm):
+        class Meta:
+            model = PartnerModel
+            fields = ["name"]
+
+    form = PartnerNameForm(data={"name": world.partner_a.name})
+    assert not form.is_valid()
+    assert form.errors["name"] == ["There is already a partner with this name"]
