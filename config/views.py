@@ -49,3 +49,30 @@ def not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent from an old page, or after signing in again
+    elsewhere. The page says what to do, in the service's layout."""
+    from django.shortcuts import render
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "The request could not be checked: sign in again "
+                                       "and send it again.", "code": "csrf_failed"},
+                            status=403)
+    return render(request, "403_csrf.html", status=403)
+
+
+def server_error(request):
+    """handler500: the service's page in its layout, rendered from the template alone
+    (no request context, no database: the fault may be the database). An API client
+    gets JSON it can read."""
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    from core.api.rest import SERVER_ERROR_DETAIL
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": SERVER_ERROR_DETAIL, "code": "server_error"},
+                            status=500)
+    return HttpResponseServerError(loader.get_template("500.html").render({}))

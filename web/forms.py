@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 
@@ -35,9 +36,243 @@ WIDGET_CLASSES = {
 }
 
 
+# The NHS date input -----------------------------------------------------------------
+
+DATE_PARTS = (("day", "Day", 2), ("month", "Month", 2), ("year", "Year", 4))
+DATE_HINT = "For example, 31 3 2027"
+
+
+class DateParts(dict):
+    """What a person typed in a date input's day, month and year boxes."""
+
+    def is_empty(self) -> bool:
+        return not any(self.values())
+
+
+class NHSDateInput(forms.Widget):
+    """The design system's date input: day, month and year boxes named ``<name>-day``,
+    ``<name>-month`` and ``<name>-year``. A single ISO value under ``<name>`` (a link
+    or an older form) is accepted too."""
+
+    template_name = "components/date_input.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.error_parts: tuple[str, ...] = ()
+
+    def value_from_datadict(self, data, files, name):
+        if any(f"{name}-{part}" in data for part, _, _ in DATE_PARTS):
+            return DateParts({part: (data.get(f"{name}-{part}") or "").strip()
+                              for part, _, _ in DATE_PARTS})
+        return data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and not any(f"{name}-{part}" in data
+                                            for part, _, _ in DATE_PARTS)
+
+    def format_value(self, value):
+        if isinstance(value, DateParts):
+            return dict(value)
+        if isinstance(value, str) and value:
+            try:
+                value = datetime.date.fromisoformat(value)
+            except ValueError:
+                return {"day": "", "month": "", "year": ""}
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        if isinstance(value, datetime.date):
+            return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+        return {"day": "", "month": "", "year": ""}
+
+    def id_for_label(self, id_):
+        if not id_:
+            return id_
+        return f"{id_}-{self.error_parts[0] if self.error_parts else 'day'}"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        values = context["widget"]["value"] or {}
+        base_id = context["widget"]["attrs"].get("id") or f"id_{name}"
+        context["widget"]["parts"] = [
+            {"name": f"{name}-{part}", "id": f"{base_id}-{part}", "label": label,
+             "width": width, "value": values.get(part, ""),
+             "error": part in self.error_parts}
+            for part, label, width in DATE_PARTS
+        ]
+        context["widget"]["base_id"] = base_id
+        return context
+
+
+def _date_name(label: str) -> str:
+    """The field's label as a sentence's subject: "Due date (optional)" -> "Due date"."""
+    label = label or "Date"
+    return label.removesuffix(" (optional)").strip()
+
+
+class NHSDateField(forms.DateField):
+    """A date typed as day, month and year, with the design system's error messages."""
+
+    widget = NHSDateInput
+    # The date's name in its error messages when the label does not read well there.
+    date_name = ""
+    # The boxes in error after cleaning: ("month",) for "must include a month".
+    error_parts: tuple[str, ...] = ()
+
+    def _refuse(self, message: str, parts, code: str):
+        self.error_parts = tuple(parts)
+        raise forms.ValidationError(message, code=code)
+
+    def to_python(self, value):
+        self.error_parts = ()
+        name = self.date_name or _date_name(str(self.label or ""))
+        if isinstance(value, DateParts):
+            if value.is_empty():
+                self.error_parts = tuple(p for p, _, _ in DATE_PARTS) if self.required else ()
+                return None
+            missing = [part for part, _, _ in DATE_PARTS if not value[part]]
+            if missing:
+                words = " and ".join(missing)
+                self._refuse(f"{name} must include a {words}", missing, "incomplete")
+            not_numbers = [part for part, _, _ in DATE_PARTS if not value[part].isdigit()]
+            if not_numbers:
+                self._refuse(f"{name} must be a real date", not_numbers, "invalid")
+            if len(value["year"]) != 4:
+                self._refuse("Year must include 4 numbers", ["year"], "invalid_year")
+            try:
+                return datetime.date(int(value["year"]), int(value["month"]), int(value["day"]))
+            except ValueError:
+                wrong = [p for p, limit in (("day", 31), ("month", 12))
+                         if not 1 <= int(value[p]) <= limit] or ["day", "month", "year"]
+                self._refuse(f"{name} must be a real date", wrong, "invalid")
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            self._refuse(f"{name} must be a real date", [p for p, _, _ in DATE_PARTS],
+                         "invalid")
+
+    def validate(self, value):
+        try:
+            super().validate(value)
+        except forms.ValidationError:
+            self.error_parts = tuple(p for p, _, _ in DATE_PARTS)
+            raise
+
+
 class NHSFormRenderer(TemplatesSetting):
     form_template_name = "components/form.html"
     field_template_name = "components/field.html"
+
+
+def _class_defaults(field: forms.Field) -> dict:
+    """The error messages Django gives a field of this class when the form says none."""
+    messages: dict = {}
+    for cls in reversed(type(field).__mro__):
+        messages.update(getattr(cls, "default_error_messages", {}))
+    return messages
+
+
+def _subject(label: str) -> str:
+    """A label as the start of a sentence: "Number of places (optional)" -> "Number of
+    places"."""
+    label = (label or "This").removesuffix(" (optional)").strip()
+    return label[0].upper() + label[1:]
+
+
+def _plain_messages(field: forms.Field) -> dict[str, str]:
+    """The service's words for each mistake a person can make in ``field``."""
+    subject = _subject(str(field.label or ""))
+    lower = subject[0].lower() + subject[1:]
+    messages: dict[str, str] = {}
+    longest = getattr(field, "max_length", None)
+    shortest = getattr(field, "min_length", None)
+    if isinstance(field, (forms.ChoiceField, forms.ModelMultipleChoiceField)):
+        choose = f"Choose the {lower} from the list"
+        messages.update(invalid_choice=choose, invalid_list=choose, invalid_pk_value=choose)
+    if isinstance(field, (forms.IntegerField, forms.DecimalField, forms.FloatField)):
+        low = getattr(field, "min_value", None)
+        high = getattr(field, "max_value", None)
+        if low is not None and high is not None:
+            between = f"{subject} must be between {low:,} and {high:,}"
+            messages.update(min_value=between, max_value=between)
+        elif low is not None:
+            messages["min_value"] = f"{subject} must be {low:,} or more"
+        elif high is not None:
+            messages["max_value"] = f"{subject} must be {high:,} or less"
+        messages["step_size"] = f"Enter the {lower} as a whole number"
+    if isinstance(field, forms.DecimalField):
+        messages["invalid"] = f"Enter the {lower} as a number, like 250 or 250.50"
+        places = field.decimal_places
+        if places is not None:
+            messages["max_decimal_places"] = (
+                f"{subject} can have at most {places} numbers after the decimal point")
+        if field.max_digits is not None:
+            whole = field.max_digits - (places or 0)
+            too_big = f"{subject} must have at most {whole} numbers before the decimal point"
+            messages.update(max_digits=too_big, max_whole_digits=too_big)
+    elif isinstance(field, forms.IntegerField):
+        messages["invalid"] = f"Enter the {lower} as a whole number, like 12"
+    elif isinstance(field, forms.FloatField):
+        messages["invalid"] = f"Enter the {lower} as a number, like 12 or 12.5"
+    if isinstance(field, forms.EmailField):
+        messages["invalid"] = "Enter an e-mail address in the right form, like name@example.org"
+    elif isinstance(field, forms.URLField):
+        messages["invalid"] = ("Enter a web address in the right form, like "
+                               "https://www.example.org")
+    if isinstance(field, forms.TimeField):
+        messages["invalid"] = f"Enter the {lower} as a time, like 09:30"
+    if isinstance(field, forms.FileField):
+        messages.update(
+            invalid="The file could not be read: choose it again",
+            missing="The file did not arrive: choose it again",
+            empty="The file is empty: choose a file with something in it",
+            contradiction="Either choose a new file or tick to remove the old one, not both",
+        )
+        if longest:
+            messages["max_length"] = f"The file's name must be {longest:,} characters or fewer"
+        if isinstance(field, forms.ImageField):
+            messages["invalid_image"] = "The file must be a picture, like a PNG or JPEG"
+    elif longest:
+        messages["max_length"] = f"{subject} must be {longest:,} characters or fewer"
+    if shortest:
+        messages["min_length"] = f"{subject} must be {shortest:,} characters or more"
+    messages["null_characters_not_allowed"] = f"{subject} cannot contain null characters"
+    return messages
+
+
+def _plain_unique_errors(form, errors: ValidationError) -> ValidationError:
+    """A model's own duplicate messages ("Programme with this Name already exists.") in
+    the service's words."""
+    if not hasattr(errors, "error_dict"):
+        return errors
+    name = str(form._meta.model._meta.verbose_name)
+    plain: dict[str, list[ValidationError]] = {}
+    for field, field_errors in errors.error_dict.items():
+        plain[field] = []
+        for error in field_errors:
+            params = error.params or {}
+            if error.code == "unique":
+                label = str(params.get("field_label", "details")).lower()
+                error = ValidationError(f"There is already a {name} with this {label}",
+                                        code="unique")
+            elif error.code == "unique_together":
+                labels = str(params.get("field_labels", "details")).lower()
+                error = ValidationError(f"There is already a {name} with the same {labels}",
+                                        code="unique_together")
+            elif error.code == "unique_for_date":
+                error = ValidationError(f"There is already a {name} like this on that day",
+                                        code="unique_for_date")
+            plain[field].append(error)
+    return ValidationError(plain)
+
+
+def _use_date_input(field: forms.DateField) -> None:
+    """Every date of the service is typed in the design system's date input."""
+    if not isinstance(field, NHSDateField):
+        field.__class__ = NHSDateField
+    if not isinstance(field.widget, NHSDateInput):
+        field.widget = NHSDateInput()
+    if "For example" not in str(field.help_text or ""):
+        field.help_text = f"{field.help_text} {DATE_HINT}" if field.help_text else DATE_HINT
 
 
 class NHSFormMixin:
@@ -47,27 +282,37 @@ class NHSFormMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if field.required and field.label:
+            if field.required and not field.label:
+                field.error_messages["required"] = (
+                    "Something is missing from the form: reload the page and try again")
+            elif field.required and field.label:
                 # Say what to do, in the field's own words ("Enter the title").
                 verb = "Select" if isinstance(field, forms.ChoiceField) else "Enter"
                 label = field.label[0].lower() + field.label[1:]
                 field.error_messages["required"] = f"{verb} the {label}"
+            defaults = _class_defaults(field)
+            for code, message in _plain_messages(field).items():
+                if field.error_messages.get(code, defaults.get(code)) == defaults.get(code):
+                    field.error_messages[code] = message
+            if isinstance(field, forms.DateField):
+                _use_date_input(field)
+                continue
             if isinstance(widget, (forms.RadioSelect, forms.CheckboxInput,
                                    forms.CheckboxSelectMultiple)):
                 continue
             css = next((c for w, c in WIDGET_CLASSES.items() if isinstance(widget, w)),
                        "nhsuk-input")
             widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
-            if isinstance(widget, forms.DateInput):
-                widget.input_type = "date"
-                widget.format = "%Y-%m-%d"  # what a date input shows and sends back
-                widget.attrs["class"] += " nhsuk-input--width-10"
 
     def full_clean(self):
         super().full_clean()
         for name in self.errors:
             if name in self.fields:
                 widget = self.fields[name].widget
+                if isinstance(widget, NHSDateInput):
+                    widget.error_parts = (getattr(self.fields[name], "error_parts", ())
+                                          or tuple(p for p, _, _ in DATE_PARTS))
+                    continue
                 widget.attrs["aria-invalid"] = "true"
                 if "nhsuk-input" in widget.attrs.get("class", ""):
                     widget.attrs["class"] += " nhsuk-input--error"
@@ -78,7 +323,8 @@ class Form(NHSFormMixin, forms.Form):
 
 
 class ModelForm(NHSFormMixin, forms.ModelForm):
-    pass
+    def _update_errors(self, errors):
+        super()._update_errors(_plain_unique_errors(self, errors))
 
 
 # Page forms -------------------------------------------------------------------
@@ -123,7 +369,7 @@ class ProgrammeForm(ModelForm):
             "framework": "The checklist partners assess themselves against. It cannot "
                          "change once the programme has assessment cycles.",
         }
-        widgets = {"start_date": forms.DateInput, "end_date": forms.DateInput,
+        widgets = {"start_date": NHSDateInput, "end_date": NHSDateInput,
                    "description": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):
@@ -132,9 +378,6 @@ class ProgrammeForm(ModelForm):
         self.fields["framework"].empty_label = "Choose a framework"
         self.fields["framework"].error_messages["invalid_choice"] = (
             "Choose a framework from the list")
-        for name in ("start_date", "end_date"):
-            self.fields[name].error_messages["invalid"] = (
-                "Enter a real date, for example 31/03/2027")
         days = self.instance.escalation_days if self.instance.pk else default_escalation_days()
         for name, value in zip(("escalate_to_leads", "escalate_to_managers"), days or [],
                                strict=False):
@@ -209,13 +452,12 @@ class CycleForm(ModelForm):
         labels = {"name": "Cycle name", "period_start": "Opens on", "period_end": "Closes on"}
         help_texts = {"name": "For example, Baseline self-assessment or Six-month review.",
                       "period_end": "Assessments submitted after this day are marked late."}
-        widgets = {"period_start": forms.DateInput, "period_end": forms.DateInput}
+        widgets = {"period_start": NHSDateInput, "period_end": NHSDateInput}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("period_start", "period_end"):
-            self.fields[name].error_messages["invalid"] = (
-                "Enter a real date, for example 31/03/2027")
+        self.fields["period_start"].date_name = "The day the cycle opens"
+        self.fields["period_end"].date_name = "The day the cycle closes"
         self.fields["period_start"].error_messages["required"] = "Enter the day the cycle opens"
         self.fields["period_end"].error_messages["required"] = "Enter the day the cycle closes"
 
@@ -283,7 +525,7 @@ class ActionForm(ModelForm):
             "owner": "Only the programme's managers and partner leads can own actions.",
             "owner_partner": "Leave empty to use the owner's organisation.",
         }
-        widgets = {"due_date": forms.DateInput, "description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"due_date": NHSDateInput, "description": forms.Textarea(attrs={"rows": 3})}
         field_classes = {"owner": OwnerChoiceField}
 
     def __init__(self, *args, programme, manager=True, **kwargs):
@@ -379,7 +621,7 @@ class LearningNeedForm(ModelForm):
         help_texts = {"staff_group": "For example, home care workers or social workers."}
         error_messages = {"workers_count": {
             "min_value": "A learning need is for at least one worker."}}
-        widgets = {"needed_by": forms.DateInput, "notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"needed_by": NHSDateInput, "notes": forms.Textarea(attrs={"rows": 3})}
 
 
 class LearningNeedChangeForm(LearningNeedForm):
@@ -509,14 +751,12 @@ class SessionForm(Form):
     """A session's day and times, place and places; the times become ``starts_at`` and
     ``ends_at`` in the service's time zone."""
 
-    start_date = forms.DateField(label="Start date (optional)", required=False,
-                                 widget=forms.DateInput,
-                                 help_text="Leave empty for e-learning done at any time.")
+    start_date = NHSDateField(label="Start date (optional)", required=False,
+                              help_text="Leave empty for e-learning done at any time.")
     start_time = forms.TimeField(label="Start time", required=False, error_messages=TIME_ERRORS,
                                  widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    end_date = forms.DateField(label="End date (optional)", required=False,
-                               widget=forms.DateInput,
-                               help_text="Leave empty for a session on one day.")
+    end_date = NHSDateField(label="End date (optional)", required=False,
+                            help_text="Leave empty for a session on one day.")
     end_time = forms.TimeField(label="End time", required=False, error_messages=TIME_ERRORS,
                                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     location = forms.CharField(label="Place (optional)", required=False, max_length=300)
@@ -525,9 +765,6 @@ class SessionForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("start_date", "end_date"):
-            self.fields[name].error_messages["invalid"] = (
-                "Enter a real date, for example 31/03/2027")
         for name in ("start_time", "end_time"):
             self.fields[name].widget.attrs["class"] += " nhsuk-input--width-5"
 
@@ -568,7 +805,7 @@ class SessionForm(Form):
 
 
 MONEY_ERRORS = {
-    "invalid": "Enter the amount in pounds, like 1020.00.",
+    "invalid": "Enter the amount as a number, like 250 or 250.50",
     "min_value": f"The amount must be at least {format_money(PENNY)}.",
     "max_digits": f"The amount must be less than {format_money(10 ** 10)}.",
     "max_whole_digits": f"The amount must be less than {format_money(10 ** 10)}.",
@@ -636,7 +873,7 @@ class FundingStreamForm(ModelForm):
                       "claims_close": "The last day money may be claimed. After it the stream "
                                       "takes no new allocations."}
         widgets = {"description": forms.Textarea(attrs={"rows": 3}),
-                   "claims_open": forms.DateInput, "claims_close": forms.DateInput}
+                   "claims_open": NHSDateInput, "claims_close": NHSDateInput}
 
     def __init__(self, *args, programme, **kwargs):
         initial = kwargs.get("initial")
@@ -647,9 +884,6 @@ class FundingStreamForm(ModelForm):
         self.fields["funder"].empty_label = "Choose a partner"
         self.fields["eligible_principles"].queryset = Principle.objects.filter(
             framework_id=programme.framework_id).order_by("number")
-        for name in ("claims_open", "claims_close"):
-            self.fields[name].error_messages["invalid"] = (
-                "Enter a real date, like 31 3 2027.")
 
     def clean_eligible_staff_groups(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["eligible_staff_groups"].splitlines()
@@ -662,17 +896,15 @@ class AllocationClaimForm(Form):
         help_text="What shows the money was spent as agreed: invoices, attendance records, "
                   "where the documents are kept.",
         error_messages={"max_length": "Keep the evidence to 20,000 characters."})
-    claimed_on = forms.DateField(
-        label="Claimed on (optional)", required=False, widget=forms.DateInput,
-        help_text="Leave empty for today.",
-        error_messages={"invalid": "Enter a real date, like 31 3 2027."})
+    claimed_on = NHSDateField(
+        label="Claimed on (optional)", required=False, help_text="Leave empty for today.")
+    claimed_on.date_name = "The day of the claim"
 
 
 class AllocationPayForm(Form):
-    paid_on = forms.DateField(
-        label="Paid on (optional)", required=False, widget=forms.DateInput,
-        help_text="Leave empty for today.",
-        error_messages={"invalid": "Enter a real date, like 31 3 2027."})
+    paid_on = NHSDateField(
+        label="Paid on (optional)", required=False, help_text="Leave empty for today.")
+    paid_on.date_name = "The day of the payment"
 
 
 class TrainingOfferForm(ModelForm):
@@ -682,7 +914,7 @@ class TrainingOfferForm(ModelForm):
                   "start_date", "end_date", "capacity", "cost_per_place", "location", "online"]
         labels = {"cost_per_place": "Cost per place in pounds", "online": "Online"}
         widgets = {
-            "start_date": forms.DateInput, "end_date": forms.DateInput,
+            "start_date": NHSDateInput, "end_date": NHSDateInput,
             "description": forms.Textarea(attrs={"rows": 4}),
             "principles": forms.CheckboxSelectMultiple,
         }
@@ -952,12 +1184,10 @@ class SuccessesPeriodForm(Form):
 
     period = forms.ChoiceField(choices=SUCCESS_PERIODS, required=False,
                                widget=forms.RadioSelect, label="Period")
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput,
-                            error_messages={"invalid": "Enter a real date, for example "
-                                                       "01/11/2026"})
-    end = forms.DateField(required=False, label="To", widget=forms.DateInput,
-                          error_messages={"invalid": "Enter a real date, for example "
-                                                     "30/11/2026"})
+    start = NHSDateField(required=False, label="First day",
+                         help_text="For “Between two dates”. For example, 1 11 2026")
+    end = NHSDateField(required=False, label="Last day",
+                       help_text="For “Between two dates”. For example, 30 11 2026")
 
     def clean(self):
         data = super().clean()
@@ -1045,9 +1275,7 @@ class EvidenceForm(Form):
     file = forms.FileField(required=False, label="Or a file (optional)",
                            help_text="At most 10 MB: PDF, Word, Excel, PowerPoint, CSV, text, "
                                      "PNG or JPEG.")
-    evidence_date = forms.DateField(required=False, label="Date of the evidence (optional)",
-                                    widget=forms.DateInput,
-                                    error_messages={"invalid": "Enter a real date"})
+    evidence_date = NHSDateField(required=False, label="Date of the evidence (optional)")
 
     def clean(self):
         data = super().clean()

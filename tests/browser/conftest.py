@@ -100,6 +100,13 @@ class Visitor:
         self.page.wait_for_load_state()
         self.check_accessibility()
 
+    def fill_date(self, name, day, exact=False):
+        """Types a date in the NHS date input whose legend is ``name``."""
+        group = self.page.get_by_role("group", name=name, exact=exact)
+        group.get_by_label("Day").fill(str(day.day))
+        group.get_by_label("Month").fill(str(day.month))
+        group.get_by_label("Year").fill(str(day.year))
+
     def click(self, *args, **kwargs):
         self.page.get_by_role(*args, **kwargs).click()
         self.page.wait_for_load_state()

@@ -1,5 +1,6 @@
 """The four journeys of the web pages, in a real browser, each page checked with axe."""
 
+import datetime
 import re
 
 from django.contrib.auth import get_user_model
@@ -50,7 +51,7 @@ def test_manager_reads_progress_opens_a_gap_and_assigns_an_action(visitor):
     page.get_by_label("Title").fill("Map the stakeholders with the housing team")
     page.get_by_label("Owner", exact=True).select_option(
         label="Tom Okafor (Riverside City Council Adult Social Care, partner lead)")
-    page.get_by_label("Due date").fill("2027-02-15")
+    visitor.fill_date("Due date", datetime.date(2027, 2, 15))
     visitor.click("button", name="Add the action")
     actions_on_gap = page.get_by_test_id("gap-actions").inner_text()
     assert "Map the stakeholders with the housing team" in actions_on_gap

@@ -106,8 +106,8 @@ def test_manager_sets_up_a_programme_and_its_invited_lead_submits_the_first_asse
     visitor.click("link", name="Self-assessments", exact=True)
     visitor.click("button", name="Add an assessment cycle")
     page.get_by_label("Cycle name").fill("Baseline self-assessment")
-    page.get_by_label("Opens on").fill((today - datetime.timedelta(days=1)).isoformat())
-    page.get_by_label("Closes on").fill((today + datetime.timedelta(days=60)).isoformat())
+    visitor.fill_date("Opens on", today - datetime.timedelta(days=1))
+    visitor.fill_date("Closes on", today + datetime.timedelta(days=60))
     visitor.click("button", name="Add the cycle")
     assert "Baseline self-assessment is added" in message(page)
     assert programme.cycles.get().name == "Baseline self-assessment"
@@ -209,7 +209,7 @@ def test_manager_reassigns_an_action_moves_its_date_and_closes_a_gap(visitor):
 
     # and move its due date, saying why
     visitor.click("link", name="Change the action")
-    page.get_by_label("Due date", exact=True).fill(new_due.isoformat())
+    visitor.fill_date("Due date", new_due, exact=True)
     page.get_by_label("Why is the due date moving?").fill("Waiting for the new rota")
     visitor.click("button", name="Save the action")
 

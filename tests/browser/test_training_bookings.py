@@ -40,17 +40,15 @@ def test_an_offer_in_two_sessions_is_booked_approved_confirmed_and_meets_the_nee
     # when they set its first session's times and add a second session
     visitor.click("link", name=f"Bookings and sessions of {TITLE}")
     visitor.click("link", name="Change the session")
-    page.get_by_label("Start date (optional)").fill(today.isoformat())
+    visitor.fill_date("Start date (optional)", today)
     page.get_by_label("Start time").fill("00:00")
-    page.get_by_label("End date (optional)").fill(
-        (today + datetime.timedelta(days=7)).isoformat())
+    visitor.fill_date("End date (optional)", today + datetime.timedelta(days=7))
     page.get_by_label("End time").fill("16:30")
     page.get_by_label("Place (optional)").fill("Mill Lane campus")
     visitor.click("button", name="Save the session")
     assert "Session saved" in message(page)
     visitor.click("link", name="Add a session")
-    page.get_by_label("Start date (optional)").fill(
-        (today + datetime.timedelta(days=30)).isoformat())
+    visitor.fill_date("Start date (optional)", today + datetime.timedelta(days=30))
     page.get_by_label("Start time").fill("09:30")
     page.get_by_label("Online").check()
     page.get_by_label("Number of places").fill("8")

@@ -81,7 +81,8 @@ def test_a_manager_sets_a_streams_rules_on_its_form(world, as_user):
     # and the change form shows the rules as they are
     edit = text(client.get(reverse("web:stream-edit", args=[stream.pk])))
     assert "Care workers\nregistered NURSES" in edit
-    assert 'value="2026-12-31"' in edit and 'value="1500.00"' in edit
+    assert 'id="id_claims_close-year" name="claims_close-year"' in edit
+    assert 'value="31"' in edit and 'value="1500.00"' in edit
 
 
 def test_claims_closing_before_they_open_is_shown_on_the_field(world, as_user, scheme):
@@ -92,7 +93,7 @@ def test_claims_closing_before_they_open_is_shown_on_the_field(world, as_user, s
     assert answer.status_code == 400
     page = text(answer)
     assert "Claims must not close before they open" in page
-    assert 'href="#id_claims_close"' in page  # the error summary links to the field
+    assert 'href="#id_claims_close-day"' in page  # the error summary links to the field
     scheme.refresh_from_db()
     assert scheme.claims_close == datetime.date(2026, 12, 31)
 

@@ -518,9 +518,12 @@ def test_the_need_form_shows_its_date_so_saving_it_unchanged_keeps_it(site, as_u
     need = LearningNeed.objects.get(pk=site.need.pk)
     assert need.needed_by is not None
 
-    # when the form is opened, then the date input holds the date as a browser sends it
+    # when the form is opened, then the date input holds the day, month and year
     html = client.get(edit).content.decode()
-    assert f'value="{need.needed_by.isoformat()}"' in html
+    for part in ("day", "month", "year"):
+        value = getattr(need.needed_by, part)
+        assert f'id="id_needed_by-{part}" name="needed_by-{part}" type="text" ' \
+               f'inputmode="numeric" spellcheck="false" value="{value}"' in html
 
     # and sending it back unchanged with a new status keeps the date
     answer = client.post(edit, _need_fields(site, status="planned",

@@ -348,7 +348,7 @@ def test_the_offer_form_leaves_places_and_dates_to_sessions_when_it_runs_several
     html = as_user(site.world.provider_user).get(
         reverse("web:offer-edit", args=[offer.pk])).content.decode()
     assert ('name="capacity"' in html) == (not several)
-    assert ('name="start_date"' in html) == (not several)
+    assert ('name="start_date-day"' in html) == (not several)
     answer = as_user(site.world.provider_user).post(
         reverse("web:offer-edit", args=[offer.pk]),
         {"title": "Renamed", "format": "workshop", "cost_per_place": "10.00",

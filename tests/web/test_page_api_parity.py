@@ -930,7 +930,10 @@ def form_fields(client, page_url, target) -> set[str]:
     parser = _Targets(page_url)
     parser.feed(answer.content.decode())
     assert target in parser.fields, f"no form on {page_url} posts to {target}"
-    return parser.fields[target]
+    names = set(parser.fields[target])
+    # a date input's day, month and year boxes also take the date as one ISO value
+    return names | {name.removesuffix("-day") for name in names if name.endswith("-day")
+                    and {name[:-4] + "-month", name[:-4] + "-year"} <= names}
 
 
 def offered(client, page_url, target, *, by_link) -> tuple[bool, str]:

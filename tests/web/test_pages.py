@@ -283,15 +283,15 @@ def test_bad_input_on_a_form_shows_the_error_summary_and_keeps_what_was_typed(si
         {
             "title": "",
             "description": "Work with the community team",
-            "due_date": "31/02/2027",
+            "due_date-day": "31", "due_date-month": "2", "due_date-year": "2027",
             "priority": "high",
         },
     )
     html = response.content.decode()
     assert response.status_code == 400
     assert "There is a problem" in html
-    assert 'href="#id_title"' in html and 'href="#id_due_date"' in html
-    assert "Work with the community team" in html and 'value="31/02/2027"' in html
+    assert 'href="#id_title"' in html and 'href="#id_due_date-day"' in html
+    assert "Work with the community team" in html and 'value="31"' in html
     assert 'aria-invalid="true"' in html
     assert Action.objects.filter(gap=site.gap).count() == 1
 

@@ -129,7 +129,7 @@ def test_a_programme_ending_before_it_starts_gets_the_error_summary(world, creat
     assert response.status_code == 400
     assert "There is a problem" in html
     assert "Enter the programme name" in html
-    assert "Enter a real date" in html
+    assert "Start date must be a real date" in html
     assert not Programme.objects.filter(memberships__user=creator).exists()
 
     response = client.post(reverse("web:programme-new"),
@@ -289,7 +289,7 @@ def test_a_manager_adds_and_changes_a_cycle(world, as_user):
     (cycle_body(period_end="2026-12-01"), "cannot end before it starts"),
     (cycle_body(name="Baseline"), "already has a cycle with this name"),
     (cycle_body(name="", period_start=""), "Enter the cycle name"),
-    (cycle_body(period_start="31/02/2027"), "Enter a real date"),
+    (cycle_body(period_start="31/02/2027"), "The day the cycle opens must be a real date"),
 ])
 def test_a_bad_cycle_gets_the_error_summary_and_changes_nothing(world, as_user, body, message):
     before = count_rows()

@@ -21,6 +21,7 @@ from accounts import services
 from accounts.models import ApiToken, SignedInSession
 from notifications import mail
 from people.services import password_problems
+from web.forms import NHSFormMixin
 
 PASSWORD_HINT = (
     "At least 8 characters. Not only numbers, not a common password and not like your "
@@ -28,11 +29,21 @@ PASSWORD_HINT = (
 )
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(NHSFormMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": "The username or password is not right. Check them and try again.",
         "inactive": "This account is switched off. Ask your programme manager for help.",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.label = "Username"
+        username.help_text = "Usually your e-mail address."
+        username.error_messages["required"] = "Enter your username"
+        username.widget.attrs.pop("autofocus", None)
+        username.widget.attrs.update(spellcheck="false", autocapitalize="none")
+        self.fields["password"].error_messages["required"] = "Enter your password"
 
 
 class PlainPasswordRules:
@@ -45,7 +56,7 @@ class PlainPasswordRules:
                 self.add_error(password_field_name, problem)
 
 
-class ChangePasswordForm(PlainPasswordRules, PasswordChangeForm):
+class ChangePasswordForm(PlainPasswordRules, NHSFormMixin, PasswordChangeForm):
     error_messages = {
         "password_incorrect": "Your current password is not right. Enter the password you "
                               "signed in with.",
@@ -58,6 +69,9 @@ class ChangePasswordForm(PlainPasswordRules, PasswordChangeForm):
         self.fields["new_password1"].label = "New password"
         self.fields["new_password1"].help_text = PASSWORD_HINT
         self.fields["new_password2"].label = "Type the new password again"
+        self.fields["old_password"].error_messages["required"] = "Enter your current password"
+        self.fields["new_password1"].error_messages["required"] = "Enter a new password"
+        self.fields["new_password2"].error_messages["required"] = "Type the new password again"
         for field in self.fields.values():
             field.widget.attrs.pop("autofocus", None)
 
@@ -74,7 +88,7 @@ class LoginView(auth_views.LoginView):
                      "failure_limit": lambda: settings.AXES_FAILURE_LIMIT}
 
 
-class ResetRequestForm(PasswordResetForm):
+class ResetRequestForm(NHSFormMixin, PasswordResetForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["email"]
@@ -94,7 +108,7 @@ class ResetRequestForm(PasswordResetForm):
         mail.message(subject=subject, body=body, to=[to_email], kind="password_reset").send()
 
 
-class NewPasswordForm(PlainPasswordRules, SetPasswordForm):
+class NewPasswordForm(PlainPasswordRules, NHSFormMixin, SetPasswordForm):
     error_messages = {
         "password_mismatch": "The new passwords do not match. Type the same new password twice.",
     }
