@@ -544,6 +544,10 @@ class Crawler:
         t = time.monotonic()
         page.set_viewport_size({"width": WIDTH, "height": 800})
         try:
+            # The header's script refits its links into "More" on the frame after a
+            # resize, as a phone that loads the page at this width would see at once.
+            page.evaluate("() => new Promise(done => requestAnimationFrame("
+                          "() => requestAnimationFrame(() => setTimeout(done, 50))))")
             measured = page.evaluate(MEASURE, WIDTH)
         finally:
             page.set_viewport_size({"width": 1280, "height": 900})
