@@ -172,3 +172,19 @@ def test_a_training_providers_pages_fit_a_phone(browser, live_server, demo):
     # then each page fits the screen
     context.close()
     assert problems == [None, None, None], "\n".join(p for p in problems if p)
+
+
+def test_on_a_phone_the_date_boxes_keep_their_widths_side_by_side(browser, live_server, demo):
+    # given the manager adding an action on a phone
+    context, page = phone(browser)
+    log_in(page, live_server.url, "manager")
+    gap = Gap.objects.filter(status="open").order_by("pk").first()
+    page.goto(f"{live_server.url}/gaps/{gap.pk}/actions/new/")
+
+    # then the day and month boxes are narrow, the year a little wider, on one line
+    boxes = {part: page.locator(f"#id_due_date-{part}").bounding_box()
+             for part in ("day", "month", "year")}
+    context.close()
+    assert boxes["day"]["width"] < 80 and boxes["month"]["width"] < 80
+    assert boxes["day"]["width"] < boxes["year"]["width"] < 120
+    assert boxes["day"]["y"] == boxes["month"]["y"] == boxes["year"]["y"]
