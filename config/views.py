@@ -42,9 +42,14 @@ def healthz(request):
     return JsonResponse(body, status=200 if database == "ok" else 503)
 
 
+def _is_api(request) -> bool:
+    """An API client reads JSON, not a page."""
+    return request.path.startswith("/api/")
+
+
 def not_found(request, exception=None):
     """404 page: JSON under /api/ (an address no route matches, like /api/v1/gaps/0.5/)."""
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     from django.views.defaults import page_not_found
 
@@ -56,7 +61,7 @@ def csrf_failure(request, reason=""):
     elsewhere. The page says what to do, in the service's layout."""
     from django.shortcuts import render
 
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return JsonResponse({"detail": "The request could not be checked: sign in again "
                                        "and send it again.", "code": "csrf_failed"},
                             status=403)
@@ -72,7 +77,7 @@ def server_error(request):
 
     from core.api.rest import SERVER_ERROR_DETAIL
 
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return JsonResponse({"detail": SERVER_ERROR_DETAIL, "code": "server_error"},
                             status=500)
     return HttpResponseServerError(loader.get_template("500.html").render({}))

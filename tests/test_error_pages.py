@@ -36,12 +36,17 @@ def page(response):
     return response.content.decode()
 
 
+def visit_as(user, address):
+    """What ``user`` sees at ``address``, the error pages rendered as in production."""
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    response = client.get(address)
+    return response, page(response)
+
+
 @override_settings(DEBUG=False, ROOT_URLCONF=__name__)
 def test_a_server_error_shows_the_service_page_not_djangos(world):
-    client = Client(raise_request_exception=False)
-    client.force_login(world.manager)
-    response = client.get("/test-broken/")
-    html = page(response)
+    response, html = visit_as(world.manager, "/test-broken/")
     assert response.status_code == 500
     assert NHS_HEADER in html and WAY_BACK in html
     assert "<h1>Sorry, there is a problem with the service</h1>" in html
@@ -63,10 +68,7 @@ def test_an_api_server_error_is_json():
 
 @override_settings(DEBUG=False)
 def test_a_missing_page_says_what_to_check_and_offers_a_way_back(world):
-    client = Client(raise_request_exception=False)
-    client.force_login(world.manager)
-    response = client.get("/no-such-page/")
-    html = page(response)
+    response, html = visit_as(world.manager, "/no-such-page/")
     assert response.status_code == 404
     assert NHS_HEADER in html and WAY_BACK in html
     assert "<h1>Page not found</h1>" in html and "check it is correct" in html
@@ -75,10 +77,7 @@ def test_a_missing_page_says_what_to_check_and_offers_a_way_back(world):
 
 @override_settings(DEBUG=False, ROOT_URLCONF=__name__)
 def test_a_refusal_says_so_plainly(world):
-    client = Client(raise_request_exception=False)
-    client.force_login(world.manager)
-    response = client.get("/test-refused/")
-    html = page(response)
+    response, html = visit_as(world.manager, "/test-refused/")
     assert response.status_code == 403
     assert NHS_HEADER in html and WAY_BACK in html
     assert "<h1>You cannot do this</h1>" in html

@@ -1,6 +1,7 @@
 """Forms rendered in the NHS.UK design system's markup, and the page forms that use it."""
 
 import datetime
+import functools
 from decimal import Decimal
 
 from django import forms
@@ -163,10 +164,12 @@ class NHSFormRenderer(TemplatesSetting):
     field_template_name = "components/field.html"
 
 
-def _class_defaults(field: forms.Field) -> dict:
-    """The error messages Django gives a field of this class when the form says none."""
+@functools.cache
+def _class_defaults(field_class: type[forms.Field]) -> dict:
+    """The error messages Django gives a field of this class when the form says none
+    (worked out once a class, not for every field of every form built)."""
     messages: dict = {}
-    for cls in reversed(type(field).__mro__):
+    for cls in reversed(field_class.__mro__):
         messages.update(getattr(cls, "default_error_messages", {}))
     return messages
 
@@ -290,7 +293,7 @@ class NHSFormMixin:
                 verb = "Select" if isinstance(field, forms.ChoiceField) else "Enter"
                 label = field.label[0].lower() + field.label[1:]
                 field.error_messages["required"] = f"{verb} the {label}"
-            defaults = _class_defaults(field)
+            defaults = _class_defaults(type(field))
             for code, message in _plain_messages(field).items():
                 if field.error_messages.get(code, defaults.get(code)) == defaults.get(code):
                     field.error_messages[code] = message

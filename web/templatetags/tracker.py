@@ -3,11 +3,15 @@
 import html
 
 from django import template
+from django.forms import BaseForm
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core.money import format_money
+
+from ..glossary import BY_ANCHOR
 
 register = template.Library()
 
@@ -66,10 +70,8 @@ def money(value, empty="£0.00"):
     An amount not set reads as ``empty``: £0.00 unless the page says otherwise,
     e.g. ``{{ stream.cap|money:"No cap" }}``.
     """
-    if value in (None, ""):
-        return empty
     try:
-        return format_money(value)
+        return format_money(value, empty=empty)
     except ValueError:
         return value
 
@@ -151,10 +153,6 @@ def session_where(session) -> str:
 
 # The glossary ---------------------------------------------------------------------------
 
-from django.urls import reverse  # noqa: E402
-
-from ..glossary import BY_ANCHOR  # noqa: E402
-
 
 @register.simple_tag
 def glossary(anchor: str, text: str = "") -> str:
@@ -168,8 +166,6 @@ def glossary(anchor: str, text: str = "") -> str:
 
 
 # "Error: " before a page's title ----------------------------------------------------------
-
-from django.forms import BaseForm  # noqa: E402
 
 # What a view puts in the context when the page shows a mistake to put right: a refusal
 # from the service, or a list of mistakes outside a form.
