@@ -51,4 +51,4 @@ urlpatterns = [
 ]
 
 handler404 = "config.views.not_found"
-handler500 = "config.views.server_error"
+handler500 = "core.api.rest.server_error"

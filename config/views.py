@@ -66,18 +66,3 @@ def csrf_failure(request, reason=""):
                                        "and send it again.", "code": "csrf_failed"},
                             status=403)
     return render(request, "403_csrf.html", status=403)
-
-
-def server_error(request):
-    """handler500: the service's page in its layout, rendered from the template alone
-    (no request context, no database: the fault may be the database). An API client
-    gets JSON it can read."""
-    from django.http import HttpResponseServerError
-    from django.template import loader
-
-    from core.api.rest import SERVER_ERROR_DETAIL
-
-    if _is_api(request):
-        return JsonResponse({"detail": SERVER_ERROR_DETAIL, "code": "server_error"},
-                            status=500)
-    return HttpResponseServerError(loader.get_template("500.html").render({}))

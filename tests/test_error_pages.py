@@ -7,7 +7,7 @@ from django.test import Client, RequestFactory, override_settings
 from django.urls import path
 
 import config.urls
-from config import views
+from core.api import rest
 
 pytestmark = pytest.mark.django_db
 
@@ -56,13 +56,13 @@ def test_a_server_error_shows_the_service_page_not_djangos(world):
 def test_the_server_error_page_needs_no_database(django_assert_num_queries):
     request = RequestFactory().get("/programmes/1/")
     with django_assert_num_queries(0):
-        response = views.server_error(request)
+        response = rest.server_error(request)
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in page(response)
 
 
 def test_an_api_server_error_is_json():
-    response = views.server_error(RequestFactory().get("/api/v1/gaps/"))
+    response = rest.server_error(RequestFactory().get("/api/v1/gaps/"))
     assert response.status_code == 500 and b'"code": "server_error"' in response.content
 
 

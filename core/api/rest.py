@@ -158,7 +158,8 @@ SERVER_ERROR_DETAIL = (
 
 
 def server_error(request):
-    """handler500: an API client gets JSON it can read, a person gets the HTML page.
+    """handler500: an API client gets JSON it can read, a person gets the service's page
+    (templates/500.html, which Django renders with no request context or database).
 
     Django has already logged the exception (logger ``django.request``, with its
     traceback) before it calls this view; only the answer is chosen here.
