@@ -429,6 +429,10 @@ SPECTACULAR_SETTINGS.update({
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Without deep links an operation's path is text inside its toggle button, not a
+    # link inside a button (a nested control that screen readers cannot reach).
+    # Examples are plain text: the highlighter's colours fall short of AA contrast.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False, "syntaxHighlight": False},
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 })
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [

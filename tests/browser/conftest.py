@@ -117,6 +117,10 @@ class Visitor:
         nothing on it refused by the Content-Security-Policy."""
         refused = self.page.evaluate("() => window.__cspViolations || []")
         assert not refused, f"refused by the CSP on {self.page.url}:\n" + "\n".join(refused)
+        self.check_axe()
+
+    def check_axe(self):
+        """No serious or critical WCAG 2.2 A/AA violation on the page as it stands."""
         # axe arrives as Playwright's own evaluation (the DevTools protocol), which the
         # page's policy does not govern; a script tag would be refused, as it should be.
         self.page.evaluate(AXE_SOURCE)

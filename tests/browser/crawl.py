@@ -453,7 +453,12 @@ class Crawler:
         """Open the page; again (up to three times) if Chromium dropped the navigation."""
         for attempt in range(3):
             try:
-                return page.goto(self.base_url + url, wait_until="load")
+                response = page.goto(self.base_url + url, wait_until="load")
+                if page.locator("#swagger-ui, #redoc").count():
+                    # Swagger UI and ReDoc draw the API docs (and their h1) once the
+                    # schema has loaded: check them drawn, not blank
+                    page.locator("#swagger-ui h1, #redoc h1").wait_for(timeout=15_000)
+                return response
             except PlaywrightError as exc:
                 if "interrupted by another navigation" not in str(exc) or attempt == 2:
                     raise
@@ -534,7 +539,7 @@ class Crawler:
                 "values: tags}})", AXE_TAGS)
             self.axe_cache[key] = [
                 f"{v['id']} ({v['impact']}): {v['help']} – "
-                f"{[n['target'] for n in v['nodes']][:3]}"
+                f"{len(v['nodes'])} elements, {[n['target'] for n in v['nodes']][:8]}"
                 for v in result["violations"] if v["impact"] in ("serious", "critical")]
             self.stats.seconds["axe"] += time.monotonic() - t
         self.stats.checks += 1

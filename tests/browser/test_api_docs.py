@@ -90,3 +90,27 @@ def test_the_policy_refuses_a_script_written_into_the_page(offline):
     assert page.evaluate("() => window.injected === undefined")
     page.wait_for_function("() => window.__cspViolations.length > 0")
     assert _refused(page)[0].startswith("script-src")
+
+
+def test_swagger_ui_meets_wcag_drawn_with_an_operation_open(visitor):
+    # given the documentation, drawn from the schema
+    page = visitor.page
+    visitor.log_in("reviewer")
+    page.goto(visitor.base_url + "/api/docs/")
+    page.locator("#swagger-ui h1").wait_for()
+    # then it has one h1, its own (the schema's title), and no serious violation
+    assert page.locator("h1").count() == 1
+    visitor.check_accessibility()
+    # and none with an operation open: its parameters, responses and "Try it out"
+    page.locator(".opblock-summary-control").first.click()
+    page.locator(".opblock-body").first.wait_for()
+    visitor.check_accessibility()
+
+
+def test_redoc_meets_wcag(visitor):
+    page = visitor.page
+    visitor.log_in("reviewer")
+    page.goto(visitor.base_url + "/api/redoc/")
+    page.get_by_role("heading", name="Workforce integration programme tracker API").wait_for()
+    # (the policy refuses ReDoc's logo from its makers' site: see the test above)
+    visitor.check_axe()
