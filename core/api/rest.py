@@ -6,7 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status
@@ -19,6 +19,8 @@ from rest_framework.settings import api_settings
 
 from core import integrity
 from core.errors import DomainError
+
+from .messages import plain_detail
 
 log = logging.getLogger("tracker.api")
 
@@ -144,6 +146,10 @@ def exception_handler(exc, context):
             getattr(request, "method", "?"),
             getattr(request, "path", "?"),
         )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)  # as DRF would, to reword it below
+    if isinstance(exc, exceptions.APIException):
+        plain_detail(exc)
     # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this module)
     # when it is first imported, so importing it at the top is circular.
     from rest_framework.views import exception_handler as drf_exception_handler

@@ -147,7 +147,7 @@ def test_page_and_api_allow_the_same_changes(site, as_user, api, change, role):
         assert page.status_code == _refusal(role), page.content.decode()[:500]
         assert not outcome.page_made
         unseen = (role == "outsider" and reply.status_code == 400
-                  and b"does not exist" in reply.content)
+                  and b"There is no record with id" in reply.content)
         assert unseen or reply.status_code == _refusal(role), reply.content
         assert not outcome.api_made
 
