@@ -18,6 +18,13 @@ import re
 from rest_framework import exceptions, fields, relations, serializers
 
 DATE_EXAMPLE = "2027-03-31"
+_RANGE = {"max_value": "This must be {max_value} or less.",
+          "min_value": "This must be {min_value} or more."}
+_NUMBER = {**_RANGE, "max_string_length": "This number is too long."}
+_LIST = {"not_a_list": "Give a list, not {input_type}.",
+         "empty": "Give at least one item.",
+         "min_length": "Give at least {min_length} items.",
+         "max_length": "Give {max_length} items or fewer."}
 
 FIELD_MESSAGES: dict[type[fields.Field], dict[str, str]] = {
     fields.Field: {
@@ -36,27 +43,15 @@ FIELD_MESSAGES: dict[type[fields.Field], dict[str, str]] = {
     fields.SlugField: {"invalid": "Use only letters, numbers, hyphens and underscores."},
     fields.URLField: {"invalid": "Give a full web address, like https://example.nhs.uk/."},
     fields.UUIDField: {"invalid": "Give an identifier in the form the API sends it."},
-    fields.IntegerField: {
-        "invalid": "Give a whole number, like 3.",
-        "max_value": "This must be {max_value} or less.",
-        "min_value": "This must be {min_value} or more.",
-        "max_string_length": "This number is too long.",
-    },
-    fields.FloatField: {
-        "invalid": "Give a number, like 2.5.",
-        "max_value": "This must be {max_value} or less.",
-        "min_value": "This must be {min_value} or more.",
-        "max_string_length": "This number is too long.",
-        "overflow": "This number is too large.",
-    },
+    fields.IntegerField: {**_NUMBER, "invalid": "Give a whole number, like 3."},
+    fields.FloatField: {**_NUMBER, "invalid": "Give a number, like 2.5.",
+                        "overflow": "This number is too large."},
     fields.DecimalField: {
+        **_NUMBER,
         "invalid": "Give a number, like 250 or 250.50.",
-        "max_value": "This must be {max_value} or less.",
-        "min_value": "This must be {min_value} or more.",
         "max_digits": "Use {max_digits} digits or fewer in all.",
         "max_decimal_places": "Use {max_decimal_places} digits or fewer after the point.",
         "max_whole_digits": "Use {max_whole_digits} digits or fewer before the point.",
-        "max_string_length": "This number is too long.",
     },
     fields.DateTimeField: {
         "invalid": "Give a real date and time, like 2027-03-31T14:30:00Z.",
@@ -70,9 +65,8 @@ FIELD_MESSAGES: dict[type[fields.Field], dict[str, str]] = {
     },
     fields.TimeField: {"invalid": "Give a time as hours and minutes, like 14:30."},
     fields.DurationField: {
+        **_RANGE,
         "invalid": "Give a length of time, like 01:30:00 for an hour and a half.",
-        "max_value": "This must be {max_value} or less.",
-        "min_value": "This must be {min_value} or more.",
         "overflow": "The number of days must be between {min_days} and {max_days}.",
     },
     fields.ChoiceField: {
@@ -90,12 +84,7 @@ FIELD_MESSAGES: dict[type[fields.Field], dict[str, str]] = {
         "empty": "The file is empty.",
         "max_length": "Keep the file's name to {max_length} characters or fewer.",
     },
-    fields.ListField: {
-        "not_a_list": "Give a list, not {input_type}.",
-        "empty": "Give at least one item.",
-        "min_length": "Give at least {min_length} items.",
-        "max_length": "Give {max_length} items or fewer.",
-    },
+    fields.ListField: _LIST,
     fields.DictField: {"not_a_dict": "Give an object of names and values, not {input_type}."},
     fields.JSONField: {"invalid": "Give valid JSON."},
     relations.PrimaryKeyRelatedField: {
@@ -112,12 +101,7 @@ FIELD_MESSAGES: dict[type[fields.Field], dict[str, str]] = {
         "empty": "Give at least one id.",
     },
     serializers.Serializer: {"invalid": "Send an object of fields and values, not {datatype}."},
-    serializers.ListSerializer: {
-        "not_a_list": "Give a list, not {input_type}.",
-        "empty": "Give at least one item.",
-        "max_length": "Give {max_length} items or fewer.",
-        "min_length": "Give at least {min_length} items.",
-    },
+    serializers.ListSerializer: _LIST,
 }
 
 
