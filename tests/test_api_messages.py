@@ -31,7 +31,7 @@ def test_a_new_action_with_every_field_wrong_is_refused_in_plain_words(api, worl
     assert body["title"] == ["This is required: give a value."]
     assert body["due_date"] == ["Give a real date, as year-month-day, like 2027-03-31."]
     assert body["owner"] == ["There is no record with id 999999 that you can use here."]
-    assert body["programme"] == ["Give the record's id as a number, not str."]
+    assert body["programme"] == ["Give the record's id as a number."]
     _no_drf_wording(body)
     assert not Action.objects.exists()
 

@@ -21,7 +21,7 @@ DATE_EXAMPLE = "2027-03-31"
 _RANGE = {"max_value": "This must be {max_value} or less.",
           "min_value": "This must be {min_value} or more."}
 _NUMBER = {**_RANGE, "max_string_length": "This number is too long."}
-_LIST = {"not_a_list": "Give a list, not {input_type}.",
+_LIST = {"not_a_list": "Give a list, in square brackets.",
          "empty": "Give at least one item.",
          "min_length": "Give at least {min_length} items.",
          "max_length": "Give {max_length} items or fewer."}
@@ -74,7 +74,7 @@ FIELD_MESSAGES: dict[type[fields.Field], dict[str, str]] = {
     },
     fields.MultipleChoiceField: {
         "invalid_choice": '"{input}" is not one of the values this field takes.',
-        "not_a_list": "Give a list of values, not {input_type}.",
+        "not_a_list": "Give a list of values, in square brackets.",
         "empty": "Choose at least one value.",
     },
     fields.FileField: {
@@ -85,22 +85,22 @@ FIELD_MESSAGES: dict[type[fields.Field], dict[str, str]] = {
         "max_length": "Keep the file's name to {max_length} characters or fewer.",
     },
     fields.ListField: _LIST,
-    fields.DictField: {"not_a_dict": "Give an object of names and values, not {input_type}."},
+    fields.DictField: {"not_a_dict": "Give an object of names and values, in curly brackets."},
     fields.JSONField: {"invalid": "Give valid JSON."},
     relations.PrimaryKeyRelatedField: {
         "required": "This is required: give a value.",
         "does_not_exist": "There is no record with id {pk_value} that you can use here.",
-        "incorrect_type": "Give the record's id as a number, not {data_type}.",
+        "incorrect_type": "Give the record's id as a number.",
     },
     relations.SlugRelatedField: {
         "does_not_exist": 'There is no record with {slug_name} "{value}".',
         "invalid": "This value cannot be used here.",
     },
     relations.ManyRelatedField: {
-        "not_a_list": "Give a list of ids, not {input_type}.",
+        "not_a_list": "Give a list of ids, in square brackets.",
         "empty": "Give at least one id.",
     },
-    serializers.Serializer: {"invalid": "Send an object of fields and values, not {datatype}."},
+    serializers.Serializer: {"invalid": "Send an object of fields and values, in curly brackets."},
     serializers.ListSerializer: _LIST,
 }
 
