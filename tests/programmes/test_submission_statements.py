@@ -110,3 +110,78 @@ def test_a_submission_is_a_fixed_number_of_statements(db, django_assert_max_num_
     assert Gap.history.count() - history_before == changed
     assert len(result.opened) == sum(1 for i in range(n_items) if i % 5 == 1)
     assert len(result.proposed) == sum(1 for i in range(n_items) if i % 5 == 2)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_open_submission_keeps_no_other_programme_waiting():
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from actions import services as action_services
+    from programmes.models import Assessment
+
+    # given two programmes of one framework sharing a partner, each with a draft that
+    # opens, keeps and closes gaps on the same items
+    framework = f.FrameworkFactory()
+    principle = f.PrincipleFactory(framework=framework, number=1)
+    items = [f.ChecklistItemFactory(principle=principle, order=i) for i in range(1, 7)]
+    partner = f.PartnerFactory()
+    manager = f.UserFactory()
+    drafts = {}
+    for name in ("A", "B"):
+        programme = f.ProgrammeFactory(framework=framework, partners=[partner])
+        f.MembershipFactory(programme=programme, user=manager, role=Membership.Role.MANAGER)
+        first = f.AssessmentFactory(cycle=f.CycleFactory(programme=programme, name="Baseline"),
+                                    partner=partner, status="submitted")
+        for item in items[:3]:
+            Gap.objects.create(programme=programme, partner=partner, checklist_item=item,
+                               principle=principle, severity="high", opened_at=timezone.now(),
+                               opened_by_assessment=first, last_assessment=first)
+        draft = f.AssessmentFactory(cycle=f.CycleFactory(programme=programme, name="Review"),
+                                    partner=partner)
+        for item, rating in zip(items, ["met", "partly_met", "not_applicable", "not_met",
+                                        "not_met", "met"], strict=True):
+            f.ResponseFactory(assessment=draft, checklist_item=item, rating=rating)
+        drafts[name] = draft
+    programme_b = drafts["B"].cycle.programme
+    gap_b = Gap.objects.get(programme=programme_b, checklist_item=items[1])
+
+    def elsewhere(work, took, errors):
+        """Run ``work`` on its own connection, refusing to wait more than 2 s for a lock."""
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                started = time.monotonic()
+                work()
+                took.append(time.monotonic() - started)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    took, errors = [], []
+    others = [
+        threading.Thread(target=elsewhere, args=(lambda: services.assessment_submit(
+            actor=manager, assessment=drafts["B"]), took, errors)),
+        threading.Thread(target=elsewhere, args=(lambda: action_services.action_create(
+            actor=manager, programme=programme_b, gap=gap_b, owner_partner=partner,
+            title="Train the night team", due_date="2027-01-31"), took, errors)),
+    ]
+    # when programme A's submission has taken its locks and not yet committed
+    with transaction.atomic():
+        services.assessment_submit(actor=manager, assessment=drafts["A"])
+        for other in others:
+            other.start()
+        for other in others:
+            other.join(timeout=10)
+        # then programme B's submission and a new action in B have finished meanwhile
+        assert not any(other.is_alive() for other in others)
+        assert errors == []
+        assert len(took) == 2 and max(took) < 1.5
+        assert Assessment.objects.get(pk=drafts["A"].pk).status == "submitted"
+    assert Assessment.objects.get(pk=drafts["B"].pk).status == "submitted"
+    assert programme_b.actions.filter(gap=gap_b).count() == 1
