@@ -10,7 +10,17 @@ from typing import Any
 
 from django.db import transaction
 from django.conf import settings
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 from simple_history.utils import get_change_reason_from_object
@@ -759,9 +769,34 @@ def _history_rows(objs, history_type: str) -> list:
     ) for obj in objs]
 
 
-# What a submission writes on a gap it keeps, proposes for closure or closes.
-_GAP_FIELDS = ["severity", "status", "last_assessment", "version", "closed_at",
-               "closed_reason", "status_note"]
+def _update_gaps(result: "SubmitResult", assessment: Assessment) -> None:
+    """One UPDATE of every gap the submission keeps, proposes for closure or closes, to
+    the values already set on them (a few cases by kind of change, not one per gap)."""
+
+    def ids(gaps, **values):
+        return [g.pk for g in gaps if all(getattr(g, k) == v for k, v in values.items())]
+
+    def case(*whens, field):
+        return Case(*(When(pk__in=pks, then=Value(value)) for pks, value in whens if pks),
+                    default=F(field), output_field=Gap._meta.get_field(field))
+
+    closed = result.closed
+    gaps = [*result.kept, *result.proposed, *closed]
+    now = closed[0].closed_at if closed else None
+    Gap.objects.filter(pk__in=[g.pk for g in gaps]).update(
+        severity=case((ids(result.kept, severity=Gap.Severity.HIGH), Gap.Severity.HIGH),
+                      (ids(result.kept, severity=Gap.Severity.MEDIUM), Gap.Severity.MEDIUM),
+                      field="severity"),
+        status=case((ids(result.kept), Gap.Status.OPEN),
+                    (ids(result.proposed), Gap.Status.CLOSURE_PROPOSED),
+                    (ids(closed), Gap.Status.CLOSED), field="status"),
+        closed_at=case((ids(closed), now), field="closed_at"),
+        closed_reason=case(*((ids(closed, closed_reason=reason), reason)
+                             for reason in CLOSING.values()), field="closed_reason"),
+        status_note=case((ids(closed), ""), field="status_note"),
+        last_assessment=assessment,
+        version=F("version") + 1,  # as on each gap: the rows are locked
+    )
 
 
 @transaction.atomic
@@ -884,7 +919,7 @@ def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
             result.closed.append(gap)
     changed = [*result.kept, *result.proposed, *result.closed]
     if changed:
-        Gap.objects.bulk_update(changed, _GAP_FIELDS)
+        _update_gaps(result, assessment)
     if getattr(settings, "SIMPLE_HISTORY_ENABLED", True) and (result.opened or changed):
         Gap.history.model.objects.bulk_create(
             _history_rows(result.opened, "+") + _history_rows(changed, "~"))
