@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.conf import settings
+from django.db import transaction
 from django.db.models import (
     Case,
     DecimalField,
@@ -707,11 +707,11 @@ def gap_open_work(gap: Gap) -> OpenWork:
 CLOSURE_PROPOSED = publishing.CLOSURE_PROPOSED
 
 
-# The kinds of row in the one statement of ``open_work_of``.
+# The kinds of row in the one statement of ``_open_work_of``.
 _FUNDING_ON_NEEDS, _FUNDING_ON_ACTIONS, _PLACES, _ACTION = range(4)
 
 
-def open_work_of(gap_ids) -> dict[int, OpenWork]:
+def _open_work_of(gap_ids) -> dict[int, OpenWork]:
     """The open work of several gaps in one statement, by gap id (a gap with none is
     left out). ``gap_open_work`` reads one gap's, with its actions in full; here an
     action carries only its owner (who is told of a proposed closure).
@@ -731,7 +731,7 @@ def open_work_of(gap_ids) -> dict[int, OpenWork]:
         return gaps.annotate(kind=Value(kind), n=total).values_list("pk", "kind", "n")
 
     action_model = Gap._meta.get_field("actions").related_model
-    actions = (action_model.objects.filter(gap_id__in=gap_ids)
+    actions = (action_model._default_manager.filter(gap_id__in=gap_ids)
                .exclude(status__in=CLOSED_ACTION_STATUSES).order_by()
                .annotate(kind=Value(_ACTION), n=F("owner_id"))
                .values_list("gap_id", "kind", "n"))
@@ -893,7 +893,7 @@ def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
     result = SubmitResult(assessment=assessment)
     met = [open_gaps[item.pk].pk for item in items
            if item.answer == Rating.MET and item.pk in open_gaps]
-    open_work = open_work_of(met)
+    open_work = _open_work_of(met)
     for item in items:
         gap = open_gaps.get(item.pk)
         if gap is None:

@@ -1,6 +1,7 @@
 """A submission is a fixed number of statements, however many items it answers."""
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -21,18 +22,18 @@ def build(n_items: int):
     """A programme whose partner submitted once (gaps open on four in five items, work
     under way on some) and now has a second draft rating every item, mixed."""
     framework = f.FrameworkFactory()
-    principles = [f.PrincipleFactory(framework=framework, number=n) for n in range(1, 5)]
-    items = [f.ChecklistItemFactory(principle=principles[i % 4], order=i // 4 + 1)
+    principles: list[Any] = [f.PrincipleFactory(framework=framework, number=n) for n in range(1, 5)]
+    items: list[Any] = [f.ChecklistItemFactory(principle=principles[i % 4], order=i // 4 + 1)
              for i in range(n_items)]
-    partner = f.PartnerFactory()
-    programme = f.ProgrammeFactory(framework=framework, partners=[partner])
+    partner: Any = f.PartnerFactory()
+    programme: Any = f.ProgrammeFactory(framework=framework, partners=[partner])
     manager = f.UserFactory()
     f.MembershipFactory(programme=programme, user=manager, role=Membership.Role.MANAGER)
     lead = f.UserFactory()
     f.MembershipFactory(programme=programme, user=lead, role=Membership.Role.PARTNER_LEAD,
                         partner=partner)
-    first = f.AssessmentFactory(cycle=f.CycleFactory(programme=programme, name="Baseline"),
-                                partner=partner, status="submitted")
+    first: Any = f.AssessmentFactory(cycle=f.CycleFactory(programme=programme, name="Baseline"),
+                                     partner=partner, status="submitted")
     # the baseline's gaps, written directly: a submission here would already have asked
     # for the outbox row of this (test) transaction, and hide that statement below
     gaps = {item.pk: Gap.objects.create(
@@ -126,16 +127,18 @@ def test_an_open_submission_keeps_no_other_programme_waiting():
     # given two programmes of one framework sharing a partner, each with a draft that
     # opens, keeps and closes gaps on the same items
     framework = f.FrameworkFactory()
-    principle = f.PrincipleFactory(framework=framework, number=1)
-    items = [f.ChecklistItemFactory(principle=principle, order=i) for i in range(1, 7)]
-    partner = f.PartnerFactory()
+    principle: Any = f.PrincipleFactory(framework=framework, number=1)
+    items: list[Any] = [f.ChecklistItemFactory(principle=principle, order=i)
+                        for i in range(1, 7)]
+    partner: Any = f.PartnerFactory()
     manager = f.UserFactory()
     drafts = {}
     for name in ("A", "B"):
-        programme = f.ProgrammeFactory(framework=framework, partners=[partner])
+        programme: Any = f.ProgrammeFactory(framework=framework, partners=[partner])
         f.MembershipFactory(programme=programme, user=manager, role=Membership.Role.MANAGER)
-        first = f.AssessmentFactory(cycle=f.CycleFactory(programme=programme, name="Baseline"),
-                                    partner=partner, status="submitted")
+        first: Any = f.AssessmentFactory(
+            cycle=f.CycleFactory(programme=programme, name="Baseline"), partner=partner,
+            status="submitted")
         for item in items[:3]:
             Gap.objects.create(programme=programme, partner=partner, checklist_item=item,
                                principle=principle, severity="high", opened_at=timezone.now(),
