@@ -93,7 +93,9 @@ def publish_many(events: Iterable[Event]) -> list[Event]:
     now = timezone.now()
     for item in events:
         item.created_at = now
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint is needed: the events and the outbox
+    # row commit or roll back with the change they tell of.
+    with transaction.atomic(savepoint=False):
         saved = Event.objects.bulk_create(events)
         outbox.enqueue_once(DELIVER_TASK)  # one outbox row per transaction
     return saved

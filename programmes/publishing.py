@@ -62,8 +62,7 @@ def submitted(result, actor, *, open_work: dict) -> None:
     assessment: Assessment = result.assessment
     programme = assessment.cycle.programme
     partner = assessment.partner
-    managers = audience.managers(programme.pk)
-    leads = audience.partner_leads(programme.pk, partner.pk)
+    managers, leads = audience.managers_and_leads(programme.pk, partner.pk)
     link = assessment_link(assessment.pk)
     for gap in (*result.opened, *result.closed, *result.proposed):
         gap.partner = partner  # read once, with the assessment

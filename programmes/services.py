@@ -8,10 +8,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.conf import settings
+from django.db import transaction
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
+from simple_history.utils import get_change_reason_from_object
 
 from core import integrity
 from core.errors import (
@@ -400,12 +412,16 @@ def _require_cycle_not_closed(cycle_id: int) -> AssessmentCycle:
     """Read the cycle afresh (after the caller's lock) and refuse when it is closed."""
     cycle = AssessmentCycle.objects.get(pk=cycle_id)
     if cycle.closed_at is not None:
-        raise CycleClosed(
-            f"The cycle \u201c{cycle.name}\u201d was closed on "
-            f"{timezone.localtime(cycle.closed_at):%-d %B %Y}: its assessments can no longer "
-            "be started, changed or submitted."
-        )
+        raise _cycle_closed(cycle)
     return cycle
+
+
+def _cycle_closed(cycle: AssessmentCycle) -> CycleClosed:
+    return CycleClosed(
+        f"The cycle \u201c{cycle.name}\u201d was closed on "
+        f"{timezone.localtime(cycle.closed_at):%-d %B %Y}: its assessments can no longer "
+        "be started, changed or submitted."
+    )
 
 
 def _lock_draft(assessment_id: int) -> Assessment:
@@ -633,43 +649,6 @@ class SubmitResult:
     proposed: list[Gap] = field(default_factory=list)
 
 
-def _open_or_keep_gap(*, assessment, programme, response, severity, now) -> tuple[Gap, bool]:
-    """Open a gap for the response's item, or keep the one already open.
-
-    The partial unique index allows one open gap per (programme, partner, item);
-    when a concurrent submission opened it first, the insert fails inside a
-    savepoint and the open gap is kept instead. A gap whose closure was proposed is
-    open again: the item is not met after all.
-    """
-    item = response.checklist_item
-    key = {"programme": programme, "partner_id": assessment.partner_id, "checklist_item": item}
-    for _ in range(3):
-        gap = Gap.objects.select_for_update().filter(status__in=Gap.OPEN_STATUSES, **key).first()
-        if gap is not None:
-            gap.severity = severity
-            gap.last_assessment = assessment
-            gap.status = Gap.Status.OPEN
-            gap.version += 1  # the row is locked: no lost update
-            gap.save(update_fields=["severity", "last_assessment", "status", "version"])
-            return gap, False
-        try:
-            with transaction.atomic():
-                gap = Gap.objects.create(
-                    principle_id=item.principle_id,
-                    severity=severity,
-                    opened_at=now,
-                    opened_by_assessment=assessment,
-                    last_assessment=assessment,
-                    **key,
-                )
-            return gap, True
-        except IntegrityError as exc:
-            if integrity.constraint_name(exc) != "programmes_gap_one_open_per_item":
-                raise
-            continue  # another submission opened it a moment ago: keep that one
-    raise Conflict("The gaps for this assessment changed while it was submitted; try again.")
-
-
 @dataclass
 class OpenWork:
     """What is still under way on a gap: open actions, held places, held money."""
@@ -728,13 +707,96 @@ def gap_open_work(gap: Gap) -> OpenWork:
 CLOSURE_PROPOSED = publishing.CLOSURE_PROPOSED
 
 
-def _propose_closure(gap: Gap, *, assessment: Assessment) -> None:
-    """The item was rated met but work is under way: a manager decides (the owners of
-    the work, the partner's leads and the managers are told, ``publishing.submitted``)."""
-    gap.status = Gap.Status.CLOSURE_PROPOSED
-    gap.last_assessment = assessment
-    gap.version += 1
-    gap.save(update_fields=["status", "last_assessment", "version"])
+# The kinds of row in the one statement of ``_open_work_of``.
+_FUNDING_ON_NEEDS, _FUNDING_ON_ACTIONS, _PLACES, _ACTION = range(4)
+
+
+def _open_work_of(gap_ids) -> dict[int, OpenWork]:
+    """The open work of several gaps in one statement, by gap id (a gap with none is
+    left out). ``gap_open_work`` reads one gap's, with its actions in full; here an
+    action carries only its owner (who is told of a proposed closure).
+
+    The three sums and the open actions are four selects joined by ``UNION ALL``, each
+    grouped by gap on its own path, so no join multiplies another's rows.
+    """
+    gap_ids = list(gap_ids)
+    if not gap_ids:
+        return {}
+    money = DecimalField(max_digits=14, decimal_places=2)
+    gaps = Gap.objects.filter(pk__in=gap_ids).order_by().values("pk")
+
+    def summed(kind, path, statuses):
+        total = Sum(f"{path}__{'places' if kind == _PLACES else 'amount'}",
+                    filter=Q(**{f"{path}__status__in": statuses}), output_field=money)
+        return gaps.annotate(kind=Value(kind), n=total).values_list("pk", "kind", "n")
+
+    action_model = Gap._meta.get_field("actions").related_model
+    actions = (action_model._default_manager.filter(gap_id__in=gap_ids)
+               .exclude(status__in=CLOSED_ACTION_STATUSES).order_by()
+               .annotate(kind=Value(_ACTION), n=F("owner_id"))
+               .values_list("gap_id", "kind", "n"))
+    rows = summed(_FUNDING_ON_NEEDS, "learning_needs__funding_allocations",
+                  OPEN_FUNDING_STATUSES).union(
+        summed(_FUNDING_ON_ACTIONS, "actions__funding_allocations", OPEN_FUNDING_STATUSES),
+        summed(_PLACES, "learning_needs__placements", OPEN_PLACEMENT_STATUSES),
+        actions, all=True)
+    work: dict[int, OpenWork] = {}
+    for gap_id, kind, n in rows:
+        if kind != _ACTION and not n:
+            continue
+        found = work.setdefault(gap_id, OpenWork())
+        if kind == _ACTION:
+            found.actions.append(action_model(gap_id=gap_id, owner_id=n and int(n)))
+        elif kind == _PLACES:
+            found.places += int(n)
+        else:
+            found.funding += Decimal(str(n)).quantize(Decimal("0.01"))
+    return {gap_id: w for gap_id, w in work.items() if w}
+
+
+def _history_rows(objs, history_type: str) -> list:
+    """The history rows ``bulk_history_create`` writes for ``objs`` (django-simple-history,
+    ``HistoryManager.bulk_history_create``), built unsaved so that a submission's created
+    and changed gaps share one insert."""
+    history = Gap.history.model
+    now = timezone.now()
+    return [history(
+        history_date=getattr(obj, "_history_date", now),
+        history_user=getattr(obj, "_history_user", history.get_default_history_user(obj)),
+        history_change_reason=get_change_reason_from_object(obj) or "",
+        history_type=history_type,
+        **{f.attname: getattr(obj, f.attname) for f in history.tracked_fields},
+    ) for obj in objs]
+
+
+def _update_gaps(result: "SubmitResult", assessment: Assessment) -> None:
+    """One UPDATE of every gap the submission keeps, proposes for closure or closes, to
+    the values already set on them (a few cases by kind of change, not one per gap)."""
+
+    def ids(gaps, **values):
+        return [g.pk for g in gaps if all(getattr(g, k) == v for k, v in values.items())]
+
+    def case(*whens, field):
+        return Case(*(When(pk__in=pks, then=Value(value)) for pks, value in whens if pks),
+                    default=F(field), output_field=Gap._meta.get_field(field))
+
+    closed = result.closed
+    gaps = [*result.kept, *result.proposed, *closed]
+    now = closed[0].closed_at if closed else None
+    Gap.objects.filter(pk__in=[g.pk for g in gaps]).update(
+        severity=case((ids(result.kept, severity=Gap.Severity.HIGH), Gap.Severity.HIGH),
+                      (ids(result.kept, severity=Gap.Severity.MEDIUM), Gap.Severity.MEDIUM),
+                      field="severity"),
+        status=case((ids(result.kept), Gap.Status.OPEN),
+                    (ids(result.proposed), Gap.Status.CLOSURE_PROPOSED),
+                    (ids(closed), Gap.Status.CLOSED), field="status"),
+        closed_at=case((ids(closed), now), field="closed_at"),
+        closed_reason=case(*((ids(closed, closed_reason=reason), reason)
+                             for reason in CLOSING.values()), field="closed_reason"),
+        status_note=case((ids(closed), ""), field="status_note"),
+        last_assessment=assessment,
+        version=F("version") + 1,  # as on each gap: the rows are locked
+    )
 
 
 @transaction.atomic
@@ -745,9 +807,14 @@ def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
     gap still has open work: then its closure is proposed to the managers. Refused,
     changing nothing, when an applicable item is unanswered (``incomplete``), before
     the cycle's start (``cycle_not_open``) or after its close (``cycle_closed``).
+
+    A fixed number of statements however many items (docs/decisions.md, "Submission as
+    one set of statements"). Only the assessment's row and this partner's open gaps in
+    this programme are locked: never the programme, cycle, partner, principle or item
+    rows that other programmes' submissions and actions share.
     """
     assessment = (
-        Assessment.objects.select_for_update()
+        Assessment.objects.select_for_update(of=("self",))
         .select_related("cycle__programme", "partner")
         .get(pk=assessment.pk)
     )
@@ -756,22 +823,34 @@ def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
         "Only the programme's managers and this partner's leads can submit its assessment.",
     )
     _require_draft(assessment)
-    cycle = _require_cycle_not_closed(assessment.cycle_id)
+    cycle = assessment.cycle
+    if cycle.closed_at is not None:
+        raise _cycle_closed(cycle)
     today = timezone.localdate()
     if today < cycle.period_start:
         raise CycleNotOpen(
             f"The cycle \u201c{cycle.name}\u201d opens on {cycle.period_start:%-d %B %Y}: "
             "you can draft your answers now and submit them from that day."
         )
-    missing = unanswered_items(assessment)
+    programme = cycle.programme
+    # The framework's active items, each with this assessment's answer: one statement.
+    answer = (Response.objects.filter(assessment_id=assessment.pk, checklist_item_id=OuterRef("pk"))
+              .order_by().values("rating")[:1])
+    items = list(
+        ChecklistItem.objects.filter(principle__framework_id=programme.framework_id,
+                                     is_active=True)
+        .annotate(answer=Subquery(answer)).select_related("principle")
+        .order_by("principle__number", "order")
+    )
+    missing = [item.code for item in items if item.answer is None]
     if missing:
-        codes = [item.code for item in missing]
-        shown = ", ".join(codes[:10]) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
+        shown = ", ".join(missing[:10]) + (
+            f" and {len(missing) - 10} more" if len(missing) > 10 else "")
         raise Incomplete(
-            f"Answer every question before submitting: {len(codes)} "
-            f"{'is' if len(codes) == 1 else 'are'} not answered yet ({shown}). "
+            f"Answer every question before submitting: {len(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not answered yet ({shown}). "
             "\u201cNot applicable\u201d is an answer.",
-            unanswered=codes,
+            unanswered=missing,
         )
     unagreed = [item.code for item in contributions.needing_consensus(assessment)]
     if unagreed:
@@ -780,45 +859,82 @@ def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
             "with a note of how you reached it before submitting.",
             items=unagreed,
         )
-    responses = list(
-        assessment.responses.filter(checklist_item__is_active=True)
-        .select_related("checklist_item__principle").order_by("checklist_item__code")
-    )
+    items.sort(key=lambda item: item.code)
     now = timezone.now()
-    programme = assessment.cycle.programme
+    gap_items = [item for item in items if item.answer in GAP_RATINGS]
+
+    # Open a gap for every item rated partly or not met that has none open (an item
+    # with one already open is skipped by the partial unique index), then lock this
+    # partner's open gaps on the answered items: those this submission opened, and the
+    # ones it keeps, proposes for closure or closes. A gap closed by hand between the
+    # two statements leaves its item without one: it is opened again (at most twice).
+    open_gaps: dict[int, Gap] = {}
+    wanted, reading = gap_items, [item.pk for item in items]
+    for _ in range(3):
+        if wanted:
+            Gap.objects.bulk_create([Gap(
+                programme=programme, partner_id=assessment.partner_id, checklist_item=item,
+                principle_id=item.principle_id, severity=GAP_RATINGS[item.answer],
+                opened_at=now, opened_by_assessment=assessment, last_assessment=assessment,
+            ) for item in wanted], ignore_conflicts=True)
+        open_gaps.update((gap.checklist_item_id, gap) for gap in (
+            Gap.objects.select_for_update(of=("self",), no_key=True)
+            .filter(programme_id=programme.pk, partner_id=assessment.partner_id,
+                    checklist_item_id__in=reading, status__in=Gap.OPEN_STATUSES)
+            .order_by()))
+        wanted = [item for item in gap_items if item.pk not in open_gaps]
+        reading = [item.pk for item in wanted]
+        if not wanted:
+            break
+    else:
+        raise Conflict("The gaps for this assessment changed while it was submitted; "
+                       "try again.")
+
     result = SubmitResult(assessment=assessment)
-    open_work = {}
-    for response in responses:
-        if response.rating in GAP_RATINGS:
-            gap, opened = _open_or_keep_gap(
-                assessment=assessment,
-                programme=programme,
-                response=response,
-                severity=GAP_RATINGS[response.rating],
-                now=now,
-            )
-            (result.opened if opened else result.kept).append(gap)
+    met = [open_gaps[item.pk].pk for item in items
+           if item.answer == Rating.MET and item.pk in open_gaps]
+    open_work = _open_work_of(met)
+    for item in items:
+        gap = open_gaps.get(item.pk)
+        if gap is None:
             continue
-        open_gaps = Gap.objects.select_for_update().filter(
-            programme=programme,
-            partner_id=assessment.partner_id,
-            checklist_item_id=response.checklist_item_id,
-            status__in=Gap.OPEN_STATUSES,
-        ).select_related("checklist_item__principle")
-        for gap in open_gaps:
-            work = gap_open_work(gap) if response.rating == Rating.MET else None
-            if work:
-                _propose_closure(gap, assessment=assessment)
-                result.proposed.append(gap)
-                open_work[gap.pk] = work
-            else:
-                _close(gap, reason=CLOSING[response.rating], now=now, assessment=assessment)
-                result.closed.append(gap)
+        gap.checklist_item = item  # with its principle, for the events
+        if item.answer in GAP_RATINGS and gap.opened_by_assessment_id == assessment.pk:
+            result.opened.append(gap)
+            continue
+        gap.last_assessment = assessment
+        gap.version += 1  # the row is locked: no lost update
+        if item.answer in GAP_RATINGS:
+            gap.severity = GAP_RATINGS[item.answer]
+            gap.status = Gap.Status.OPEN  # a proposed closure is open again: not met after all
+            result.kept.append(gap)
+        elif gap.pk in open_work:
+            gap.status = Gap.Status.CLOSURE_PROPOSED
+            result.proposed.append(gap)
+        else:
+            gap.status = Gap.Status.CLOSED
+            gap.closed_at = now
+            gap.closed_reason = CLOSING[item.answer]
+            gap.status_note = ""
+            result.closed.append(gap)
+    changed = [*result.kept, *result.proposed, *result.closed]
+    if changed:
+        _update_gaps(result, assessment)
+    if getattr(settings, "SIMPLE_HISTORY_ENABLED", True) and (result.opened or changed):
+        Gap.history.model.objects.bulk_create(
+            _history_rows(result.opened, "+") + _history_rows(changed, "~"))
+
     assessment.status = Assessment.Status.SUBMITTED
     assessment.submitted_at = now
     assessment.submitted_by = actor if actor.is_authenticated else None
     assessment.late = today > cycle.period_end
-    assessment.save(update_fields=["status", "submitted_at", "submitted_by", "late"])
+    # The cycle is read afresh by the write itself: a close that committed while this
+    # submission waited for the assessment's lock refuses it, and everything rolls back.
+    if not Assessment.objects.filter(pk=assessment.pk, cycle__closed_at__isnull=True).update(
+            status=assessment.status, submitted_at=now, submitted_by=assessment.submitted_by,
+            late=assessment.late):
+        raise _cycle_closed(AssessmentCycle.objects.get(pk=assessment.cycle_id))
+    Assessment.history.bulk_history_create([assessment], update=True)
     publishing.submitted(result, actor if actor.is_authenticated else None, open_work=open_work)
     return result
 
