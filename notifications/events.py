@@ -93,7 +93,9 @@ def publish_many(events: Iterable[Event]) -> list[Event]:
     now = timezone.now()
     for item in events:
         item.created_at = now
-    with transaction.atomic():
+    # Inside a service's transaction no savepoint of its own: nothing here is caught and
+    # carried on from, so a failure undoes the service's writes with it.
+    with transaction.atomic(savepoint=False):
         saved = Event.objects.bulk_create(events)
         outbox.enqueue_once(DELIVER_TASK)  # one outbox row per transaction
     return saved
