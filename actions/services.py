@@ -63,14 +63,15 @@ class _Links:
         ``known_partner_id`` (the row's as it was locked), else one query. ``follow``: a new
         owner brings their organisation (``action_update``)."""
         partner_ids = set()
-        partners = {}
+        partners: dict[int, Partner] = {}
         for membership in found.values():
-            if membership.partner_id:
-                partners[membership.partner_id] = membership.partner
-                if membership.partner_in_programme:
-                    partner_ids.add(membership.partner_id)
+            if membership.partner is not None:
+                partners[membership.partner.pk] = membership.partner
+                if membership.partner_in_programme:  # type: ignore[attr-defined]
+                    partner_ids.add(membership.partner.pk)
         owner = found.get(action.owner_id) if action.owner_id else None
-        if follow and owner is not None and owner.partner_id and not action.owner.is_staff:
+        if (follow and owner is not None and owner.partner is not None
+                and action.owner is not None and not action.owner.is_staff):
             action.owner_partner = owner.partner  # a staff owner acts for no partner
         partner_id = action.owner_partner_id
         if partner_id and partner_id == known_partner_id:
@@ -258,7 +259,9 @@ def action_update(*, actor, action: Action, version=None, if_match=None,
     # Whether the owning partner as it was locked is in the programme came with the lock.
     links = _Links.for_action(
         action, found, follow=follow,
-        known_partner_id=before.owner_partner_id if action.partner_in_programme else None)
+        known_partner_id=(before.owner_partner_id
+                          if action.partner_in_programme  # type: ignore[attr-defined]
+                          else None))
     _check_links(action, links)
     _due_date_reason(action, previous_due, due_date_reason)
     if (action.owner_id, action.owner_partner_id) != (before.owner_id, before.owner_partner_id):
