@@ -6,10 +6,11 @@ the change comes from the API, a page or an import.
 """
 
 from collections.abc import Container, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -17,7 +18,7 @@ from core import integrity
 from core.errors import DomainError, InvalidTransition
 from core.versioning import lock_for_update
 from programmes import access as programme_access
-from programmes.models import Membership
+from programmes.models import Membership, Partner, Programme
 
 from . import access, publishing
 from .models import Action, ActionNote
@@ -39,6 +40,8 @@ class _Links:
 
     partner_ids: Container[int]
     members: Mapping[int, tuple[str, int | None]]
+    # The members' partners, loaded with their memberships (a single change's).
+    partners: Mapping[int, Partner] = field(default_factory=dict)
 
     @classmethod
     def of(cls, partners, memberships) -> "_Links":
@@ -52,13 +55,33 @@ class _Links:
                       Membership.objects.active().filter(programme=programme))
 
     @classmethod
-    def for_action(cls, action: Action) -> "_Links":
-        """One query for the owning partner and one for the owner, each only when given."""
-        partners = action.programme.partners.all()
-        memberships = Membership.objects.active().filter(programme_id=action.programme_id)
-        partner_id, owner_id = action.owner_partner_id, action.owner_id
-        return cls.of(partners.filter(pk=partner_id) if partner_id else partners.none(),
-                      memberships.filter(user_id=owner_id) if owner_id else memberships.none())
+    def for_action(cls, action: Action, found: Mapping[int, Membership], *,
+                   follow: bool = False, known_partner_id: int | None = None) -> "_Links":
+        """From the owner's membership in the programme (``found``, read with the actor's
+        own by ``memberships_in``), and whether the owning partner is in the programme:
+        known from the owner's membership when it is theirs, from the caller when it is
+        ``known_partner_id`` (the row's as it was locked), else one query. ``follow``: a new
+        owner brings their organisation (``action_update``)."""
+        partner_ids = set()
+        partners: dict[int, Partner] = {}
+        for membership in found.values():
+            if membership.partner is not None:
+                partners[membership.partner.pk] = membership.partner
+                if membership.partner_in_programme:  # type: ignore[attr-defined]
+                    partner_ids.add(membership.partner.pk)
+        owner = found.get(action.owner_id) if action.owner_id else None
+        if (follow and owner is not None and owner.partner is not None
+                and action.owner is not None and not action.owner.is_staff):
+            action.owner_partner = owner.partner  # a staff owner acts for no partner
+        partner_id = action.owner_partner_id
+        if partner_id and partner_id == known_partner_id:
+            partner_ids.add(partner_id)
+        elif partner_id and partner_id not in partner_ids and (
+                Programme.partners.through.objects.filter(
+                    programme_id=action.programme_id, partner_id=partner_id).exists()):
+            partner_ids.add(partner_id)
+        return cls(partner_ids, {user_id: (m.role, m.partner_id) for user_id, m in found.items()},
+                   partners)
 
 
 def _check_links(action: Action, links: _Links) -> None:
@@ -73,7 +96,10 @@ def _check_links(action: Action, links: _Links) -> None:
         role, member_partner_id = links.members.get(action.owner_id, (None, None))
         _check_owner(action.owner, role)
         if not action.owner_partner_id and member_partner_id:
-            action.owner_partner_id = member_partner_id
+            if member_partner_id in links.partners:
+                action.owner_partner = links.partners[member_partner_id]
+            else:
+                action.owner_partner_id = member_partner_id
 
 
 OWNER_ROLES = (Membership.Role.MANAGER, Membership.Role.PARTNER_LEAD)
@@ -110,8 +136,15 @@ def _apply_status(action: Action, status: str) -> None:
     action.status = status
 
 
+# The relations ``_check_links`` has loaded or checked (the programme and the actor are
+# the caller's): full_clean would read each of them again, row by row.
+_LINKS_CHECKED = ["programme", "gap", "owner", "owner_partner", "created_by"]
+
+
 def _full_save(action: Action) -> Action:
-    action.full_clean()
+    # The one check constraint holds by _apply_status (and the database keeps it:
+    # integrity.translated says why a write it refuses was refused).
+    action.full_clean(exclude=_LINKS_CHECKED, validate_constraints=False)
     with integrity.translated():
         action.save()
     return action
@@ -123,10 +156,12 @@ HAND_OVER_REFUSED = (
 )
 
 
-def _require_assignable(actor, action: Action, before: Action | None = None) -> None:
+def _require_assignable(actor, action: Action, links: _Links,
+                        before: Action | None = None) -> None:
     programme_access.require(
         access.can_assign(actor, action.programme_id, owner_id=action.owner_id,
-                          owner_partner_id=action.owner_partner_id, before=before),
+                          owner_partner_id=action.owner_partner_id, before=before,
+                          members=links.members),
         HAND_OVER_REFUSED,
     )
 
@@ -144,19 +179,24 @@ def action_create(*, actor, programme, status=Action.Status.NOT_STARTED, **field
     The owning organisation follows the owner (a partner lead's partner) unless one is
     given; a partner lead's action without either is their partner's.
     """
+    unknown = set(fields) - EDITABLE
+    action = Action(programme=programme, created_by=actor,
+                    **{name: value for name, value in fields.items() if name in EDITABLE})
+    # The actor's role comes with the owner's membership.
+    links = _Links.for_action(
+        action, programme_access.memberships_in(actor, programme.pk, [action.owner_id]))
     programme_access.require(
         programme_access.role_in(actor, programme.pk) in OWNER_ROLES, CREATE_REFUSED)
-    unknown = set(fields) - EDITABLE
     if unknown:
         raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
-    action = Action(programme=programme, created_by=actor, **fields)
     _apply_status(action, status)
-    _check_links(action, _Links.for_action(action))
+    _check_links(action, links)
     if action.owner_partner_id is None and programme_access.role_in(
         actor, programme.pk
     ) == programme_access.Role.PARTNER_LEAD:
-        action.owner_partner_id = programme_access.partner_in(actor, programme.pk)
-    _require_assignable(actor, action)
+        mine = programme_access.memberships_of(actor)[programme.pk]
+        action.owner_partner = mine.partner
+    _require_assignable(actor, action, links)
     _full_save(action)
     publishing.created([action], actor)
     return action
@@ -190,7 +230,15 @@ def action_update(*, actor, action: Action, version=None, if_match=None,
     their organisation with them unless ``owner_partner`` is given too. Moving a set due
     date needs ``due_date_reason``, kept in the history.
     """
-    action = lock_for_update(Action, action.pk, version=version, if_match=if_match)
+    action = lock_for_update(
+        Action.objects.select_related("programme", "gap", "owner", "owner_partner").annotate(
+            partner_in_programme=Exists(Programme.partners.through.objects.filter(
+                programme_id=OuterRef("programme_id"), partner_id=OuterRef("owner_partner_id")))),
+        action.pk, version=version, if_match=if_match)
+    # The actor's role is read with the membership of the owner the change leaves.
+    owner = fields["owner"] if "owner" in fields else action.owner
+    found = programme_access.memberships_in(actor, action.programme_id,
+                                            [getattr(owner, "pk", None)])
     programme_access.require(access.can_change_action(actor, action), CHANGE_REFUSED)
     before = Action(owner_id=action.owner_id, owner_partner_id=action.owner_partner_id)
     if "programme" in fields and fields.pop("programme").pk != action.programme_id:
@@ -206,15 +254,18 @@ def action_update(*, actor, action: Action, version=None, if_match=None,
         setattr(action, name, value)
     if status is not None:
         _apply_status(action, status)
-    if ("owner" in fields and "owner_partner" not in fields and action.owner_id is not None
-            and action.owner_id != previous_owner_id):
-        follows = programme_access.partner_in(action.owner, action.programme_id)
-        if follows is not None:
-            action.owner_partner_id = follows
-    _check_links(action, _Links.for_action(action))
+    follow = ("owner" in fields and "owner_partner" not in fields
+              and action.owner_id is not None and action.owner_id != previous_owner_id)
+    # Whether the owning partner as it was locked is in the programme came with the lock.
+    links = _Links.for_action(
+        action, found, follow=follow,
+        known_partner_id=(before.owner_partner_id
+                          if action.partner_in_programme  # type: ignore[attr-defined]
+                          else None))
+    _check_links(action, links)
     _due_date_reason(action, previous_due, due_date_reason)
     if (action.owner_id, action.owner_partner_id) != (before.owner_id, before.owner_partner_id):
-        _require_assignable(actor, action, before)
+        _require_assignable(actor, action, links, before)
     action.version += 1
     owner_changed = "owner" in fields and action.owner_id != previous_owner_id
     _full_save(action)

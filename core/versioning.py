@@ -5,6 +5,8 @@ in an ``If-Match`` header). The row is locked, compared and only then changed,
 so of two writers who read the same version, the second is refused.
 """
 
+from django.db.models import QuerySet
+
 from .errors import PreconditionFailed, StaleVersion
 
 ANY = "*"
@@ -30,8 +32,18 @@ def parse_if_match(header: str | None):
 
 
 def lock_for_update(model, pk, *, version=None, if_match=None):
-    """Lock the row and check the versions the client sent against it."""
-    obj = model.objects.select_for_update().get(pk=pk)
+    """Lock the row and check the versions the client sent against it.
+
+    ``model`` may be a queryset of the model: the rows it selects with the row (its
+    ``select_related``) come in the same query, and only the model's own row is locked.
+    """
+    if isinstance(model, QuerySet):
+        queryset, model = model, model.model
+        queryset = queryset.select_for_update(of=("self",)) if queryset.query.select_related \
+            else queryset.select_for_update()
+    else:
+        queryset = model.objects.select_for_update()
+    obj = queryset.get(pk=pk)
     if if_match not in (None, ANY) and if_match != obj.version:
         raise PreconditionFailed(
             f"This {model._meta.verbose_name} has changed since you read it "

@@ -469,18 +469,24 @@ def _session_ended(session: TrainingSession) -> bool:
     return end is not None and end < timezone.now()
 
 
-def _pick_session(training_offer, session) -> TrainingSession:
-    if session is not None:
-        if training_offer is not None and session.offer_id != training_offer.pk:
-            raise DomainError("This session belongs to another offer.", field="session")
-        return session
-    if training_offer is None:
+def _lock_booked_session(training_offer, session) -> tuple[TrainingOffer, TrainingSession,
+                                                            list[TrainingSession]]:
+    """Lock the offer and all its sessions (the booking writes their sums on the offer),
+    and pick the one booked: the session given, or the offer's only one."""
+    if session is not None and training_offer is not None and \
+            session.offer_id != training_offer.pk:
+        raise DomainError("This session belongs to another offer.", field="session")
+    if session is None and training_offer is None:
         raise DomainError("Choose the session to book.", field="session")
-    sessions = list(TrainingSession.objects.filter(offer=training_offer).order_by("pk")[:2])
-    if len(sessions) != 1:
-        raise DomainError(
-            "This offer runs more than one session: choose the one to book.", field="session")
-    return sessions[0]
+    offer = _lock_offer(session.offer_id if session is not None else training_offer.pk)
+    sessions = _lock_sessions(offer)
+    if session is None:
+        if len(sessions) != 1:
+            raise DomainError(
+                "This offer runs more than one session: choose the one to book.",
+                field="session")
+        return offer, sessions[0], sessions
+    return offer, next(s for s in sessions if s.pk == session.pk), sessions
 
 
 def _check_learners(learners, places: int) -> list[str]:
@@ -506,9 +512,7 @@ def placement_book(*, actor, learning_need: LearningNeed, places: int, training_
                           "lead or a manager, then confirmed by the provider.", field="status")
     if places < 1:
         raise DomainError("Book at least one place.", field="places")
-    session = _pick_session(training_offer, session)
-    offer = _lock_offer(session.offer_id)
-    session = TrainingSession.objects.select_for_update().get(pk=session.pk)
+    offer, session, sessions = _lock_booked_session(training_offer, session)
     if offer.status != TrainingOffer.Status.PUBLISHED:
         raise InvalidTransition("Places can only be booked on a published offer.")
     if _session_ended(session):
@@ -519,7 +523,9 @@ def placement_book(*, actor, learning_need: LearningNeed, places: int, training_
             f"{telling.places(places)} can never be booked on it: book fewer, or more than "
             "one session.", field="places")
     names = _check_learners(learners, places)
-    need = LearningNeed.objects.select_for_update().get(pk=learning_need.pk)
+    # Its programme and partner come with it, for the notices (only the need is locked).
+    need = (LearningNeed.objects.select_for_update(of=("self",))
+            .select_related("programme", "partner").get(pk=learning_need.pk))
     if need.status == LearningNeed.Status.MET:
         raise InvalidTransition("This need is met: no more places are needed for it.")
     waits = session.places_free < places
@@ -537,7 +543,7 @@ def placement_book(*, actor, learning_need: LearningNeed, places: int, training_
         need.status = LearningNeed.Status.PLANNED
         need.version += 1
         _by(actor, need).save(update_fields=["status", "version", "updated_at"])
-    _sync_offer(actor, offer, _lock_sessions(offer))
+    _sync_offer(actor, offer, sessions)  # ``session`` is one of them, counted in
     if not waits:
         _tell_request(actor, placement)
     return placement
@@ -545,8 +551,8 @@ def placement_book(*, actor, learning_need: LearningNeed, places: int, training_
 
 def _tell_request(actor, placement: Placement) -> None:
     telling.tell_placement(
-        placement, telling.approvers(placement.learning_need)
-        | telling.providers(placement.training_offer, placement.learning_need.programme_id),
+        placement, telling.request_recipients(placement.learning_need,
+                                              placement.training_offer),
         actor=actor, kind=telling.REQUESTED,
         message=f"{telling.describe_first(placement)} is asked for: approve or decline it.")
 

@@ -10,6 +10,7 @@ day, so a step taken once is told once however often a job or a page repeats it.
 
 from collections.abc import Iterable
 
+from django.db.models import Q
 from django.utils import timezone
 
 from core.links import page_link
@@ -106,6 +107,20 @@ def providers(offer: TrainingOffer, programme_id: int) -> set[int]:
     found = _active(programme_id=programme_id, role=Membership.Role.LEARNING_PROVIDER,
                     partner_id=offer.provider_id)
     return found or _active(role=Membership.Role.LEARNING_PROVIDER, partner_id=offer.provider_id)
+
+
+def request_recipients(need: LearningNeed, offer: TrainingOffer) -> set[int]:
+    """Who hears of a request for places: ``approvers(need) | providers(offer, ...)``,
+    read in one query (a second only when the provider has nobody in the programme)."""
+    S = Membership.Role
+    rows = list(Membership.objects.active().filter(
+        Q(role=S.MANAGER) | Q(role=S.PARTNER_LEAD, partner_id=need.partner_id)
+        | Q(role=S.LEARNING_PROVIDER, partner_id=offer.provider_id),
+        programme_id=need.programme_id).values_list("user_id", "role"))
+    found = {user_id for user_id, _ in rows}
+    if not any(role == S.LEARNING_PROVIDER for _, role in rows):
+        found |= _active(role=S.LEARNING_PROVIDER, partner_id=offer.provider_id)
+    return found
 
 
 def need_data(need: LearningNeed) -> dict:

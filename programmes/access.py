@@ -5,9 +5,12 @@ the functions here decide changing (a seen object the user may not change is a
 403). The API and the web pages both call them.
 """
 
-from django.core.exceptions import PermissionDenied
+from collections.abc import Iterable
 
-from .models import Membership
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+
+from .models import Membership, Programme
 
 Role = Membership.Role
 
@@ -19,6 +22,35 @@ def memberships_of(user) -> dict[int, Membership]:
         cached = {m.programme_id: m for m in Membership.objects.active().filter(user_id=user.pk)}
         user._tracker_memberships = cached
     return cached
+
+
+def memberships_in(user, programme_id, user_ids: Iterable[int | None]) -> dict[int, Membership]:
+    """The active memberships in one programme of the people ``user_ids``, by user id, each
+    with its partner and ``partner_in_programme`` (whether that partner is still one of
+    the programme's). When ``user``'s own memberships are not loaded yet they come in the
+    same query (and are kept as ``memberships_of`` keeps them): a write that checks the
+    actor's role and the people it names reads the memberships once."""
+    wanted = {pk for pk in user_ids if pk is not None}
+    loaded = getattr(user, "_tracker_memberships", None)
+    ask = set(wanted)
+    if loaded is not None and user.pk in ask and (
+            programme_id not in loaded or hasattr(loaded[programme_id], "partner_in_programme")):
+        ask.discard(user.pk)  # known already
+    if loaded is None:
+        where: Q | None = Q(user_id=user.pk) | Q(programme_id=programme_id, user_id__in=ask)
+    else:
+        where = Q(programme_id=programme_id, user_id__in=ask) if ask else None
+    rows = [] if where is None else list(
+        Membership.objects.active().filter(where).select_related("partner").annotate(
+            partner_in_programme=Exists(Programme.partners.through.objects.filter(
+                programme_id=OuterRef("programme_id"), partner_id=OuterRef("partner_id")))))
+    if loaded is None:
+        loaded = {m.programme_id: m for m in rows if m.user_id == user.pk}
+        user._tracker_memberships = loaded
+    found = {m.user_id: m for m in rows if m.programme_id == programme_id and m.user_id in ask}
+    if user.pk in wanted and user.pk not in ask and programme_id in loaded:
+        found[user.pk] = loaded[programme_id]
+    return found
 
 
 def forget_memberships(user) -> None:

@@ -25,6 +25,7 @@ class ActionViewSet(ImportMixin, ExportMixin, HistoryMixin, VersionedMixin, Scop
     select_related = ("owner", "owner_partner", "gap")
     search_fields = ["title", "description"]
     ordering_fields = ["due_date", "priority", "status", "created_at", "updated_at"]
+    services_are_atomic = True  # action_create and action_update
 
     def check_create(self, data):
         pass  # action_create checks the role and to whom the action may be given

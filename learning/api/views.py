@@ -224,6 +224,7 @@ class PlacementViewSet(HistoryMixin, ScopedViewSet):
     filterset_class = PlacementFilter
     select_related = ("learning_need", "training_offer", "session")
     ordering_fields = ["created_at", "places", "status"]
+    services_are_atomic = True  # placement_book and placement_update
 
     approve = _step("approve", services.placement_approve,
                     doc="Approve a request (the need's partner lead or a manager).")

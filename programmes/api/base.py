@@ -9,6 +9,8 @@ A delete is one call to the resource's ``<entity>_delete`` service, which checks
 the role itself; a collection without a ``delete_object`` answers DELETE with 405.
 """
 
+from contextlib import nullcontext
+
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, viewsets
@@ -24,11 +26,22 @@ class ScopedViewSet(viewsets.ModelViewSet):
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    # True when the collection's write services each run in a transaction of their own:
+    # the view then opens none around them (a second one is a savepoint, two more
+    # statements a write).
+    services_are_atomic = False
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Roles are read once per request, never carried over from an earlier one.
         access.forget_memberships(request.user)
+
+    def get_object(self):
+        # Read once a request: a change checks the object before reading the body, and
+        # DRF's update asks for it again.
+        if getattr(self, "_object", None) is None:
+            self._object = super().get_object()
+        return self._object
 
     def get_queryset(self):
         model = self.serializer_class.Meta.model
@@ -65,13 +78,16 @@ class ScopedViewSet(viewsets.ModelViewSet):
         self.check_change(self.get_object())
         return super().update(request, *args, **kwargs)
 
+    def _atomic(self):
+        return nullcontext() if self.services_are_atomic else transaction.atomic()
+
     def perform_create(self, serializer):
         self.check_create(serializer.validated_data)
-        with transaction.atomic():
+        with self._atomic():
             serializer.instance = self.create_object(dict(serializer.validated_data))
 
     def perform_update(self, serializer):
-        with transaction.atomic():
+        with self._atomic():
             serializer.instance = self.update_object(
                 serializer.instance, dict(serializer.validated_data)
             )
