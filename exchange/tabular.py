@@ -14,6 +14,7 @@ import io
 import itertools
 import logging
 import operator
+import os
 import re
 import tempfile
 import zipfile
@@ -306,12 +307,25 @@ def xlsx_file(columns: list[Column], rows: Iterable, *, title: str = "Export"):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append([c.header for c in columns])
-    for values in cells(columns, rows):
-        sheet.append([_xlsx_cell(v) for v in values])
+    try:
+        for values in cells(columns, rows):
+            sheet.append([_xlsx_cell(v) for v in values])
+    except BaseException:
+        _discard(sheet)
+        raise
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned open
     workbook.save(out)
     out.seek(0)
     return out
+
+
+def _discard(sheet) -> None:
+    """Close a write-only sheet left half-written, and remove its temporary file."""
+    try:
+        sheet.close()
+        os.remove(sheet._writer.out)
+    except Exception:  # noqa: BLE001, S110 - only tidying after the error being raised
+        pass
 
 
 def _xlsx_cell(value):
