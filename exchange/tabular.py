@@ -1,8 +1,9 @@
 """Columns, and reading and writing CSV and XLSX files.
 
 A :class:`Column` has a plain-English header and a way to read its value from a
-row object. Writers turn an iterable of objects into a CSV stream or an XLSX
-workbook (openpyxl's write-only mode, so memory stays flat); the reader turns an
+row object, and from the row's plain values. Writers turn a queryset (read with
+``values_list``, in chunks) or an iterable of objects into a whole CSV file or XLSX
+workbook in a temporary file (openpyxl's write-only mode); the reader turns an
 uploaded CSV or XLSX file into dictionaries keyed by header, with spreadsheet
 row numbers.
 """
@@ -149,19 +150,38 @@ def cells(columns: list[Column], rows) -> Iterator[list]:
     those fields, in chunks, and each value made from the plain values; anything else
     (objects, dictionaries, a queryset with a column only an object can give) is read
     object by object with :meth:`Column.value`. Both give the same values.
+
+    The database cursor is closed as soon as this stops, also when a row fails (not
+    later, by the garbage collector, when the transaction may be gone).
     """
     plan = values_plan(columns, rows) if _is_queryset(rows) else None
     if plan is None:
         if _is_queryset(rows):
             rows = rows.iterator(chunk_size=EXPORT_CHUNK)
-        for obj in rows:
-            yield [c.value(obj) for c in columns]
+        try:
+            for obj in rows:
+                yield [c.value(obj) for c in columns]
+        finally:
+            _close(rows)
         return
+    values = rows.prefetch_related(None).values_list(*plan).iterator(chunk_size=EXPORT_CHUNK)
+    try:
+        yield from _value_rows(columns, rows.model, plan, values)
+    finally:
+        _close(values)
+
+
+def _close(rows) -> None:
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
+
+
+def _value_rows(columns: list[Column], model, plan: list[str], values) -> Iterator[list]:
     index = {name: i for i, name in enumerate(plan)}
     found: dict[str, dict] = {c.many: {} for c in columns if c.many}
     getters = [_many_getter(c, index["pk"], found[c.many]) if c.many else _getter(c, index)
                for c in columns]
-    values = rows.prefetch_related(None).values_list(*plan).iterator(chunk_size=EXPORT_CHUNK)
     if not found:
         for row in values:
             yield [get(row) for get in getters]
@@ -170,7 +190,7 @@ def cells(columns: list[Column], rows) -> Iterator[list]:
         ids = [row[index["pk"]] for row in chunk]
         for path, by_id in found.items():
             by_id.clear()
-            by_id.update(_many_values(rows.model, path, ids))
+            by_id.update(_many_values(model, path, ids))
         for row in chunk:
             yield [get(row) for get in getters]
 
@@ -263,23 +283,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_stream(columns: list[Column], rows: Iterable) -> Iterator[str]:
-    """The CSV file, line by line (UTF-8 with a byte-order mark, which Excel needs)."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([c.header for c in columns])
-    text = _csv_text
-    for values in cells(columns, rows):
-        yield writer.writerow([text(v) for v in values])
-
-
 def csv_file(columns: list[Column], rows: Iterable, *, block: int = 2000):
-    """The whole CSV file, the same bytes as :func:`csv_stream` gives, in a temporary
-    file, rewound: an error on any row raises here, before anything is sent."""
+    """The whole CSV file (UTF-8 with a byte-order mark, which Excel needs) in a
+    temporary file, rewound: an error on any row raises here, before anything is sent."""
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned open
     try:
         buffer = io.StringIO()
@@ -287,14 +293,18 @@ def csv_file(columns: list[Column], rows: Iterable, *, block: int = 2000):
         buffer.write("\ufeff")
         writer.writerow([c.header for c in columns])
         text = _csv_text
-        lines = ([text(v) for v in values] for values in cells(columns, rows))
-        while True:
-            writer.writerows(itertools.islice(lines, block))
-            if not buffer.tell():
-                break
-            out.write(buffer.getvalue().encode("utf-8"))
-            buffer.seek(0)
-            buffer.truncate()
+        values = cells(columns, rows)
+        lines = ([text(v) for v in row] for row in values)
+        try:
+            while True:
+                writer.writerows(itertools.islice(lines, block))
+                if not buffer.tell():
+                    break
+                out.write(buffer.getvalue().encode("utf-8"))
+                buffer.seek(0)
+                buffer.truncate()
+        finally:
+            values.close()
         out.seek(0)
     except BaseException:
         out.close()
@@ -307,12 +317,15 @@ def xlsx_file(columns: list[Column], rows: Iterable, *, title: str = "Export"):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append([c.header for c in columns])
+    values = cells(columns, rows)
     try:
-        for values in cells(columns, rows):
-            sheet.append([_xlsx_cell(v) for v in values])
+        for row in values:
+            sheet.append([_xlsx_cell(v) for v in row])
     except BaseException:
         _discard(sheet)
         raise
+    finally:
+        values.close()
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned open
     workbook.save(out)
     out.seek(0)
