@@ -143,7 +143,7 @@ def values_plan(columns: list[Column], queryset) -> list[str] | None:
 EXPORT_CHUNK = 2000  # rows fetched at a time from the database cursor
 
 
-def cells(columns: list[Column], rows) -> Iterator[list]:
+def cells(columns: list[Column], rows) -> Generator[list, None, None]:
     """The values of each row, one list per row, in the columns' order.
 
     A queryset whose columns all have a values plan is read with ``values_list`` of just
