@@ -17,7 +17,9 @@ from programmes.models import Gap, Membership
 from programmes.sheets import (
     ProgrammeSheet,
     _partner_index,
+    day_of,
     existing_record,
+    full_name,
     label,
     preload_existing,
     resolve_partner,
@@ -25,7 +27,7 @@ from programmes.sheets import (
 )
 
 from . import services
-from .models import Action
+from .models import CLOSED_STATUSES, Action
 
 ACTION_COLUMNS = [
     Column("ID", "pk"),
@@ -39,14 +41,20 @@ ACTION_COLUMNS = [
     Column("Owner ID", "owner_id", importable=True),
     Column("Owner username", "owner.username", importable=True),
     Column("Owner name",
-           lambda a: (a.owner.get_full_name() or a.owner.username) if a.owner else None),
+           lambda a: (a.owner.get_full_name() or a.owner.username) if a.owner else None,
+           fields=("owner_id", "owner__first_name", "owner__last_name", "owner__username"),
+           from_values=lambda owner_id, first, last, username: (
+               (full_name(first, last) or username) if owner_id is not None else None)),
     Column("Owner partner ID", "owner_partner_id", importable=True),
     Column("Owner partner", "owner_partner.name", importable=True),
     Column("Due date", "due_date", importable=True),
     Column("Status", label(Action.Status.choices)("status"), importable=True),
     Column("Priority", label(Action.Priority.choices)("priority"), importable=True),
-    Column("Overdue", "is_overdue"),
-    Column("Completed on", lambda a: a.completed_at.date() if a.completed_at else None),
+    Column("Overdue", "is_overdue", fields=("status", "due_date"),
+           from_values=lambda status, due_date: (  # ``Action.is_overdue``
+               status not in CLOSED_STATUSES and due_date is not None
+               and due_date < timezone.localdate())),
+    Column("Completed on", day_of("completed_at")),
     Column("Version", "version"),
 ]
 ACTION_SELECT = ("owner", "owner_partner", "gap__partner", "gap__principle",

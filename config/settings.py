@@ -327,6 +327,9 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Spreadsheet import and export (exchange/).
+# The most rows of an export; both are built whole before they are sent, inside the
+# server's timeout (gunicorn.conf.py, GUNICORN_TIMEOUT), which leaves time for these.
+EXPORT_CSV_MAX_ROWS = env.int("EXPORT_CSV_MAX_ROWS", default=500_000)
 EXPORT_XLSX_MAX_ROWS = env.int("EXPORT_XLSX_MAX_ROWS", default=100_000)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)

@@ -3,15 +3,20 @@
 A viewset mixes in :class:`ExportMixin` and names its ``export_columns``; the file
 has the rows the list would show with the same filters, search and ordering (all
 pages), and only rows the user may see, since it starts from the view's own
-queryset. CSV is streamed; XLSX is built in a temporary file and bounded by
-``EXPORT_XLSX_MAX_ROWS``.
+queryset, read as plain values (``tabular.cells``). Both formats are built whole in a
+temporary file before the answer starts, and sent with their ``Content-Length``: a row
+that fails is an error, never a 200, and a file cut off on the way (a worker killed, a
+connection dropped) is shorter than it says, which every client notices
+(docs/decisions.md, "Exports that are whole or refused"). They are bounded by
+``EXPORT_CSV_MAX_ROWS`` and ``EXPORT_XLSX_MAX_ROWS``, which the server's timeout
+(gunicorn.conf.py) leaves time for.
 
 :class:`ImportMixin` adds ``POST <collection>/import/`` (multipart: ``file``,
 ``programme``, ``dry_run``) and hands the rows to the viewset's ``import_sheet``.
 """
 
 from django.conf import settings
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -43,23 +48,26 @@ def requested_format(view, request, formats=tabular.FORMATS) -> str | None:
 
 
 def file_response(fmt: str, columns: list[tabular.Column], rows, *, name: str, count=None):
-    """The file of ``rows``: CSV streamed as it is read, XLSX written to a temporary file."""
+    """The whole file of ``rows`` (a queryset is read as plain values), built in a
+    temporary file before anything is sent, with its length; more rows than the
+    format's limit (``count``, a function) are refused."""
     filename = f"{name}-{timezone.localdate():%Y-%m-%d}.{fmt}"
     if fmt == tabular.CSV:
-        response = StreamingHttpResponse(
-            tabular.csv_stream(columns, rows), content_type=tabular.CONTENT_TYPES[fmt]
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        limit, other = settings.EXPORT_CSV_MAX_ROWS, "narrow the list with filters"
     else:
-        limit = settings.EXPORT_XLSX_MAX_ROWS
-        if count is not None and count() > limit:
-            raise importing.FileRefused(
-                f"An XLSX file holds up to {limit} rows here; narrow the list with filters "
-                "or export it as CSV.", field="format")
-        response = FileResponse(
-            tabular.xlsx_file(columns, rows, title=name), as_attachment=True, filename=filename,
-            content_type=tabular.CONTENT_TYPES[fmt],
-        )
+        limit, other = settings.EXPORT_XLSX_MAX_ROWS, (
+            "narrow the list with filters or export it as CSV")
+    if count is not None and count() > limit:
+        raise importing.FileRefused(
+            f"{'A CSV' if fmt == tabular.CSV else 'An XLSX'} file holds up to {limit} rows "
+            f"here; {other}.", field="format")
+    if fmt == tabular.CSV:
+        content = tabular.csv_file(columns, rows)
+    else:
+        content = tabular.xlsx_file(columns, rows, title=name)
+    # FileResponse sets Content-Length from the file's size.
+    response = FileResponse(content, as_attachment=True, filename=filename,
+                            content_type=tabular.CONTENT_TYPES[fmt])
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -137,11 +145,13 @@ class ExportMixin(FileFormatMixin):
         query.pop(api_settings.URL_FORMAT_OVERRIDE, None)
         request._request.GET = query
         queryset = self.filter_queryset(self.get_queryset())
+        # Read as plain values when every column can be (the related objects below are
+        # then not fetched), else as objects with them.
         if self.export_select_related:
             queryset = queryset.select_related(*self.export_select_related)
         if self.export_prefetch_related:
             queryset = queryset.prefetch_related(*self.export_prefetch_related)
-        return file_response(fmt, self.export_columns, queryset.iterator(chunk_size=1000),
+        return file_response(fmt, self.export_columns, queryset,
                              name=self.export_name, count=queryset.count)
 
 

@@ -1,8 +1,9 @@
 """Columns, and reading and writing CSV and XLSX files.
 
 A :class:`Column` has a plain-English header and a way to read its value from a
-row object. Writers turn an iterable of objects into a CSV stream or an XLSX
-workbook (openpyxl's write-only mode, so memory stays flat); the reader turns an
+row object, and from the row's plain values. Writers turn a queryset (read with
+``values_list``, in chunks) or an iterable of objects into a whole CSV file or XLSX
+workbook in a temporary file (openpyxl's write-only mode); the reader turns an
 uploaded CSV or XLSX file into dictionaries keyed by header, with spreadsheet
 row numbers.
 """
@@ -11,7 +12,10 @@ import csv
 import datetime
 import functools
 import io
+import itertools
 import logging
+import operator
+import os
 import re
 import tempfile
 import zipfile
@@ -49,11 +53,31 @@ class Column:
     ``source`` is a dotted attribute path (``owner_partner.name``) or a function of
     the object. ``importable`` columns are read back by imports; the others (ids
     given by the database, figures worked out by it) are for reading only.
+
+    An export reads plain values (``values_list``), not objects: a dotted path is read
+    as the field ``owner_partner__name``; a column with a function or a property as its
+    source names the ``fields`` it needs and ``from_values``, the function of those
+    values (in that order) that gives the same value as ``source`` gives of the object.
+    A function source may carry both as attributes (``programmes.sheets.label`` does).
+    A column of a to-many relation names it in ``many`` (``principles__number``): its
+    ``from_values`` is given the list of those values of the row, in the related
+    model's order, read in one more query for each chunk of rows.
     """
 
     header: str
     source: str | Callable[[Any], Any]
     importable: bool = False
+    fields: tuple[str, ...] = ()
+    from_values: Callable[..., Any] | None = None
+    many: str = ""
+
+    def __post_init__(self):
+        if self.from_values is None and callable(self.source):
+            fields = getattr(self.source, "fields", None)
+            from_values = getattr(self.source, "from_values", None)
+            if fields and from_values is not None:
+                object.__setattr__(self, "fields", tuple(fields))
+                object.__setattr__(self, "from_values", from_values)
 
     def value(self, obj) -> Any:
         if callable(self.source):
@@ -64,6 +88,149 @@ class Column:
             if value is None:
                 return None
         return value
+
+    @property
+    def paths(self) -> tuple[str, ...] | None:
+        """The ``values_list`` fields this column is made from; None when it can only be
+        read from an object."""
+        if self.many:
+            return ("pk",) if self.from_values is not None else None
+        if self.from_values is not None:
+            return self.fields
+        if isinstance(self.source, str):
+            return (self.source.replace(".", "__"),)
+        return None
+
+
+def _field_exists(model, path: str, annotations) -> bool:
+    """Whether ``values_list(path)`` reads a stored field (or an annotation) of
+    ``model``, not a property of the object that happens to share the name."""
+    if path in annotations or path == "pk":
+        return True
+    parts = path.split("__")
+    for i, part in enumerate(parts):
+        try:
+            field = model._meta.get_field(part)
+        except Exception:  # noqa: BLE001 - FieldDoesNotExist, or an attname below
+            field = next((f for f in model._meta.concrete_fields if f.attname == part), None)
+            if field is None:
+                return part == "pk" and i == len(parts) - 1
+            return i == len(parts) - 1
+        if i == len(parts) - 1:
+            # a relation by its name is an object (shown as its text), its id by attname
+            return (getattr(field, "concrete", False) and not field.many_to_many
+                    and (not field.is_relation or part == field.attname))
+        if not (field.many_to_one or field.one_to_one) or field.related_model is None:
+            return False
+        model = field.related_model
+    return False  # pragma: no cover - the loop returns
+
+
+def values_plan(columns: list[Column], queryset) -> list[str] | None:
+    """The fields to read with ``values_list`` for ``columns``, each once; None when a
+    column cannot be made from plain values (then the rows are read as objects)."""
+    annotations = set(getattr(queryset.query, "annotations", {}) or {})
+    fields: dict[str, None] = {}
+    for column in columns:
+        paths = column.paths
+        if paths is None or not all(_field_exists(queryset.model, p, annotations)
+                                    for p in paths):
+            return None
+        fields.update(dict.fromkeys(paths))
+    return list(fields)
+
+
+EXPORT_CHUNK = 2000  # rows fetched at a time from the database cursor
+
+
+def cells(columns: list[Column], rows) -> Generator[list, None, None]:
+    """The values of each row, one list per row, in the columns' order.
+
+    A queryset whose columns all have a values plan is read with ``values_list`` of just
+    those fields, in chunks, and each value made from the plain values; anything else
+    (objects, dictionaries, a queryset with a column only an object can give) is read
+    object by object with :meth:`Column.value`. Both give the same values.
+
+    The database cursor is closed as soon as this stops, also when a row fails (not
+    later, by the garbage collector, when the transaction may be gone).
+    """
+    plan = values_plan(columns, rows) if _is_queryset(rows) else None
+    if plan is None:
+        if _is_queryset(rows):
+            rows = rows.iterator(chunk_size=EXPORT_CHUNK)
+        try:
+            for obj in rows:
+                yield [c.value(obj) for c in columns]
+        finally:
+            _close(rows)
+        return
+    values = rows.prefetch_related(None).values_list(*plan).iterator(chunk_size=EXPORT_CHUNK)
+    try:
+        yield from _value_rows(columns, rows.model, plan, values)
+    finally:
+        _close(values)
+
+
+def _close(rows) -> None:
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
+
+
+def _value_rows(columns: list[Column], model, plan: list[str], values) -> Iterator[list]:
+    index = {name: i for i, name in enumerate(plan)}
+    found: dict[str, dict] = {c.many: {} for c in columns if c.many}
+    getters = [_many_getter(c, index["pk"], found[c.many]) if c.many else _getter(c, index)
+               for c in columns]
+    if not found:
+        for row in values:
+            yield [get(row) for get in getters]
+        return
+    while chunk := list(itertools.islice(values, EXPORT_CHUNK)):
+        ids = [row[index["pk"]] for row in chunk]
+        for path, by_id in found.items():
+            by_id.clear()
+            by_id.update(_many_values(model, path, ids))
+        for row in chunk:
+            yield [get(row) for get in getters]
+
+
+def _many_values(model, path: str, ids: list) -> dict[Any, list]:
+    """The values at the to-many ``path`` of each of the rows ``ids``, in the related
+    model's own order (as ``obj.relation.all()`` gives them)."""
+    relation = path.split("__", 1)[0]
+    related = model._meta.get_field(relation).related_model
+    ordering = [f"-{relation}__{o[1:]}" if o.startswith("-") else f"{relation}__{o}"
+                for o in related._meta.ordering]
+    by_id: dict[Any, list] = {}
+    pairs = (model._base_manager.filter(pk__in=ids, **{f"{relation}__isnull": False})
+             .order_by("pk", *ordering).values_list("pk", path))
+    for pk, value in pairs:
+        by_id.setdefault(pk, []).append(value)
+    return by_id
+
+
+def _many_getter(column: Column, position: int, by_id: dict) -> Callable[[tuple], Any]:
+    make = column.from_values
+    assert make is not None
+    return lambda row: make(by_id.get(row[position], []))
+
+
+def _is_queryset(rows) -> bool:
+    return hasattr(rows, "values_list") and hasattr(rows, "query")
+
+
+def _getter(column: Column, index: dict[str, int]) -> Callable[[tuple], Any]:
+    positions = [index[p] for p in column.paths or ()]
+    if column.from_values is None:
+        (position,) = positions
+        return operator.itemgetter(position)
+    make = column.from_values
+    if len(positions) == 1:
+        (position,) = positions
+        return lambda row: make(row[position])
+    pick = operator.itemgetter(*positions)
+    return lambda row: make(*pick(row))
 
 
 def _plain(value):
@@ -77,7 +244,23 @@ def _plain(value):
     return str(value)
 
 
+_FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
+
+
 def _csv_text(value) -> str:
+    kind = type(value)
+    if kind is str:  # the common cases first, with the same text as the general path
+        if value[:1] in _FORMULA_STARTS and not _is_number(value):
+            return "'" + value
+        return value
+    if kind is int:
+        return str(value)
+    if value is None:
+        return ""
+    if kind is bool:
+        return "Yes" if value else "No"
+    if kind is datetime.date:
+        return value.isoformat()
     value = _plain(value)
     if value is None:
         return ""
@@ -87,7 +270,7 @@ def _csv_text(value) -> str:
         return value.isoformat()
     text = str(value)
     # A cell starting with one of these is run as a formula by spreadsheet programs.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
+    if text[:1] in _FORMULA_STARTS and not _is_number(text):
         return "'" + text
     return text
 
@@ -100,17 +283,33 @@ def _is_number(text: str) -> bool:
     return True
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_stream(columns: list[Column], rows: Iterable) -> Iterator[str]:
-    """The CSV file, line by line (UTF-8 with a byte-order mark, which Excel needs)."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([c.header for c in columns])
-    for obj in rows:
-        yield writer.writerow([_csv_text(c.value(obj)) for c in columns])
+def csv_file(columns: list[Column], rows: Iterable, *, block: int = 2000):
+    """The whole CSV file (UTF-8 with a byte-order mark, which Excel needs) in a
+    temporary file, rewound: an error on any row raises here, before anything is sent."""
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned open
+    try:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        writer.writerow([c.header for c in columns])
+        text = _csv_text
+        values = cells(columns, rows)
+        lines = ([text(v) for v in row] for row in values)
+        try:
+            while True:
+                writer.writerows(itertools.islice(lines, block))
+                if not buffer.tell():
+                    break
+                out.write(buffer.getvalue().encode("utf-8"))
+                buffer.seek(0)
+                buffer.truncate()
+        finally:
+            values.close()
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return out
 
 
 def xlsx_file(columns: list[Column], rows: Iterable, *, title: str = "Export"):
@@ -118,12 +317,28 @@ def xlsx_file(columns: list[Column], rows: Iterable, *, title: str = "Export"):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append([c.header for c in columns])
-    for obj in rows:
-        sheet.append([_xlsx_cell(c.value(obj)) for c in columns])
+    values = cells(columns, rows)
+    try:
+        for row in values:
+            sheet.append([_xlsx_cell(v) for v in row])
+    except BaseException:
+        _discard(sheet)
+        raise
+    finally:
+        values.close()
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned open
     workbook.save(out)
     out.seek(0)
     return out
+
+
+def _discard(sheet) -> None:
+    """Close a write-only sheet left half-written, and remove its temporary file."""
+    try:
+        sheet.close()
+        os.remove(sheet._writer.out)
+    except Exception:  # noqa: BLE001, S110 - only tidying after the error being raised
+        pass
 
 
 def _xlsx_cell(value):

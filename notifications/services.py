@@ -23,7 +23,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -361,16 +361,51 @@ def _retry_at(attempts: int) -> datetime.datetime:
     return timezone.now() + datetime.timedelta(seconds=delay)
 
 
+class _Connection:
+    """The mail server connection of one batch: ``opened()`` gives the backend, open
+    (a backend that is open sends each message without opening and closing again);
+    ``reset()`` drops it after a failure, so the next message opens a new one."""
+
+    def __init__(self):
+        self.backend = get_connection()
+        self.open = False
+
+    def __enter__(self):
+        return self
+
+    def opened(self):
+        if not self.open:
+            self.backend.open()
+            self.open = True
+        return self.backend
+
+    def reset(self):
+        if self.open:
+            self.open = False
+            try:
+                self.backend.close()
+            except Exception as exc:  # noqa: BLE001 - the send's own error is the one kept
+                log.info("closing the mail connection after a failure: %s", exc)
+
+    def __exit__(self, *exc_info):
+        self.reset()
+        return False
+
+
 def send_pending_emails(*, limit: int = 200) -> int:
     """Send e-mails that are due, each at most once; returns how many were sent.
 
     A delivery is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` and marked sent in
     the same transaction as the send, so two workers never take the same e-mail. A
     failed send is tried again later with a growing delay, then given up.
+
+    The batch goes over one connection to the mail server (:class:`_Connection`),
+    opened for the first e-mail and closed at the end, not one a message; after a
+    failed send it is opened afresh for the next.
     """
     sent = 0
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), _Connection() as smtp:
         due = list(
             EmailDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient", "notification")
@@ -387,8 +422,11 @@ def send_pending_emails(*, limit: int = 200) -> int:
                 delivery.save(update_fields=["status", "last_error"])
                 continue
             try:
-                _email_for(delivery).send()
+                message = _email_for(delivery)
+                message.connection = smtp.opened()
+                message.send()
             except Exception as exc:  # noqa: BLE001 - recorded on the row and retried later
+                smtp.reset()
                 delivery.attempts += 1
                 delivery.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
                 if delivery.attempts >= MAX_EMAIL_ATTEMPTS:

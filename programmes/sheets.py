@@ -14,13 +14,40 @@ from .models import Gap, Membership, Partner, Programme
 
 
 def label(choices):
-    """A source that shows a choice field's label (``In progress``), not its code."""
+    """A source that shows a choice field's label (``In progress``), not its code; it
+    carries the same from the field's plain value for exports (``tabular.Column``)."""
     names = dict(choices)
 
     def source(name):
-        return lambda obj: names.get(getattr(obj, name), getattr(obj, name)) or None
+        def read(obj):
+            return names.get(getattr(obj, name), getattr(obj, name)) or None
+
+        def from_values(code):
+            return names.get(code, code) or None
+
+        read.fields, read.from_values = (name,), from_values
+        return read
 
     return source
+
+
+def day_of(name):
+    """A source that shows the day of a date and time field (``completed_at``), as it is
+    stored (UTC), or nothing."""
+    def read(obj):
+        value = getattr(obj, name)
+        return value.date() if value else None
+
+    def from_values(value):
+        return value.date() if value else None
+
+    read.fields, read.from_values = (name,), from_values
+    return read
+
+
+def full_name(first_name, last_name) -> str:
+    """``User.get_full_name`` from the two plain values."""
+    return f"{first_name} {last_name}".strip()
 
 
 # Importing: what every sheet of a programme shares ------------------------------------
@@ -180,8 +207,8 @@ GAP_COLUMNS = [
     Column("Checklist question", "checklist_item.text"),
     Column("Severity", _gap("severity")),
     Column("Status", _gap_status("status")),
-    Column("Opened on", lambda g: g.opened_at.date() if g.opened_at else None),
-    Column("Closed on", lambda g: g.closed_at.date() if g.closed_at else None),
+    Column("Opened on", day_of("opened_at")),
+    Column("Closed on", day_of("closed_at")),
     Column("Closed because", _gap_reason("closed_reason")),
     Column("Description", "description"),
     Column("Version", "version"),
@@ -296,7 +323,9 @@ MEMBERSHIP_COLUMNS = [
     Column("Programme ID", "programme_id"),
     Column("User ID", "user_id"),
     Column("Username", "user.username", importable=True),
-    Column("Name", lambda m: m.user.get_full_name() or None),
+    Column("Name", lambda m: m.user.get_full_name() or None,
+           fields=("user__first_name", "user__last_name"),
+           from_values=lambda first, last: full_name(first, last) or None),
     Column("Email", "user.email", importable=True),
     Column("Role", label(Membership.Role.choices)("role"), importable=True),
     Column("Partner ID", "partner_id", importable=True),
@@ -355,7 +384,9 @@ CHAMPION_COLUMNS = [
     Column("Name", "name"),
     Column("Job title", "job_title"),
     Column("Email", "email"),
-    Column("Username", lambda c: c.user.username if c.user_id else None),
-    Column("Added on", lambda c: c.created_at.date() if c.created_at else None),
+    Column("Username", lambda c: c.user.username if c.user_id else None,
+           fields=("user_id", "user__username"),
+           from_values=lambda user_id, username: username if user_id else None),
+    Column("Added on", day_of("created_at")),
 ]
 CHAMPION_SELECT = ("partner", "principle", "user")

@@ -151,7 +151,7 @@ def my_actions(request):
     if fmt is not None:
         rows = actions.select_related(*action_sheets.ACTION_SELECT)
         return download(fmt, columns=action_sheets.ACTION_COLUMNS,
-                        rows=rows.iterator(chunk_size=1000), name="my-actions", count=rows.count)
+                        rows=rows, name="my-actions", count=rows.count)
     done = selectors.my_done_actions(user=request.user)
     return render(
         request,

@@ -80,8 +80,7 @@ def board(request, pk):
     if fmt is not None:
         rows = filterset.qs if filterset.is_valid() else actions.none()
         return download(fmt, columns=action_sheets.ACTION_COLUMNS,
-                        rows=rows.select_related(*action_sheets.ACTION_SELECT)
-                        .iterator(chunk_size=1000),
+                        rows=rows.select_related(*action_sheets.ACTION_SELECT),
                         name="actions", count=rows.count)
     shown = filterset.qs if filterset.is_valid() else actions.none()
     page = Paginator(shown, 50).get_page(request.GET.get("page"))

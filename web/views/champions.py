@@ -81,7 +81,7 @@ def champions(request, pk):
     fmt = download_format(request)
     if fmt is not None:
         return download(fmt, columns=sheets.CHAMPION_COLUMNS,
-                        rows=rows.iterator(chunk_size=1000), name="champions",
+                        rows=rows, name="champions",
                         count=rows.count)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/champions.html", {

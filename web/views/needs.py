@@ -59,7 +59,7 @@ def learning_needs(request, pk):
     if fmt is not None:
         rows = needs.select_related(*learning_sheets.NEED_SELECT)
         return download(fmt, columns=learning_sheets.NEED_COLUMNS,
-                        rows=rows.iterator(chunk_size=1000), name="learning-needs",
+                        rows=rows, name="learning-needs",
                         count=rows.count)
     return render(
         request,

@@ -42,7 +42,7 @@ def catalogue(request):
     if fmt is not None:
         rows = filterset.qs if filterset.is_valid() else offers.none()
         return download(fmt, columns=learning_sheets.OFFER_COLUMNS,
-                        rows=rows.iterator(chunk_size=1000),
+                        rows=rows,
                         name="training-offers", count=rows.count)
     page = Paginator(filterset.qs if filterset.is_valid() else offers.none(), 25).get_page(
         request.GET.get("page")

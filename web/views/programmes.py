@@ -181,7 +181,7 @@ def gap_register(request, pk):
     if fmt is not None:
         rows = filterset.qs if filterset.is_valid() else gaps.none()
         return download(fmt, columns=sheets.GAP_COLUMNS,
-                        rows=rows.select_related(*sheets.GAP_SELECT).iterator(chunk_size=1000),
+                        rows=rows.select_related(*sheets.GAP_SELECT),
                         name="gaps", count=rows.count)
     shown = (filterset.qs if filterset.is_valid() else gaps.none()).only(
         # what the table shows: not the long texts of the gap and its principle
