@@ -21,8 +21,8 @@ Decisions where DESIGN.md is silent (also in docs/decisions.md):
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from .models import (
@@ -64,33 +64,29 @@ def share(part: int, whole: int) -> float | None:
 
 
 def latest_submitted_assessments(programme_id: int, partner_id: int | None = None):
-    """Each partner's latest submitted assessment in the programme (a queryset of ids)."""
-    latest_for_partner = (
-        Assessment.objects.filter(
-            cycle__programme_id=programme_id,
-            partner_id=OuterRef("partner_id"),
-            status=Assessment.Status.SUBMITTED,
-        )
-        .order_by("-cycle__period_end", "-submitted_at", "-pk")
-        .values("pk")[:1]
-    )
-    latest = Assessment.objects.filter(
-        cycle__programme_id=programme_id,
-        status=Assessment.Status.SUBMITTED,
-        pk=Subquery(latest_for_partner),
-    )
+    """Each partner's latest submitted assessment in the programme (a queryset of ids).
+
+    One pass over the programme's submitted assessments, each partner's ranked by a
+    window (latest cycle end, then submission time, then id), not a subquery per
+    partner.
+    """
+    submitted = Assessment.objects.filter(
+        cycle__programme_id=programme_id, status=Assessment.Status.SUBMITTED)
     if partner_id is not None:
-        latest = latest.filter(partner_id=partner_id)
-    return latest.values("pk")
+        submitted = submitted.filter(partner_id=partner_id)
+    ranked = submitted.annotate(rank=Window(
+        RowNumber(), partition_by=[F("partner_id")],
+        order_by=[F("cycle__period_end").desc(), F("submitted_at").desc(), F("pk").desc()],
+    )).order_by()
+    return ranked.filter(rank=1).values("pk")
 
 
 def _partner_scopes(partner_id):
-    """Q objects that keep actions, needs and allocations of one partner (or all)."""
+    """Q objects that keep the needs and allocations of one partner (or all). An action
+    is the partner's when its gap is, or without a gap when the partner owns it (the
+    two action queries of ``_collect``)."""
     if partner_id is None:
-        return Q(), Q(), Q()
-    actions = Q(actions__gap__partner_id=partner_id) | Q(
-        actions__gap__isnull=True, actions__owner_partner_id=partner_id
-    )
+        return Q(), Q()
     needs = Q(learning_needs__partner_id=partner_id)
     funding = (
         Q(**{f"{ALLOC}__learning_need__partner_id": partner_id})
@@ -98,7 +94,7 @@ def _partner_scopes(partner_id):
         | Q(**{f"{ALLOC}__action__gap__isnull": True,
                f"{ALLOC}__action__owner_partner_id": partner_id})
     )
-    return actions, needs, funding
+    return needs, funding
 
 
 def _collect(programme: Programme, today, partner_id: int | None, by_partner: bool):
@@ -106,12 +102,12 @@ def _collect(programme: Programme, today, partner_id: int | None, by_partner: bo
 
     ``partner`` in the keys is None unless ``by_partner``, in which case every query is
     also grouped by the partner each row belongs to (the same attribution as the
-    ``?partner=`` filters of ``_partner_scopes``), so one pass serves every partner.
+    ``?partner=`` filters), so one pass serves every partner.
     """
     rows: dict = defaultdict(lambda: defaultdict(int))
     money: dict = defaultdict(Decimal)
     in_programme = Programme.objects.filter(pk=programme.pk)
-    action_scope, need_scope, funding_scope = _partner_scopes(partner_id)
+    need_scope, funding_scope = _partner_scopes(partner_id)
 
     def by(partner_expression):
         return {"partner": partner_expression} if by_partner else {}
@@ -131,32 +127,43 @@ def _collect(programme: Programme, today, partner_id: int | None, by_partner: bo
     gaps = Gap.objects.filter(programme_id=programme.pk)
     if partner_id is not None:
         gaps = gaps.filter(partner_id=partner_id)
-    gaps = gaps.values("principle", *(["partner"] if by_partner else [])).annotate(
+    gaps = gaps.order_by().values("principle", *(["partner"] if by_partner else [])).annotate(
         # A gap whose closure is only proposed is still open work.
         gaps_open=Count("pk", filter=Q(status__in=Gap.OPEN_STATUSES)),
         gaps_closed=Count("pk", filter=Q(status=Gap.Status.CLOSED)),
     )
     open_action = ~Q(actions__status__in=CLOSED_ACTION_STATUSES)
-    actions = in_programme.values(
-        principle=F("actions__gap__principle_id"),
-        # An action belongs to its gap's partner, or without a gap to its owning partner.
-        **by(Coalesce(F("actions__gap__partner_id"), F("actions__owner_partner_id"))),
-    ).annotate(
-        actions_all=Count("actions", filter=action_scope),
-        actions_done=Count("actions", filter=action_scope & Q(actions__status="done")),
-        actions_overdue=Count(
-            "actions", filter=action_scope & open_action & Q(actions__due_date__lt=today)
-        ),
-    )
-    needs = in_programme.values(
+    # One partner's rows are kept by the WHERE clause (the same join the counts read),
+    # so the database need not read every row of the programme to count a few.
+    action_counts = {
+        "actions_all": Count("actions"),
+        "actions_done": Count("actions", filter=Q(actions__status="done")),
+        "actions_overdue": Count("actions", filter=open_action & Q(actions__due_date__lt=today)),
+    }
+    if partner_id is None:
+        action_rows = [in_programme.values(
+            principle=F("actions__gap__principle_id"),
+            # An action belongs to its gap's partner, or without a gap to its owning
+            # partner.
+            **by(Coalesce(F("actions__gap__partner_id"), F("actions__owner_partner_id"))),
+        ).annotate(**action_counts)]
+    else:
+        # One partner's actions in two parts that each read an index: those on the
+        # partner's gaps (from the gaps), and those on no gap that the partner owns.
+        action_rows = [
+            Gap.objects.filter(programme_id=programme.pk, partner_id=partner_id)
+            .order_by().values("principle").annotate(**action_counts),
+            in_programme.filter(actions__gap__isnull=True,
+                                actions__owner_partner_id=partner_id)
+            .values(principle=F("actions__gap__principle_id")).annotate(**action_counts),
+        ]
+    needs = in_programme.filter(need_scope).values(
         principle=F("learning_needs__principle_id"), **by(F("learning_needs__partner_id"))
     ).annotate(
-        learning_needs_all=Count("learning_needs", filter=need_scope),
-        learning_needs_met=Count(
-            "learning_needs", filter=need_scope & Q(learning_needs__status="met")
-        ),
+        learning_needs_all=Count("learning_needs"),
+        learning_needs_met=Count("learning_needs", filter=Q(learning_needs__status="met")),
     )
-    funding = in_programme.values(
+    funding = in_programme.filter(funding_scope).values(
         principle=Coalesce(
             F(f"{ALLOC}__learning_need__principle_id"), F(f"{ALLOC}__action__gap__principle_id")
         ),
@@ -168,7 +175,7 @@ def _collect(programme: Programme, today, partner_id: int | None, by_partner: bo
     ).annotate(
         funding_allocated=Sum(
             f"{ALLOC}__amount",
-            filter=funding_scope & Q(**{f"{ALLOC}__status__in": HOLDING_ALLOCATION_STATUSES}),
+            filter=Q(**{f"{ALLOC}__status__in": HOLDING_ALLOCATION_STATUSES}),
         )
     )
 
@@ -184,7 +191,7 @@ def _collect(programme: Programme, today, partner_id: int | None, by_partner: bo
 
     # Annotations cannot share a relation's name, hence the "_all" suffix.
     renamed = {"actions_all": "actions", "learning_needs_all": "learning_needs"}
-    for queryset in (ratings, gaps, actions, needs):
+    for queryset in (ratings, gaps, *action_rows, needs):
         for row in queryset:
             key = (row.pop("partner", None), row.pop("principle"))
             for name, value in row.items():
