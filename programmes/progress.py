@@ -20,6 +20,7 @@ Decisions where DESIGN.md is silent (also in docs/decisions.md):
 
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
@@ -141,7 +142,7 @@ def _collect(programme: Programme, today, partner_id: int | None, by_partner: bo
         "actions_overdue": Count("actions", filter=open_action & Q(actions__due_date__lt=today)),
     }
     if partner_id is None:
-        action_rows = [in_programme.values(
+        action_rows: list[Any] = [in_programme.values(
             principle=F("actions__gap__principle_id"),
             # An action belongs to its gap's partner, or without a gap to its owning
             # partner.
