@@ -682,3 +682,68 @@ class Champion(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ProgressTally(models.Model):
+    """The summed figures of one programme, partner and principle: the progress counts,
+    kept current by the database in the same transaction as every write that changes
+    them (programmes/tally.py), so progress reads a few hundred rows by index instead
+    of counting the programme's work.
+
+    ``partner_key`` and ``principle_key`` are ids, 0 for work of no partner or linked
+    to no principle (a plain column, not a key, so the unique constraint holds on every
+    database and the row needs no cascade). Money in pence: sums stay exact.
+    """
+
+    programme_id = models.IntegerField()
+    partner_key = models.IntegerField()
+    principle_key = models.IntegerField()
+    assessed = models.IntegerField(db_default=0)
+    met = models.IntegerField(db_default=0)
+    partly_met = models.IntegerField(db_default=0)
+    not_met = models.IntegerField(db_default=0)
+    not_applicable = models.IntegerField(db_default=0)
+    gaps_open = models.IntegerField(db_default=0)
+    gaps_closed = models.IntegerField(db_default=0)
+    actions = models.IntegerField(db_default=0)
+    actions_done = models.IntegerField(db_default=0)
+    learning_needs = models.IntegerField(db_default=0)
+    learning_needs_met = models.IntegerField(db_default=0)
+    funding_pence = models.BigIntegerField(db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme_id", "partner_key", "principle_key"],
+                name="progress_tally_key", violation_error_code="tally_key",
+                violation_error_message="The progress tally has one row for each programme, "
+                                        "partner and principle."),
+        ]
+
+    def __str__(self):
+        return f"Tally of programme {self.programme_id}, {self.partner_key}:{self.principle_key}"
+
+
+class OpenActionTally(models.Model):
+    """Open actions by due date, per programme, partner and principle (keys as in
+    ``ProgressTally``): overdue is a date range of this table, so the count follows
+    the calendar without any write. Actions without a due date are never overdue and
+    have no row."""
+
+    programme_id = models.IntegerField()
+    partner_key = models.IntegerField()
+    principle_key = models.IntegerField()
+    due_date = models.DateField()
+    open = models.IntegerField(db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme_id", "partner_key", "due_date", "principle_key"],
+                name="open_action_tally_key", violation_error_code="tally_key",
+                violation_error_message="The tally of open actions has one row for each "
+                                        "programme, partner, principle and due date."),
+        ]
+
+    def __str__(self):
+        return f"Open actions of programme {self.programme_id} due {self.due_date}"

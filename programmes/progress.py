@@ -20,8 +20,9 @@ Decisions where DESIGN.md is silent (also in docs/decisions.md):
 
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.db import connection
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
@@ -29,11 +30,15 @@ from django.utils import timezone
 from .models import (
     LIVED_EXPERIENCE,
     Assessment,
+    AssessmentCycle,
+    ChecklistItem,
     Contribution,
     Gap,
+    OpenActionTally,
     Perspective,
     Principle,
     Programme,
+    ProgressTally,
     Response,
 )
 
@@ -180,15 +185,7 @@ def _collect(programme: Programme, today, partner_id: int | None, by_partner: bo
         )
     )
 
-    latest = latest_submitted_assessments(programme.pk, partner_id)
-    submitted = list(latest.values_list("partner_id", "pk"))
-    voices = list(
-        Contribution.objects.filter(assessment__in=latest, checklist_item__is_active=True)
-        .values_list("assessment__partner_id", "checklist_item__principle_id",
-                     "assessment_id", "perspective")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    voices = _voices(programme, partner_id)
 
     # Annotations cannot share a relation's name, hence the "_all" suffix.
     renamed = {"actions_all": "actions", "learning_needs_all": "learning_needs"}
@@ -199,7 +196,87 @@ def _collect(programme: Programme, today, partner_id: int | None, by_partner: bo
                 rows[key][renamed.get(name, name)] += value
     for row in funding:
         money[(row.get("partner"), row["principle"])] += row["funding_allocated"] or Decimal("0")
-    return rows, money, Voices(submitted, voices)
+    return rows, money, voices
+
+
+def _voices(programme: Programme, partner_id: int | None) -> "Voices":
+    """Who contributed to the latest submitted assessments (two queries)."""
+    latest = latest_submitted_assessments(programme.pk, partner_id)
+    submitted = list(latest.values_list("partner_id", "pk"))
+    voices = list(
+        Contribution.objects.filter(assessment__in=latest, checklist_item__is_active=True)
+        .values_list("assessment__partner_id", "checklist_item__principle_id",
+                     "assessment_id", "perspective")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return Voices(submitted, voices)
+
+
+TALLY_COUNTS = tuple(name for name in COUNT_FIGURES
+                     if name not in ("items", "actions_overdue"))
+
+
+def _collect_tally(programme: Programme, today, partner_id: int | None, by_partner: bool):
+    """``_collect``'s answer read from the tally the database keeps (programmes/tally.py):
+    the summed rows of the programme (or one partner) by principle, and its open actions
+    due before today, in one statement; who contributed in another. The keys' 0 is "no
+    partner" and "no principle". Plain SQL: at a few milliseconds a read, building the
+    ORM's statements would cost as much as running them."""
+    rows: dict = defaultdict(lambda: defaultdict(int))
+    money: dict = defaultdict(Decimal)
+    partner_column = "partner_key" if by_partner else "0"
+    grouping = "principle_key, partner_key" if by_partner else "principle_key"
+    only = "" if partner_id is None else " AND partner_key = %(partner)s"
+    sums = ", ".join(f"SUM({name})" for name in TALLY_COUNTS)
+    nothing = ", ".join("0" for _ in TALLY_COUNTS)
+    statement = (
+        f"SELECT principle_key, {partner_column}, {sums}, SUM(funding_pence), 0 "  # noqa: S608
+        f"FROM {ProgressTally._meta.db_table} WHERE programme_id = %(programme)s{only} "
+        f"GROUP BY {grouping} "
+        f"UNION ALL SELECT principle_key, {partner_column}, {nothing}, 0, SUM(open) "
+        f"FROM {OpenActionTally._meta.db_table} WHERE programme_id = %(programme)s{only} "
+        f"AND due_date < %(today)s GROUP BY {grouping}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"programme": programme.pk, "partner": partner_id,
+                                   "today": today})
+        found = cursor.fetchall()
+    for principle, partner, *values in found:
+        at = (partner or None, principle or None)
+        counts = rows[at]
+        for name, value in zip(TALLY_COUNTS, values, strict=False):
+            counts[name] += value or 0
+        money[at] += Decimal(values[-2] or 0) / 100
+        counts["actions_overdue"] += values[-1] or 0
+    return rows, money, _tally_voices(programme.pk, partner_id)
+
+
+def _tally_voices(programme_id: int, partner_id: int | None) -> "Voices":
+    """``_voices`` in one statement: each partner's latest submitted assessment (ranked as
+    ``latest_submitted_assessments`` ranks them), with its contributions on active items
+    counted by principle and perspective (no contribution: one row of NULLs)."""
+    only = "" if partner_id is None else " AND a.partner_id = %(partner)s"
+    statement = (
+        "SELECT l.partner_id, l.id, i.principle_id, c.perspective, COUNT(c.id) FROM ("  # noqa: S608
+        "SELECT a.id, a.partner_id, ROW_NUMBER() OVER (PARTITION BY a.partner_id "
+        "ORDER BY y.period_end DESC, a.submitted_at DESC, a.id DESC) AS rn "
+        f"FROM {Assessment._meta.db_table} a "
+        f"JOIN {AssessmentCycle._meta.db_table} y ON y.id = a.cycle_id "
+        f"WHERE y.programme_id = %(programme)s AND a.status = 'submitted'{only}) l "
+        f"LEFT JOIN {Contribution._meta.db_table} c ON c.assessment_id = l.id "
+        f"LEFT JOIN {ChecklistItem._meta.db_table} i ON i.id = c.checklist_item_id "
+        "WHERE l.rn = 1 AND (c.id IS NULL OR i.is_active) "
+        "GROUP BY l.partner_id, l.id, i.principle_id, c.perspective"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"programme": programme_id, "partner": partner_id})
+        found = cursor.fetchall()
+    submitted = sorted({(partner, assessment) for partner, assessment, *_ in found})
+    contributions = [(partner, principle, assessment, perspective, n)
+                     for partner, assessment, principle, perspective, n in found
+                     if perspective is not None]
+    return Voices(submitted, contributions)
 
 
 class Voices:
@@ -238,12 +315,32 @@ class Voices:
         return defaultdict(lambda: of(None), principles), of("overall")
 
 
-def _principles(programme: Programme) -> list:
-    return list(
-        Principle.objects.filter(framework_id=programme.framework_id)
-        .annotate(item_count=Count("items", filter=Q(items__is_active=True)))
-        .order_by("number")
+class PrincipleItems(NamedTuple):
+    pk: int
+    number: int
+    title: str
+    item_count: int
+
+
+def _principles(programme: Programme) -> tuple[list[PrincipleItems], int]:
+    """The framework's principles with their active items, and the programme's number of
+    partners: one statement. (The statements of this module name tables from the models
+    and pass every value as a parameter.)"""
+    statement = (
+        "SELECT p.id, p.number, p.title, (SELECT COUNT(*) FROM "  # noqa: S608
+        f"{ChecklistItem._meta.db_table} i WHERE i.principle_id = p.id AND i.is_active), "
+        f"(SELECT COUNT(*) FROM {Programme.partners.through._meta.db_table} m "
+        "WHERE m.programme_id = %(programme)s) "
+        f"FROM {Principle._meta.db_table} p WHERE p.framework_id = %(framework)s "
+        "ORDER BY p.number"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"programme": programme.pk,
+                                   "framework": programme.framework_id})
+        found = cursor.fetchall()
+    if not found:
+        return [], programme.partners.count()
+    return [PrincipleItems(*row[:4]) for row in found], found[0][4]
 
 
 def _answer(programme, partner_id, principles, partners, rows, money, voices,
@@ -287,25 +384,45 @@ def _answer(programme, partner_id, principles, partners, rows, money, voices,
     }
 
 
-def programme_progress(*, programme: Programme, partner_id: int | None = None, today=None) -> dict:
+def programme_progress(*, programme: Programme, partner_id: int | None = None, today=None,
+                       from_source: bool = False) -> dict:
+    """The figures of a programme (or one partner of it), read from the tally; with
+    ``from_source``, counted from the source rows instead (the check of the tally)."""
     today = today or timezone.localdate()
-    principles = _principles(programme)
-    partners = 1 if partner_id is not None else programme.partners.count()
-    rows, money, voices = _collect(programme, today, partner_id, by_partner=False)
+    principles, partner_count = _principles(programme)
+    partners = 1 if partner_id is not None else partner_count
+    collect = _collect if from_source else _collect_tally
+    rows, money, voices = collect(programme, today, partner_id, by_partner=False)
     return _answer(programme, partner_id, principles, partners, rows, money, voices)
 
 
-def partners_progress(*, programme: Programme, today=None) -> dict[int, dict]:
+def partners_progress(*, programme: Programme, today=None, from_source: bool = False
+                      ) -> dict[int, dict]:
     """``programme_progress`` for every partner of the programme, in one set of queries.
 
-    The nightly snapshot needs each partner's figures: grouped by partner, the same six
-    queries serve them all, where one call per partner would run six each.
+    The nightly snapshot needs each partner's figures: grouped by partner, the same
+    queries serve them all, where one call per partner would run them each. The rows are
+    split by partner first, so each partner's answer reads only its own.
     """
     today = today or timezone.localdate()
-    principles = _principles(programme)
-    rows, money, voices = _collect(programme, today, None, by_partner=True)
+    principles, _ = _principles(programme)
+    collect = _collect if from_source else _collect_tally
+    rows, money, voices = collect(programme, today, None, by_partner=True)
+    rows_of: dict = defaultdict(dict)
+    money_of: dict = defaultdict(dict)
+    for key, counts in rows.items():
+        rows_of[key[0]][key] = counts
+    for key, amount in money.items():
+        money_of[key[0]][key] = amount
+    submitted_of: dict = defaultdict(list)
+    contributions_of: dict = defaultdict(list)
+    for pair in voices.submitted:
+        submitted_of[pair[0]].append(pair)
+    for row in voices.contributions:
+        contributions_of[row[0]].append(row)
     return {
-        partner_id: _answer(programme, partner_id, principles, 1, rows, money, voices,
-                            who=partner_id)
+        partner_id: _answer(
+            programme, partner_id, principles, 1, rows_of[partner_id], money_of[partner_id],
+            Voices(submitted_of[partner_id], contributions_of[partner_id]), who=partner_id)
         for partner_id in programme.partners.values_list("pk", flat=True)
     }
