@@ -577,16 +577,22 @@ def responses_save(*, actor, assessment: Assessment, answers: list[dict]) -> lis
     return saved
 
 
-def unanswered_items(assessment: Assessment) -> list[ChecklistItem]:
-    """The active items of the programme's framework this assessment has no answer for."""
+def _items_with_answers(assessment: Assessment, framework_id: int) -> list[ChecklistItem]:
+    """The framework's active items in order, each with this assessment's rating as
+    ``answer`` (None: not answered yet): one statement."""
+    answer = (Response.objects.filter(assessment_id=assessment.pk, checklist_item_id=OuterRef("pk"))
+              .order_by().values("rating")[:1])
     return list(
-        ChecklistItem.objects.filter(
-            principle__framework_id=assessment.cycle.programme.framework_id, is_active=True
-        )
-        .exclude(responses__assessment=assessment)
-        .select_related("principle")
+        ChecklistItem.objects.filter(principle__framework_id=framework_id, is_active=True)
+        .annotate(answer=Subquery(answer)).select_related("principle")
         .order_by("principle__number", "order")
     )
+
+
+def unanswered_items(assessment: Assessment) -> list[ChecklistItem]:
+    """The active items of the programme's framework this assessment has no answer for."""
+    items = _items_with_answers(assessment, assessment.cycle.programme.framework_id)
+    return [item for item in items if item.answer is None]
 
 
 def previous_submitted(assessment: Assessment) -> Assessment | None:
@@ -681,27 +687,14 @@ OPEN_FUNDING_STATUSES = ("planned", "committed")
 
 
 def gap_open_work(gap: Gap) -> OpenWork:
-    """The gap's open work, read through the gap's relations (this app imports no other).
-
-    Each sum counts only its open rows (a filter inside the sum, so a cancelled row
-    beside an open one does not hide it).
-    """
+    """The gap's open work: its open actions in full (for the page that shows them), and
+    the places and money counted by ``_open_work_of``, the rule submission uses too."""
     actions = list(
         gap.actions.exclude(status__in=CLOSED_ACTION_STATUSES)
         .select_related("owner").order_by("due_date", "pk")
     )
-    gaps = Gap.objects.filter(pk=gap.pk)
-    places = gaps.aggregate(n=Sum(
-        "learning_needs__placements__places",
-        filter=Q(learning_needs__placements__status__in=OPEN_PLACEMENT_STATUSES)))["n"] or 0
-    on_needs = gaps.aggregate(m=Sum(
-        "learning_needs__funding_allocations__amount",
-        filter=Q(learning_needs__funding_allocations__status__in=OPEN_FUNDING_STATUSES)))["m"]
-    on_actions = gaps.aggregate(m=Sum(
-        "actions__funding_allocations__amount",
-        filter=Q(actions__funding_allocations__status__in=OPEN_FUNDING_STATUSES)))["m"]
-    funding = (on_needs or Decimal("0")) + (on_actions or Decimal("0"))
-    return OpenWork(actions=actions, places=places, funding=funding)
+    counted = _open_work_of([gap.pk]).get(gap.pk) or OpenWork()
+    return OpenWork(actions=actions, places=counted.places, funding=counted.funding)
 
 
 CLOSURE_PROPOSED = publishing.CLOSURE_PROPOSED
@@ -833,15 +826,7 @@ def assessment_submit(*, actor, assessment: Assessment) -> SubmitResult:
             "you can draft your answers now and submit them from that day."
         )
     programme = cycle.programme
-    # The framework's active items, each with this assessment's answer: one statement.
-    answer = (Response.objects.filter(assessment_id=assessment.pk, checklist_item_id=OuterRef("pk"))
-              .order_by().values("rating")[:1])
-    items = list(
-        ChecklistItem.objects.filter(principle__framework_id=programme.framework_id,
-                                     is_active=True)
-        .annotate(answer=Subquery(answer)).select_related("principle")
-        .order_by("principle__number", "order")
-    )
+    items = _items_with_answers(assessment, programme.framework_id)
     missing = [item.code for item in items if item.answer is None]
     if missing:
         shown = ", ".join(missing[:10]) + (
