@@ -577,7 +577,7 @@ def responses_save(*, actor, assessment: Assessment, answers: list[dict]) -> lis
     return saved
 
 
-def _items_with_answers(assessment: Assessment, framework_id: int) -> list[ChecklistItem]:
+def _items_with_answers(assessment: Assessment, framework_id: int) -> list[Any]:
     """The framework's active items in order, each with this assessment's rating as
     ``answer`` (None: not answered yet): one statement."""
     answer = (Response.objects.filter(assessment_id=assessment.pk, checklist_item_id=OuterRef("pk"))
