@@ -26,20 +26,26 @@ def partner_choices(field, programme) -> None:
     """Fill a filter's partner drop-down with (id, name) pairs read in one ``values_list``.
 
     Hundreds of partners as model objects, one per option, cost more than the rest of a
-    page; the field still checks the chosen value against its queryset.
+    page. A model choice field still checks the chosen value against its queryset; an id
+    filter's field (``core.api.filters``) reads nothing, and the page's queryset keeps
+    its scope.
     """
-    field.queryset = programme.partners.order_by("name")
+    partners = programme.partners.order_by("name")
+    if hasattr(field, "queryset"):
+        field.queryset = partners
     # Read by the ``select_options`` template tag in place of the field's own choices.
-    field.option_pairs = [("", ""), *field.queryset.values_list("pk", "name")]
+    field.option_pairs = [("", ""), *partners.values_list("pk", "name")]
 
 
 def principle_choices(field, programme) -> None:
     """A filter's principle drop-down: the programme's framework's principles, in order,
     labelled "1. Title" like ``Principle.__str__``, read as plain pairs."""
-    field.queryset = Principle.objects.filter(framework_id=programme.framework_id)
+    principles = Principle.objects.filter(framework_id=programme.framework_id)
+    if hasattr(field, "queryset"):
+        field.queryset = principles
     field.option_pairs = [("", "")] + [
         (pk, f"{number}. {title}")
-        for pk, number, title in field.queryset.order_by("number").values_list(
+        for pk, number, title in principles.order_by("number").values_list(
             "pk", "number", "title")
     ]
 
