@@ -2,11 +2,18 @@ import django_filters as filters
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from core.api.filters import IdFilter
+
 from .models import CLOSED_STATUSES, Action
 
 
 class ActionFilter(filters.FilterSet):
-    principle = filters.NumberFilter(field_name="gap__principle")
+    # Ids are compared with their columns, not looked up first (core.api.filters).
+    programme = IdFilter(field_name="programme")
+    owner = IdFilter(field_name="owner")
+    owner_partner = IdFilter(field_name="owner_partner")
+    gap = IdFilter(field_name="gap")
+    principle = IdFilter(field_name="gap__principle")
     overdue = filters.BooleanFilter(method="filter_overdue",
                                     label="Overdue (due before today, still open)")
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lt")

@@ -2,6 +2,8 @@
 
 import django_filters as filters
 
+from core.api.filters import IdFilter
+
 from .models import (
     Assessment,
     AssessmentCycle,
@@ -90,6 +92,11 @@ class ContributionFilter(filters.FilterSet):
 
 
 class GapFilter(filters.FilterSet):
+    # Ids are compared with their columns, not looked up first (core.api.filters).
+    programme = IdFilter(field_name="programme")
+    partner = IdFilter(field_name="partner")
+    principle = IdFilter(field_name="principle")
+    checklist_item = IdFilter(field_name="checklist_item")
     principle_number = filters.NumberFilter(field_name="principle__number")
 
     class Meta:

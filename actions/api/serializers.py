@@ -2,8 +2,16 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from core.api.fields import BaseModelSerializer, VisiblePrimaryKeyRelatedField
+from programmes.sheets import full_name
 
-from ..models import Action, ActionNote
+from ..models import Action, ActionNote, is_overdue
+
+
+def name_of_owner(first_name, last_name, username) -> str | None:
+    """The owner's full name, or their username when they gave none; None without one."""
+    if username is None:
+        return None
+    return full_name(first_name, last_name) or username
 
 
 class ActionSerializer(BaseModelSerializer):
@@ -29,6 +37,13 @@ class ActionSerializer(BaseModelSerializer):
             "completed_at", "created_by", "created_at", "updated_at", "version", "due_date_reason",
         ]
         read_only_fields = ["completed_at", "created_by", "created_at", "updated_at"]
+
+    # The list reads its rows as values() (core.api.rows): the fields that are no column.
+    row_fields = {
+        "owner_name": (("owner__first_name", "owner__last_name", "owner__username"),
+                       name_of_owner),
+        "overdue": (("status", "due_date"), is_overdue),
+    }
 
     def get_owner_name(self, action) -> str | None:
         if action.owner is None:

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.base import VersionedMixin
+from core.api.rows import ValuesListMixin
 from exchange.api import ExportMixin, ImportMixin
 from programmes import access
 from programmes.api.base import HistoryMixin, ScopedViewSet
@@ -16,7 +17,8 @@ from ..models import CalendarFeed
 from . import serializers as s
 
 
-class ActionViewSet(ImportMixin, ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
+class ActionViewSet(ImportMixin, ExportMixin, HistoryMixin, VersionedMixin, ValuesListMixin,
+                    ScopedViewSet):
     serializer_class = s.ActionSerializer
     export_columns, export_name = sheets.ACTION_COLUMNS, "actions"
     export_select_related = sheets.ACTION_SELECT

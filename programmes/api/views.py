@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.base import VersionedMixin
+from core.api.rows import ValuesListMixin
 from exchange.api import (
     FORMAT_PARAMETER,
     ExportMixin,
@@ -347,7 +348,7 @@ class ContributionViewSet(ScopedViewSet):
         contributions.contribution_delete(actor=self.request.user, contribution=instance)
 
 
-class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ScopedViewSet):
+class GapViewSet(ExportMixin, HistoryMixin, VersionedMixin, ValuesListMixin, ScopedViewSet):
     serializer_class = s.GapSerializer
     export_columns, export_name = sheets.GAP_COLUMNS, "gaps"
     export_select_related = sheets.GAP_SELECT

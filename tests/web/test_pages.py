@@ -10,6 +10,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from actions.models import Action
 from learning.models import FundingAllocation, LearningNeed, TrainingOffer
@@ -228,6 +229,24 @@ def test_a_submitted_assessment_is_read_only_and_cannot_be_changed(site, as_user
 
 
 # Gap register and gap page ------------------------------------------------------------------
+
+
+def test_a_gap_register_row_shows_its_item_partner_work_and_tags(site, as_user):
+    w = site.world
+    item = site.gap.checklist_item
+    item.text = "One two three four five six seven eight nine ten eleven twelve <13> 14 15"
+    item.save()
+    f.ActionFactory(programme=w.programme, gap=site.gap, status="done",
+                    completed_at=timezone.now())
+    html = as_user(w.reviewer).get(reverse("web:gaps", args=[w.programme.pk])).content.decode()
+    row = html.split(f'<a href="/gaps/{site.gap.pk}/">')[1].split("</tr>")[0]
+    assert row.startswith(f"{item.code} One two three four five six seven eight nine ten "
+                          "eleven twelve &lt;13&gt; 14 …</a></td>")
+    assert "Partner </span>Alpha Council</td>" in row
+    assert "Actions </span>1 of 2 done</td>" in row
+    assert "Learning needs </span>1</td>" in row
+    assert 'Severity </span><strong class="nhsuk-tag nhsuk-tag--red">High</strong>' in row
+    assert 'Status </span><strong class="nhsuk-tag nhsuk-tag--orange">Open</strong>' in row
 
 
 def test_gap_register_filters_by_severity_partner_and_status(site, as_user):

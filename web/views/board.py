@@ -72,10 +72,7 @@ def board(request, pk):
     partner_choices(form.fields["owner_partner"], programme)
     form.fields["owner_partner"].label = "Partner"
     principle_choices(form.fields["principle"], programme)
-    members = _members(programme)
-    form.fields["owner"].queryset = get_user_model().objects.filter(
-        memberships__programme=programme)
-    form.fields["owner"].option_pairs = [("", ""), *members]
+    form.fields["owner"].option_pairs = [("", ""), *_members(programme)]
     fmt = download_format(request)
     if fmt is not None:
         rows = filterset.qs if filterset.is_valid() else actions.none()

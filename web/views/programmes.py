@@ -8,8 +8,10 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from actions.models import Action
+from core.api.rows import CountedApart
 from learning.models import LearningNeed
 from programmes import access, sheets
 from programmes.filters import GapFilter
@@ -19,8 +21,10 @@ from programmes.snapshots import snapshot_history
 from reports.successes import successes
 
 from ..forms import SuccessesPeriodForm
+from ..templatetags.tracker import status_tag
 from . import champions as champion_pages
 from .common import (
+    address_of,
     download,
     download_format,
     page_query,
@@ -163,6 +167,31 @@ def _count_per_gap(queryset):
                     output_field=IntegerField())
 
 
+def _register_values(gaps):
+    """What the register's table shows of each gap, as plain values. Each gap's work is
+    counted for the page's gaps only (counting it over every filtered gap, for the page
+    and again for the total, was most of the page's time)."""
+    return gaps.values(
+        "pk", "checklist_item__code", "checklist_item__text", "partner__name", "severity",
+        "status",
+        action_count=_count_per_gap(Action.objects.all()),
+        actions_done=_count_per_gap(Action.objects.filter(status=Action.Status.DONE)),
+        need_count=_count_per_gap(LearningNeed.objects.all()),
+    )
+
+
+def _register_rows(values) -> list[dict]:
+    """The register's rows ready to show: the gap's address, its item in a few words,
+    and its severity and status as tags."""
+    gap_address = address_of("web:gap")
+    return [
+        {**row, "url": gap_address(row["pk"]),
+         "item_words": Truncator(row["checklist_item__text"]).words(14, truncate=" …"),
+         "severity_tag": status_tag(row["severity"]), "status_tag": status_tag(row["status"])}
+        for row in values
+    ]
+
+
 @login_required
 def gap_register(request, pk):
     programme = visible_or_404(Programme, request.user, pk=pk)
@@ -183,19 +212,12 @@ def gap_register(request, pk):
         return download(fmt, columns=sheets.GAP_COLUMNS,
                         rows=rows.select_related(*sheets.GAP_SELECT),
                         name="gaps", count=rows.count)
-    shown = (filterset.qs if filterset.is_valid() else gaps.none()).only(
-        # what the table shows: not the long texts of the gap and its principle
-        "severity", "status", "partner__name", "checklist_item__code",
-        "checklist_item__text", "principle__number",
-    )
-    # Each gap's work is counted for the page's gaps only (counting it over every
-    # filtered gap, for the page and again for the total, was most of the page's time).
-    shown = shown.annotate(
-        action_count=_count_per_gap(Action.objects.all()),
-        actions_done=_count_per_gap(Action.objects.filter(status=Action.Status.DONE)),
-        need_count=_count_per_gap(LearningNeed.objects.all()),
-    )
-    page = Paginator(shown, 50).get_page(request.GET.get("page"))
+    shown = filterset.qs if filterset.is_valid() else gaps.none()
+    # The page's 50 rows as the plain values the table shows, read here rather than
+    # while the template renders; the total counts the filtered gaps, without the joins.
+    page = Paginator(CountedApart(_register_values(shown), shown), 50).get_page(
+        request.GET.get("page"))
+    page.object_list = _register_rows(page.object_list)
     # Gaps whose closure is proposed wait for a manager; the default view (open gaps)
     # says how many there are, so they are not lost from sight.
     proposed = 0
