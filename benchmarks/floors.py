@@ -369,7 +369,8 @@ WITH answers AS (
 ), work AS (
     SELECT g.id, a.rating,
            a.rating IN ('not_met', 'partly_met') AS keep,
-           EXISTS (SELECT 1 FROM actions_action x WHERE x.gap_id = g.id
+           -- only a met item's gap waits for its open work; not applicable closes it
+           a.rating = 'met' AND (EXISTS (SELECT 1 FROM actions_action x WHERE x.gap_id = g.id
                    AND x.status NOT IN ({closed}))
            OR EXISTS (SELECT 1 FROM actions_action x
                       JOIN learning_fundingallocation f ON f.action_id = x.id
@@ -379,7 +380,7 @@ WITH answers AS (
                       WHERE n.gap_id = g.id AND f.status IN ({funding}) AND f.amount <> 0)
            OR EXISTS (SELECT 1 FROM learning_learningneed n
                       JOIN learning_placement p ON p.learning_need_id = n.id
-                      WHERE n.gap_id = g.id AND p.status IN ({places}) AND p.places <> 0)
+                      WHERE n.gap_id = g.id AND p.status IN ({places}) AND p.places <> 0))
            AS busy
     FROM programmes_gap g JOIN answers a ON a.item = g.checklist_item_id
     WHERE g.programme_id = %(programme)s AND g.partner_id = %(partner)s

@@ -557,7 +557,8 @@ def action_rows(regional, manager, today, repeat) -> list[Row]:
     from benchmarks import floors
     from programmes import access
 
-    partner_id = regional.partners.order_by("pk").values_list("pk", flat=True).first()
+    partner = regional.partners.order_by("pk").first()
+    partner_id = partner.pk
     due = today + dt.timedelta(days=30)
     out = []
 
@@ -568,7 +569,7 @@ def action_rows(regional, manager, today, repeat) -> list[Row]:
     def app_create(ctx):
         ctx["action"] = services.action_create(
             actor=manager, programme=regional, title="Benchmark action", owner=manager,
-            owner_partner_id=partner_id, due_date=due)
+            owner_partner=partner, due_date=due)
 
     def floor_create(ctx):
         with connection.cursor() as cursor:
