@@ -459,9 +459,10 @@ WITH changed AS (
 
 
 def booking_statement() -> str:
-    """A request for places: the session's count moved when they fit, the placement and
-    its history row, the need planned when it was identified, and the event."""
-    from learning.models import LearningNeed, Placement, TrainingSession
+    """A request for places: the session's and the offer's counts moved when they fit
+    (with their history rows), the placement and its history row, the need planned
+    when it was identified, and the event."""
+    from learning.models import LearningNeed, Placement, TrainingOffer, TrainingSession
 
     cols = _columns(Placement)
     values = {"learning_need_id": "%(need)s", "training_offer_id": "s.offer_id",
@@ -476,6 +477,12 @@ WITH session AS (
     RETURNING *
 ), session_history AS (
     {_history_insert(TrainingSession, "session", "~")}
+), offer AS (
+    UPDATE learning_trainingoffer o SET places_booked = o.places_booked + %(places)s
+    FROM session s WHERE o.id = s.offer_id
+    RETURNING o.*
+), offer_history AS (
+    {_history_insert(TrainingOffer, "offer", "~")}
 ), placed AS (
     INSERT INTO learning_placement ({", ".join(cols)})
     SELECT {", ".join(values[c] for c in cols)} FROM session s
