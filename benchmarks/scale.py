@@ -239,7 +239,7 @@ def rolled_back(setup, work, check, repeat: int):
 def run(repeat: int, only: set[str]) -> tuple[list[Row], dict]:
     from django.contrib.auth import get_user_model
     from django.core.serializers.json import DjangoJSONEncoder
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.db.models import Count
     from django.test import Client
     from django.utils import timezone
@@ -252,7 +252,6 @@ def run(repeat: int, only: set[str]) -> tuple[list[Row], dict]:
     from benchmarks import reminders as reminder_bench
     from notifications.models import Notification
     from notifications.services import notify_many
-    from programmes import access
     from programmes.models import Gap, Membership, Partner, Programme, ProgressSnapshot
     from programmes.progress import programme_progress
     from programmes.snapshots import snapshot_take, snapshots_take_all
