@@ -8,25 +8,19 @@ Needs PostgreSQL holding a data set made beforehand::
 
 or ``make bench``. Each line of the table is one piece of work, timed by
 ``time.perf_counter`` (the fastest of ``--repeat`` runs after a warm-up), beside a
-floor measured in the same run: the cheapest way PostgreSQL gives the same figures or
-rows. Where the two give figures, the script checks they are equal and stops if not.
+floor measured in the same run: what a PostgreSQL expert would write for the same
+figures, rows or writes (``benchmarks/floors.py``), with the statements each ran. Where
+the two give figures or rows, the script checks they are equal and stops if not.
 
-* progress of a regional programme: ``programme_progress`` against one hand-written SQL
-  statement (per-source aggregates, grouped by principle);
-* progress of the whole system: ``programme_progress`` for every programme against the
-  same statement grouped by programme and principle;
-* the actions list: ``GET /api/v1/actions/?owner=<manager>&overdue=true`` through the
-  real viewset (first page of 50, rendered to JSON) against ``values()`` of the same 50
-  rows and columns plus the count, encoded to JSON;
-* the gap register: the web page ``/programmes/<id>/gaps/`` (open gaps, first page of
-  50) against ``values()`` of the same rows plus the count;
-* the dashboard: the web page ``/programmes/<id>/`` against the progress floor;
-* the nightly snapshot of the regional programme (the programme and each partner):
-  ``snapshot_take`` against the floor statement grouped by partner and principle with
-  GROUPING SETS (figures only, no insert);
-* the reminder run: ``notify_many(due_action_reminders(today))`` against the
-  ``INSERT ... SELECT`` floor of ``benchmarks/reminders.py``; one run each (it writes).
+The works (``--only`` takes their names, comma-separated): progress (regional
+programme), system (every programme), partner (one partner's progress), actions (the
+actions list), gaps (the gap register page and the gap list), dashboard, submission,
+action (create and change), booking, export (CSV of 100,000 actions against COPY),
+snapshot (regional and whole system), reminders, and http (wrk against gunicorn,
+``benchmarks/http.py``; ``--no-http`` skips it). docs/benchmarks.md describes each.
 
+Works that write run in a transaction rolled back afterwards; the reminder run removes
+the notifications it made (the data set has none), so the set is left as it was found.
 The run uses DEBUG=false and an in-memory Celery broker, and writes snapshots and
 notifications into the database, so its name must contain "bench".
 """
