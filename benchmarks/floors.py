@@ -26,7 +26,9 @@ def sql_list(values) -> str:
 # Progress: programme(s) -------------------------------------------------------------
 
 # Each source is aggregated on its own (no join multiplies another's rows), grouped by
-# (programme, partner, principle) before the UNION ALL, then summed once. The latest
+# (programme, principle) before the UNION ALL, then summed once; by partner as well
+# only when the partners' figures are asked for (the snapshot), since a few groups a
+# principle hash far faster than thousands. The latest
 # assessment of each partner is a DISTINCT ON over the submitted ones.
 FLOOR_SQL = """
 WITH latest AS (
@@ -36,7 +38,7 @@ WITH latest AS (
     WHERE a.status = 'submitted' {where_cycle}
     ORDER BY c.programme_id, a.partner_id, c.period_end DESC, a.submitted_at DESC, a.id DESC
 ), parts AS (
-    SELECT l.programme_id AS programme, l.partner_id AS partner, i.principle_id AS principle,
+    SELECT l.programme_id AS programme, {p_latest} AS partner, i.principle_id AS principle,
            count(*) AS assessed,
            count(*) FILTER (WHERE r.rating = 'met') AS met,
            count(*) FILTER (WHERE r.rating = 'partly_met') AS partly_met,
@@ -50,14 +52,14 @@ WITH latest AS (
     JOIN programmes_checklistitem i ON i.id = r.checklist_item_id AND i.is_active
     GROUP BY 1, 2, 3
   UNION ALL
-    SELECT g.programme_id, g.partner_id, g.principle_id, 0, 0, 0, 0, 0,
+    SELECT g.programme_id, {p_gap}, g.principle_id, 0, 0, 0, 0, 0,
            count(*) FILTER (WHERE g.status IN ({gap_open})),
            count(*) FILTER (WHERE g.status = 'closed'),
            0, 0, 0, 0, 0, 0
     FROM programmes_gap g WHERE true {where_gap}
     GROUP BY 1, 2, 3
   UNION ALL
-    SELECT a.programme_id, coalesce(g.partner_id, a.owner_partner_id), g.principle_id,
+    SELECT a.programme_id, {p_action}, g.principle_id,
            0, 0, 0, 0, 0, 0, 0,
            count(*), count(*) FILTER (WHERE a.status = 'done'),
            count(*) FILTER (WHERE a.status NOT IN ({action_closed}) AND a.due_date < %(today)s),
@@ -66,12 +68,12 @@ WITH latest AS (
     WHERE true {where_action}
     GROUP BY 1, 2, 3
   UNION ALL
-    SELECT n.programme_id, n.partner_id, n.principle_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    SELECT n.programme_id, {p_need}, n.principle_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
            count(*), count(*) FILTER (WHERE n.status = 'met'), 0
     FROM learning_learningneed n WHERE true {where_need}
     GROUP BY 1, 2, 3
   UNION ALL
-    SELECT s.programme_id, coalesce(n.partner_id, g.partner_id, a.owner_partner_id),
+    SELECT s.programme_id, {p_funding},
            coalesce(n.principle_id, g.principle_id), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
            sum(f.amount)
     FROM learning_fundingallocation f
@@ -91,6 +93,16 @@ GROUP BY {grouping}
 """
 
 
+def partner_columns(by_partner: bool) -> dict:
+    """Each part's partner: the one its rows belong to, or none when not grouped by it."""
+    columns = {
+        "p_latest": "l.partner_id", "p_gap": "g.partner_id",
+        "p_action": "coalesce(g.partner_id, a.owner_partner_id)", "p_need": "n.partner_id",
+        "p_funding": "coalesce(n.partner_id, g.partner_id, a.owner_partner_id)",
+    }
+    return columns if by_partner else dict.fromkeys(columns, "NULL::bigint")
+
+
 def floor_statement(programme_id: int | None, by_partner: bool) -> str:
     only = "" if programme_id is None else f" AND {{}} = {int(programme_id)}"
     return FLOOR_SQL.format(
@@ -105,6 +117,7 @@ def floor_statement(programme_id: int | None, by_partner: bool) -> str:
                  "WHERE id = a.gap_id LIMIT 1) g ON true"
         ),
         where_need=only.format("n.programme_id"),
+        **partner_columns(by_partner),
         where_stream=only.format("s.programme_id"),
         gap_open=sql_list(GAP_OPEN), action_closed=sql_list(ACTION_CLOSED),
         holding=sql_list(HOLDING),
