@@ -10,6 +10,7 @@ data-modifying CTEs, and are run inside a transaction that is rolled back.
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 HOLDING = ("planned", "committed", "claimed", "paid")  # progress.HOLDING_ALLOCATION_STATUSES
 GAP_OPEN = ("open", "closure_proposed")  # Gap.OPEN_STATUSES
@@ -137,7 +138,7 @@ def _figures(rows) -> dict:
     for programme, partner, whole, principle, *values in rows:
         if not whole and partner is None:
             continue  # work of no partner: it counts in the programme's figures only
-        counts = dict(zip(SUMMED, (int(v or 0) for v in values[:-1]), strict=True))
+        counts: dict[str, Any] = dict(zip(SUMMED, (int(v or 0) for v in values[:-1]), strict=True))
         counts["funding"] = values[-1] or Decimal("0")
         out[(programme, None if whole else partner, principle)] = counts
     return out

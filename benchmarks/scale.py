@@ -307,6 +307,7 @@ def run(repeat: int, only: set[str]) -> tuple[list[Row], dict]:
                       .values("owner_partner_id").annotate(n=Count("pk"))
                       .order_by("-n", "owner_partner_id")
                       .values_list("owner_partner_id", flat=True).first())
+        assert partner_id is not None, "no action of the regional programme has a partner"
         app_s, app_q, app = best_timed(lambda: programme_progress(
             programme=regional, partner_id=partner_id, today=today), repeat)
         floor_s, floor_q, floor = floor_run(
