@@ -26,6 +26,7 @@ notifications into the database, so its name must contain "bench".
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -235,7 +236,6 @@ def run(repeat: int, only: set[str]) -> tuple[list[Row], dict]:
     from django.core.serializers.json import DjangoJSONEncoder
     from django.db import transaction
     from django.db.models import Count
-    from django.test import Client
     from django.utils import timezone
     from rest_framework.test import APIRequestFactory, force_authenticate
 
@@ -358,9 +358,9 @@ def run(repeat: int, only: set[str]) -> tuple[list[Row], dict]:
         add(Row(f"Actions list (owner with {app['count']} overdue, page of 50)", app_s, floor_s,
                 queries=app_q, floor_queries=floor_q, max_ratio=2))
 
-    client = Client()
+    pages = contextlib.ExitStack()
     if wanted("gaps") or wanted("dashboard"):
-        client.force_login(manager)
+        client, _ = pages.enter_context(signed_in(manager))
 
     def page(path):
         def get():
@@ -402,6 +402,8 @@ def run(repeat: int, only: set[str]) -> tuple[list[Row], dict]:
         floor_s, floor_q, _ = floor_run(lambda: floors.floor_figures(regional.pk, today))
         add(Row("Dashboard page (regional programme)", app_s, floor_s, queries=app_q,
                 floor_queries=floor_q, note="floor: the progress statement"))
+
+    pages.close()
 
     if wanted("submission"):
         add(submission_row(regional, manager, today, repeat))
@@ -466,6 +468,30 @@ def run(repeat: int, only: set[str]) -> tuple[list[Row], dict]:
         for r in http_rows(regional, manager, owner):
             add(r)
     return rows, dataset
+
+
+@contextlib.contextmanager
+def signed_in(user):
+    """A test client signed in as ``user``, and its session cookie's value; the session,
+    its sign-in record and the user's last sign-in time are put back as they were."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    from accounts.models import SignedInSession
+
+    last_login = get_user_model().objects.filter(pk=user.pk).values_list(
+        "last_login", flat=True).get()
+    client = Client()
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    try:
+        yield client, key
+    finally:
+        Session.objects.filter(session_key=key).delete()
+        SignedInSession.objects.filter(session_key=key).delete()
+        get_user_model().objects.filter(pk=user.pk).update(last_login=last_login)
 
 
 def strip_voices(figures: dict) -> dict:
@@ -692,32 +718,27 @@ def http_rows(regional, manager, owner) -> list[Row]:
     register page (a session cookie), each as a share of /healthz's requests per second.
     The token and the session are removed afterwards."""
     from django.conf import settings
-    from django.contrib.sessions.models import Session
-    from django.test import Client
+    from django.contrib.auth import get_user_model
 
-    from accounts.models import ApiToken, SignedInSession
+    from accounts.models import ApiToken
     from accounts.services import token_issue
     from benchmarks import http
 
-    last_login = {u.pk: u.last_login for u in (manager, owner)}
+    last_login = get_user_model().objects.filter(pk=owner.pk).values_list(
+        "last_login", flat=True).get()
     token, key = token_issue(actor=owner)
-    client = Client()
-    client.force_login(manager)
-    session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
     try:
-        results = http.throughput({
-            "healthz": ("/healthz", {}),
-            "actions": (f"/api/v1/actions/?owner={owner.pk}&overdue=true",
-                        {"Authorization": f"Token {key}"}),
-            "gaps": (f"/programmes/{regional.pk}/gaps/",
-                     {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}"}),
-        })
+        with signed_in(manager) as (_, session_key):
+            results = http.throughput({
+                "healthz": ("/healthz", {}),
+                "actions": (f"/api/v1/actions/?owner={owner.pk}&overdue=true",
+                            {"Authorization": f"Token {key}"}),
+                "gaps": (f"/programmes/{regional.pk}/gaps/",
+                         {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}"}),
+            })
     finally:
         ApiToken.objects.filter(pk=token.pk).delete()
-        Session.objects.filter(session_key=session_key).delete()
-        SignedInSession.objects.filter(session_key=session_key).delete()
-        for pk, when in last_login.items():
-            get_user_model_().objects.filter(pk=pk).update(last_login=when)
+        get_user_model().objects.filter(pk=owner.pk).update(last_login=last_login)
     base = results["healthz"]["rps"]
     out = []
     for name, label, share in (("healthz", "HTTP /healthz", None),
@@ -732,12 +753,6 @@ def http_rows(regional, manager, owner) -> list[Row]:
                             "all 2xx" + (f" ({r['socket_errors']})" if r["socket_errors"] else "")
                             + "; ratio: requests/s as a share of /healthz's"))
     return out
-
-
-def get_user_model_():
-    from django.contrib.auth import get_user_model
-
-    return get_user_model()
 
 
 EXPORT_ROWS = 100_000
