@@ -706,11 +706,14 @@ def export_row(today, repeat) -> Row:
     same("export ids", [r[0] for r in app_rows], [r[0] for r in floor_rows])
     if len(app_rows) != EXPORT_ROWS:
         raise Mismatch(f"export: {len(app_rows)} rows, not {EXPORT_ROWS}")
-    differ = sum(1 for a, b in zip(app_rows, floor_rows, strict=True) if a != b)
+    differ = [(a, b) for a, b in zip(app_rows, floor_rows, strict=True) if a != b]
+    if differ:
+        raise Mismatch(f"export: {len(differ)} rows differ from COPY's; the first:\n"
+                       f"{differ[0][0]}\n{differ[0][1]}")
     return Row(f"CSV export of {len(app_rows):,} actions", app_s, floor_s, queries=app_q,
                floor_queries=floor_q, max_ratio=5,
-               note=f"floor: COPY … TO STDOUT WITH CSV; same ids in the same order, "
-                    f"{len(app_rows) - differ:,} rows identical cell for cell")
+               note="floor: COPY … TO STDOUT WITH CSV; the files' rows are identical, "
+                    "cell for cell (the header and the byte-order mark aside)")
 
 
 def http_rows(regional, manager, owner) -> list[Row]:
@@ -859,6 +862,7 @@ def main(argv=None) -> int:
         return 1
     print()
     print("\n".join(table(rows)))
+    print("\n".join(["", *(f"- {r.work}: {r.note}" for r in rows if r.note)]))
     if not args.no_docs:
         write_docs(rows, dataset, args.repeat)
         print(f"\nwritten to {DOCS.relative_to(BASE_DIR)}")
