@@ -90,7 +90,11 @@ LOAD_ARGS ?=
 dataset: venv
 	DATABASE_URL='$(SCALE_DATABASE_URL)' $(BIN)/python -m benchmarks.scale --prepare $(SCALE)
 
+# `make bench` installs wrk from Debian's packages when it is missing (the HTTP rows);
+#   make bench BENCH_ARGS="--only progress,submission --no-http --no-docs"
 bench: venv
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk; else sudo apt-get install -y wrk; fi; }
 	DATABASE_URL='$(SCALE_DATABASE_URL)' $(BIN)/python -m benchmarks.scale $(BENCH_ARGS)
 
 load: venv

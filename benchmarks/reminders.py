@@ -246,7 +246,9 @@ def seed(n: int, owners: int, day: datetime.date) -> dict[str, int]:
 FLOOR_NOTIFICATIONS = """
 WITH due AS (
     SELECT id, owner_id, due_date, title, due_date - %(day)s::date AS days_left,
-           to_char(due_date, 'FMDay FMDD FMMonth YYYY') AS due_when
+           to_char(due_date, 'FMDay FMDD FMMonth YYYY') AS due_when,
+           (SELECT p.name FROM programmes_programme p WHERE p.id = {action}.programme_id)
+               AS programme_name
     FROM {action}
     WHERE status NOT IN ('done', 'cancelled')
       AND owner_id IS NOT NULL
@@ -260,7 +262,7 @@ WITH due AS (
 )
 INSERT INTO {notification}
     (recipient_id, kind, subject_type, subject_id, due_date, occurrence, message, link,
-     created_at)
+     programme_name, created_at)
 SELECT
     owner_id,
     CASE WHEN days_left >= 2 THEN 'action_due_in_7_days'
@@ -284,6 +286,7 @@ SELECT
              || due_when || '.'
     END,
     '/actions/' || id || '/',
+    programme_name,
     now()
 FROM due
 ON CONFLICT DO NOTHING
