@@ -344,6 +344,23 @@ def _rebuild_statements(programme_id: int | None) -> list[str]:
                    "LEFT JOIN actions_action a ON a.id = f.action_id "
                    "LEFT JOIN programmes_gap g ON g.id = a.gap_id",
             where=f"{only('s.programme_id')} AND f.status IN ({_values(HOLDING)})", group=True),
+        *_compact(TALLY, KEYS, only("programme_id")),
+        *_compact(OPEN, (*KEYS, "due_date"), only("programme_id")),
+    ]
+
+
+def _compact(table: str, order: tuple[str, ...], where: str) -> list[str]:
+    """Write the rebuilt rows again, in the order of their key. Each part above adds to
+    rows the parts before it wrote, and an updated row's new version goes wherever there
+    is room: a programme's rows ended up one or two to a page, so its read visited ten
+    times the pages it needs."""
+    keys = ", ".join(order)
+    return [
+        "DROP TABLE IF EXISTS tally_rebuilt",
+        f"CREATE TEMPORARY TABLE tally_rebuilt AS SELECT * FROM {table} WHERE {where}",  # noqa: S608
+        f"DELETE FROM {table} WHERE {where}",  # noqa: S608
+        f"INSERT INTO {table} SELECT * FROM tally_rebuilt ORDER BY {keys}",  # noqa: S608
+        "DROP TABLE tally_rebuilt",
     ]
 
 
