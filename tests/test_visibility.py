@@ -15,6 +15,7 @@ from actions.api.urls import router as actions_router
 from actions.models import Action, ActionNote
 from learning.api.urls import router as learning_router
 from learning.models import FundingAllocation, FundingStream, LearningNeed, Placement, TrainingOffer
+from programmes import access
 from programmes.api.urls import router as programmes_router
 from programmes.models import (
     Assessment,
@@ -156,6 +157,31 @@ def test_partners_in_two_programmes_are_seen_once(shared, who):
     assert seen == expected
     for pk in seen:
         assert Partner.objects.visible_to(user).get(pk=pk).pk == pk
+
+
+@pytest.mark.parametrize("model", SCOPED, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("who", ["manager", "lead_a", "provider", "reviewer", "lead_b",
+                                 "outsider"])
+def test_rows_seen_with_the_memberships_read_are_the_rows_seen_without(shared, model, who):
+    # given the lead of Beta Trust, whose membership of the second programme has ended
+    world = shared.world
+    ended = f.MembershipFactory(programme=shared.other, user=world.lead_b,
+                                role=Role.PARTNER_LEAD, partner=world.partner_a)
+    ended.ended_at = timezone.now()
+    ended.save(update_fields=["ended_at"])
+    user = get_user_model().objects.get(pk=_people(world)[who].pk)
+
+    # when the rows are read before the request has read the user's memberships (a
+    # subquery) and after (the programme ids themselves)
+    before = set(model.objects.visible_to(user).values_list("pk", flat=True))
+    access.memberships_of(user)
+    with CaptureQueriesContext(connection) as queries:
+        after = set(model.objects.visible_to(user).values_list("pk", flat=True))
+
+    # then they are the same rows, read without asking for the memberships again
+    assert after == before
+    assert all("programmes_membership" not in q["sql"] or model is Membership
+               for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize("model", SCOPED, ids=lambda m: m.__name__)

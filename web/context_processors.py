@@ -1,4 +1,5 @@
 from notifications.models import Notification
+from programmes import access
 from programmes.models import Membership
 
 
@@ -7,7 +8,8 @@ def tracker(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    roles = set(Membership.objects.active().filter(user=user).values_list("role", flat=True))
+    # The memberships the page's own role checks read (one query a request, not two).
+    roles = {m.role for m in access.memberships_of(user).values()}
     return {
         "unread_notifications": Notification.objects.filter(
             recipient=user, read_at__isnull=True

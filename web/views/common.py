@@ -14,7 +14,11 @@ from programmes.models import Principle
 
 
 def visible_or_404(model, user, **lookup):
-    """An object the user may see, or a 404 (the API's rule, on the pages)."""
+    """An object the user may see, or a 404 (the API's rule, on the pages). The user's
+    memberships are read first: the page's role checks and its header read them anyway,
+    and the page's lists then filter by the programme ids themselves."""
+    if user.is_authenticated and not user.is_staff:
+        access.memberships_of(user)
     return get_object_or_404(model.objects.visible_to(user), **lookup)
 
 
