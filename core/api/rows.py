@@ -16,10 +16,12 @@ filters, ordering, pagination and envelope; everything else keeps the serializer
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import ForeignKey, OneToOneField
-from rest_framework import fields, relations, serializers
+from rest_framework import ISO_8601, fields, relations, serializers
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 # Serializer fields whose representation of a value of these model fields is that value.
 _TEXT = {"CharField", "TextField", "SlugField", "EmailField", "URLField"}
@@ -67,7 +69,11 @@ class ValuesRows:
     def shape(self, rows) -> list[dict]:
         if self._plan is None:
             self._build()
-        plan = self._plan or []
+        # A converter that depends on the request (the current time zone) is made here,
+        # once for the page.
+        plan: list[tuple[str, Any, Any, Any]] = [
+            (name, column, convert.make() if isinstance(convert, _PerPage) else convert,
+             function) for name, column, convert, function in self._plan or []]
         out = []
         for row in rows:
             item = {}
@@ -81,9 +87,10 @@ class ValuesRows:
         return out
 
 
-def _column_of(model, field) -> tuple[str, Callable[[Any], Any] | None]:
-    """The ``values()`` column of a serializer field, and how to format its value (None:
-    as it comes from the database)."""
+def _column_of(model, field) -> tuple[str, Any]:
+    """The ``values()`` column of a serializer field, and how to format its value: None
+    (as it comes from the database), a function, or a ``_PerPage`` that makes one for
+    each page."""
     what = f"{model.__name__}'s field {field.field_name!r}"
     if isinstance(field, (serializers.BaseSerializer, relations.ManyRelatedField,
                           fields.SerializerMethodField)) or not field.source_attrs:
@@ -118,7 +125,38 @@ def _column_of(model, field) -> tuple[str, Callable[[Any], Any] | None]:
         kind = target.target_field.get_internal_type()
     if kind in _AS_IS.get(type(field), ()):
         return column, None
+    if type(field) is fields.DateField and kind == "DateField" and \
+            getattr(field, "format", api_settings.DATE_FORMAT).lower() == ISO_8601:
+        return column, _iso_date
+    if type(field) is fields.DateTimeField and kind == "DateTimeField" and settings.USE_TZ \
+            and getattr(field, "format", api_settings.DATETIME_FORMAT).lower() == ISO_8601:
+        return column, _PerPage(field)
     return column, field.to_representation
+
+
+def _iso_date(value):
+    """``DateField.to_representation`` of a date, in ISO 8601."""
+    return value.isoformat()
+
+
+class _PerPage:
+    """``DateTimeField.to_representation`` in ISO 8601 for the rows of one page: the
+    field's time zone (the request's current one) looked up once, not for each value."""
+
+    def __init__(self, field: fields.DateTimeField):
+        self.field = field
+
+    def make(self) -> Callable[[Any], Any]:
+        field = self.field
+        zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+        slow = field.to_representation
+
+        def convert(value):
+            if zone is None or value.tzinfo is None:
+                return slow(value)
+            text = value.astimezone(zone).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return convert
 
 
 class ValuesListMixin:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from actions.models import Action
 from learning.models import FundingAllocation, LearningNeed, TrainingOffer
 from notifications.models import Notification
-from programmes.models import Assessment, Gap
+from programmes.models import Assessment, Gap, Partner
 
 from .. import factories as f
 from .conftest import outline
@@ -238,11 +238,14 @@ def test_a_gap_register_row_shows_its_item_partner_work_and_tags(site, as_user):
     item.save()
     f.ActionFactory(programme=w.programme, gap=site.gap, status="done",
                     completed_at=timezone.now())
+    Partner.objects.filter(pk=w.partner_a.pk).update(name="Alpha Council & <Friends>")
     html = as_user(w.reviewer).get(reverse("web:gaps", args=[w.programme.pk])).content.decode()
     row = html.split(f'<a href="/gaps/{site.gap.pk}/">')[1].split("</tr>")[0]
     assert row.startswith(f"{item.code} One two three four five six seven eight nine ten "
                           "eleven twelve &lt;13&gt; 14 …</a></td>")
-    assert "Partner </span>Alpha Council</td>" in row
+    # names as written, escaped, in the row and in the partner drop-down
+    assert "Partner </span>Alpha Council &amp; &lt;Friends&gt;</td>" in row
+    assert f'<option value="{w.partner_a.pk}">Alpha Council &amp; &lt;Friends&gt;</option>' in html
     assert "Actions </span>1 of 2 done</td>" in row
     assert "Learning needs </span>1</td>" in row
     assert 'Severity </span><strong class="nhsuk-tag nhsuk-tag--red">High</strong>' in row

@@ -21,7 +21,6 @@ from programmes.snapshots import snapshot_history
 from reports.successes import successes
 
 from ..forms import SuccessesPeriodForm
-from ..templatetags.tracker import status_tag
 from . import champions as champion_pages
 from .common import (
     address_of,
@@ -181,13 +180,12 @@ def _register_values(gaps):
 
 
 def _register_rows(values) -> list[dict]:
-    """The register's rows ready to show: the gap's address, its item in a few words,
-    and its severity and status as tags."""
+    """The register's rows ready to show (the ``gap_register_rows`` tag): the gap's
+    address and its item in a few words."""
     gap_address = address_of("web:gap")
     return [
         {**row, "url": gap_address(row["pk"]),
-         "item_words": Truncator(row["checklist_item__text"]).words(14, truncate=" …"),
-         "severity_tag": status_tag(row["severity"]), "status_tag": status_tag(row["status"])}
+         "item_words": Truncator(row["checklist_item__text"]).words(14, truncate=" …")}
         for row in values
     ]
 
