@@ -351,7 +351,8 @@ def submission_statement() -> str:
     or not met that have none open (the partial unique index skips the others), update
     the partner's open gaps on the answered items (kept, closure proposed when the gap
     has open work, or closed), a history row for each gap written, the assessment
-    submitted with its history row, and the event."""
+    submitted with its history row, and the events: the submission's, and one with its
+    data for each gap opened, closed or proposed for closure (their notices aside)."""
     from programmes.models import Assessment, Gap
     from programmes.services import OPEN_FUNDING_STATUSES, OPEN_PLACEMENT_STATUSES
 
@@ -430,6 +431,30 @@ WITH answers AS (
     INSERT INTO programmes_historicalassessment ({assessment_tracked}, history_date,
         history_change_reason, history_type, history_user_id)
     SELECT {assessment_tracked}, %(now)s, NULL, '~', %(actor)s FROM submitted
+), gap_events AS (
+    -- an event for each gap opened, closed or proposed for closure, with the gap's data
+    -- as ``publishing.gap_data`` gives it (the kept gaps have none)
+    INSERT INTO notifications_event (kind, programme_id, programme_name, subject_type,
+                                     subject_id, data, notices, created_at, actor_id)
+    SELECT CASE g.status WHEN 'closed' THEN 'gap.closed'
+                         WHEN 'closure_proposed' THEN 'gap.closure_proposed'
+                         ELSE 'gap.opened' END,
+           p.id, p.name, 'gap', g.id,
+           json_build_object('id', g.id, 'programme', g.programme_id,
+                             'partner', g.partner_id, 'partner_name', pa.name,
+                             'checklist_item', i.code, 'principle', pr.number,
+                             'severity', g.severity, 'status', g.status,
+                             'link', '/gaps/' || g.id || '/'),
+           '[]', %(now)s, %(actor)s
+    FROM (SELECT id, programme_id, partner_id, checklist_item_id, severity, status
+          FROM opened
+          UNION ALL
+          SELECT id, programme_id, partner_id, checklist_item_id, severity, status
+          FROM changed WHERE status <> 'open') g
+    JOIN programmes_programme p ON p.id = g.programme_id
+    JOIN programmes_partner pa ON pa.id = g.partner_id
+    JOIN programmes_checklistitem i ON i.id = g.checklist_item_id
+    JOIN programmes_principle pr ON pr.id = i.principle_id
 )
 {EVENT_INSERT.format(subject="submitted")}
 """

@@ -522,6 +522,7 @@ def submission_row(regional, manager, today, repeat) -> Row:
     from django.utils import timezone
 
     from benchmarks import floors
+    from notifications.models import Event
     from programmes import access, services
     from programmes.models import Assessment, AssessmentCycle, ChecklistItem, Gap, Response
 
@@ -556,11 +557,20 @@ def submission_row(regional, manager, today, repeat) -> Row:
                 "kind": "assessment.submitted", "subject_type": "assessment"})
 
     def check(assessment):
+        written = Gap.objects.filter(last_assessment=assessment).values("pk")
         return (
             Assessment.objects.filter(pk=assessment.pk).values_list("status", "late").get(),
             sorted(Gap.objects.filter(last_assessment=assessment).values_list(
                 "checklist_item_id", "status", "severity", "closed_reason", "version")),
             Gap.history.filter(last_assessment_id=assessment.pk).count(),
+            # by item, as the gaps are: an opened gap's id differs from run to run (a
+            # rolled-back insert still takes its number)
+            sorted((kind, json.dumps({k: v for k, v in data.items() if k not in ("id", "link")},
+                                     sort_keys=True),
+                    data["id"] == subject and data["link"] == f"/gaps/{subject}/")
+                   for kind, subject, data
+                   in Event.objects.filter(subject_type="gap", subject_id__in=written)
+                   .values_list("kind", "subject_id", "data")),
         )
 
     (app_s, app_q, app_seen), (floor_s, floor_q, floor_seen) = rolled_back_side_by_side(
@@ -568,7 +578,8 @@ def submission_row(regional, manager, today, repeat) -> Row:
     same("submission", app_seen, floor_seen)
     return Row(f"Submission of {len(item_ids)} answers ({len(app_seen[1])} gaps written)",
                app_s, floor_s, queries=app_q, floor_queries=floor_q, max_ratio=5,
-               max_queries=15, note="rolled back; the same gaps and history rows checked")
+               max_queries=15,
+               note="rolled back; the same gaps, history rows and gap events checked")
 
 
 def action_rows(regional, manager, today, repeat) -> list[Row]:
