@@ -11,16 +11,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 
 from .models import Membership, Programme
+from .querysets import MEMBERSHIPS
 
 Role = Membership.Role
 
 
 def memberships_of(user) -> dict[int, Membership]:
     """The user's memberships by programme id, loaded once per user object (one query)."""
-    cached = getattr(user, "_tracker_memberships", None)
+    cached = getattr(user, MEMBERSHIPS, None)
     if cached is None:
         cached = {m.programme_id: m for m in Membership.objects.active().filter(user_id=user.pk)}
-        user._tracker_memberships = cached
+        setattr(user, MEMBERSHIPS, cached)
     return cached
 
 
@@ -31,7 +32,7 @@ def memberships_in(user, programme_id, user_ids: Iterable[int | None]) -> dict[i
     same query (and are kept as ``memberships_of`` keeps them): a write that checks the
     actor's role and the people it names reads the memberships once."""
     wanted = {pk for pk in user_ids if pk is not None}
-    loaded = getattr(user, "_tracker_memberships", None)
+    loaded = getattr(user, MEMBERSHIPS, None)
     ask = set(wanted)
     if loaded is not None and user.pk in ask and (
             programme_id not in loaded or hasattr(loaded[programme_id], "partner_in_programme")):
@@ -46,7 +47,7 @@ def memberships_in(user, programme_id, user_ids: Iterable[int | None]) -> dict[i
                 programme_id=OuterRef("programme_id"), partner_id=OuterRef("partner_id")))))
     if loaded is None:
         loaded = {m.programme_id: m for m in rows if m.user_id == user.pk}
-        user._tracker_memberships = loaded
+        setattr(user, MEMBERSHIPS, loaded)
     found = {m.user_id: m for m in rows if m.programme_id == programme_id and m.user_id in ask}
     if user.pk in wanted and user.pk not in ask and programme_id in loaded:
         found[user.pk] = loaded[programme_id]
@@ -54,7 +55,7 @@ def memberships_in(user, programme_id, user_ids: Iterable[int | None]) -> dict[i
 
 
 def forget_memberships(user) -> None:
-    user.__dict__.pop("_tracker_memberships", None)
+    user.__dict__.pop(MEMBERSHIPS, None)
 
 
 def role_in(user, programme_id) -> str | None:

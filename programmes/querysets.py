@@ -27,12 +27,16 @@ def member_programme_ids(user, **membership):
         "programme_id")
 
 
+# Where ``access.memberships_of`` keeps a person's memberships for the request.
+MEMBERSHIPS = "_tracker_memberships"
+
+
 def visible_programme_ids(user):
     """The programmes whose rows ``user`` sees: their ids themselves when this request
     has read the user's memberships already (``access.memberships_of``, which every page
     and most API requests read for their role checks), else the subquery. The literal
     list spares the planner a semi-join on every list, count and page of the request."""
-    loaded = getattr(user, "_tracker_memberships", None)
+    loaded = getattr(user, MEMBERSHIPS, None)
     if loaded is not None:
         return sorted(loaded)
     return member_programme_ids(user)

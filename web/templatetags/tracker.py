@@ -49,7 +49,10 @@ def status_tag(value, label=None):
     """
     if label is None and isinstance(value, str):
         return _plain_tag(value)
-    text = label or str(value).replace("_", " ").capitalize()
+    return _tag(value, label or str(value).replace("_", " ").capitalize())
+
+
+def _tag(value, text):
     return format_html('<strong class="nhsuk-tag nhsuk-tag--{}">{}</strong>',
                        tag_colour(value), text)
 
@@ -58,8 +61,7 @@ def status_tag(value, label=None):
 def _plain_tag(value: str):
     """The tag of a status without a label of its own: built once per status (a
     register's page shows a hundred tags of a handful of statuses)."""
-    return format_html('<strong class="nhsuk-tag nhsuk-tag--{}">{}</strong>',
-                       tag_colour(value), value.replace("_", " ").capitalize())
+    return _tag(value, value.replace("_", " ").capitalize())
 
 
 @register.filter
